@@ -1,0 +1,108 @@
+"""The canonical tables every loader produces and every later stage reads.
+
+``queries(query_id, text)``, ``corpus(doc_id, text, title)``, ``qrels(query_id, doc_id,
+relevance)``, all Arrow tables with string ids. A :class:`Dataset` bundles them with a
+:class:`LoadReport` that counts everything the loader fixed or skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+QUERIES_SCHEMA = pa.schema([("query_id", pa.string()), ("text", pa.string())])
+CORPUS_SCHEMA = pa.schema(
+    [("doc_id", pa.string()), ("text", pa.string()), ("title", pa.string())]
+)
+QRELS_SCHEMA = pa.schema(
+    [("query_id", pa.string()), ("doc_id", pa.string()), ("relevance", pa.int32())]
+)
+
+
+@dataclass
+class LoadReport:
+    """What a loader saw and did, so nothing is fixed or skipped silently.
+
+    Counters are plain ints; ``warnings`` holds one human sentence per issue.
+    """
+
+    source: str = ""
+    kind: str = ""
+    duplicate_docs_collapsed: int = 0
+    duplicate_queries_collapsed: int = 0
+    qrels_unknown_query: int = 0
+    qrels_unknown_doc: int = 0
+    qrels_duplicate: int = 0
+    qrels_non_positive: int = 0
+    queries_without_positive: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Dataset:
+    """Queries, corpus and qrels in canonical form.
+
+    ``doc_aliases`` maps the id of every corpus row whose text exactly duplicated an earlier
+    row to the id kept for that text (the earlier row). Qrels are already rewritten to the
+    kept ids.
+    """
+
+    queries: pa.Table
+    corpus: pa.Table
+    qrels: pa.Table
+    report: LoadReport = field(default_factory=LoadReport)
+    doc_aliases: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.queries = self.queries.cast(QUERIES_SCHEMA)
+        self.corpus = self.corpus.cast(CORPUS_SCHEMA)
+        self.qrels = self.qrels.cast(QRELS_SCHEMA)
+
+    @property
+    def num_queries(self) -> int:
+        return self.queries.num_rows
+
+    @property
+    def num_docs(self) -> int:
+        return self.corpus.num_rows
+
+    def positives(self) -> pa.Table:
+        """Qrels with relevance > 0 (the labeled positives)."""
+        mask = pc.greater(self.qrels["relevance"], 0)
+        return self.qrels.filter(mask)
+
+    def doc_texts(self) -> list[str]:
+        """Text used to encode or index each document: ``title + " " + text``."""
+        return document_texts(self.corpus)
+
+    def query_texts(self) -> list[str]:
+        return self.queries.column("text").to_pylist()
+
+
+def document_texts(corpus: pa.Table) -> list[str]:
+    titles = corpus.column("title").to_pylist()
+    texts = corpus.column("text").to_pylist()
+    return [f"{t} {x}" if t else x for t, x in zip(titles, texts, strict=True)]
+
+
+def make_queries(ids: list[str], texts: list[str]) -> pa.Table:
+    return pa.table({"query_id": ids, "text": texts}, schema=QUERIES_SCHEMA)
+
+
+def make_corpus(ids: list[str], texts: list[str], titles: list[str] | None = None) -> pa.Table:
+    titles = titles if titles is not None else [""] * len(ids)
+    return pa.table({"doc_id": ids, "text": texts, "title": titles}, schema=CORPUS_SCHEMA)
+
+
+def make_qrels(query_ids: list[str], doc_ids: list[str], relevance: list[int] | None = None) -> pa.Table:
+    rel = relevance if relevance is not None else [1] * len(query_ids)
+    return pa.table(
+        {"query_id": query_ids, "doc_id": doc_ids, "relevance": np.asarray(rel, dtype=np.int32)},
+        schema=QRELS_SCHEMA,
+    )

@@ -1,0 +1,111 @@
+"""The shared interface of selection strategies: filters and samplers.
+
+A :class:`CandidateFrame` is a flat, query-grouped, read-only view of all candidates. Filters
+return a boolean keep-mask over its rows; samplers pick ``k`` rows per query among the rows
+still eligible. Both are small frozen dataclasses registered by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from trueneg.errors import ConfigError
+from trueneg.registry import Registry
+
+
+@dataclass(frozen=True)
+class CandidateFrame:
+    """Candidates of all queries, one row each, grouped by query and sorted by rank.
+
+    Attributes:
+        offsets: ``int64`` of length ``n_queries + 1``; query ``q`` owns rows
+            ``offsets[q]:offsets[q + 1]``.
+        rank: 1-based rank of the row among its query's non-positive candidates.
+        score: the retriever's score (higher = more similar).
+        positive_min: per row, the lowest score among the query's labeled positives on the
+            same scale as ``score`` (NaN if unknown).
+        row_key: ``uint64`` per row, a stable hash of (query id, doc id); samplers derive
+            their random draws from it so results do not depend on row order or sharding.
+        columns: optional extra per-row arrays, e.g. ``pos_cosine`` (max cosine between the
+            candidate and the query's positives) or ``judge`` (a judge's probability).
+    """
+
+    offsets: np.ndarray
+    rank: np.ndarray
+    score: np.ndarray
+    positive_min: np.ndarray
+    row_key: np.ndarray
+    columns: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.rank.shape[0])
+
+    @property
+    def num_queries(self) -> int:
+        return int(self.offsets.shape[0] - 1)
+
+    def query_index(self) -> np.ndarray:
+        counts = np.diff(self.offsets)
+        return np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
+
+    def column(self, name: str, needed_by: str) -> np.ndarray:
+        """A named extra column, or a clear error naming the strategy that needs it."""
+        if name == "score":
+            return self.score
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise ConfigError(
+                f"{needed_by!r} needs the per-candidate column {name!r}, which this run has not "
+                "computed",
+                received=sorted(self.columns) or "no extra columns",
+                expected=name,
+                fix=_column_fix(name),
+            ) from None
+
+
+def _column_fix(name: str) -> str:
+    if name == "pos_cosine":
+        return "Use a dense or hybrid retriever, or pass --model so trueneg can embed documents"
+    if name == "judge":
+        return "Pass --judge FOLDER_OR_NAME so candidates are rescored"
+    return "Check the strategy's options"
+
+
+class Filter:
+    """Keeps a candidate only if a rule holds. Subclasses implement :meth:`keep`."""
+
+    name: ClassVar[str]
+
+    def keep(self, frame: CandidateFrame) -> np.ndarray:
+        """Boolean mask over ``frame`` rows: True = the candidate passes this filter."""
+        raise NotImplementedError
+
+    def spec(self) -> str:
+        """The ``NAME[:VALUE]`` string that rebuilds this filter."""
+        raise NotImplementedError
+
+
+class Sampler:
+    """Picks up to ``k`` negatives per query among eligible rows."""
+
+    name: ClassVar[str]
+
+    def sample(self, frame: CandidateFrame, eligible: np.ndarray, k: int, seed: int) -> np.ndarray:
+        """Boolean mask over ``frame`` rows: True = picked. Only eligible rows may be picked,
+        at most ``k`` per query, and exactly ``min(k, eligible in query)`` of them."""
+        raise NotImplementedError
+
+    def spec(self) -> str:
+        raise NotImplementedError
+
+
+FILTERS: Registry[Filter] = Registry("filter")
+SAMPLERS: Registry[Sampler] = Registry("sampler")
+
+SHORTFALL_POLICIES = ("keep-short", "drop", "backfill")
