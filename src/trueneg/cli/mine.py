@@ -1,0 +1,64 @@
+"""`trueneg mine`: a thin wrapper over :func:`trueneg.mine`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from trueneg.cli.common import console, handle_errors, setup_logging
+from trueneg.cli.render import print_summary
+
+DATA_HELP = (
+    "A BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv; positives = qrels with "
+    "score > 0) or a pairs file (.jsonl, .jsonl.gz, .csv, .tsv, .parquet) of (query, positive)."
+)
+
+
+@handle_errors
+def mine_command(
+    data: Annotated[str | None, typer.Argument(help=DATA_HELP, show_default=False)] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Run directory to write "
+                   "(re-running the same command there reuses finished stages).")] = None,
+    split: Annotated[str | None, typer.Option(help="Qrels split of a BEIR folder. [default: train]")] = None,
+    query_column: Annotated[str | None, typer.Option(help="Query column of a pairs file.")] = None,
+    positive_column: Annotated[str | None, typer.Option(help="Positive column of a pairs file.")] = None,
+    corpus: Annotated[str | None, typer.Option(help="Extra corpus file for pairs input (more candidate documents).")] = None,
+    model: Annotated[str | None, typer.Option(help="sentence-transformers model name or local folder. [default: the bundled all-MiniLM-L6-v2]")] = None,
+    query_prompt: Annotated[str | None, typer.Option(help="Prompt prepended to queries.")] = None,
+    document_prompt: Annotated[str | None, typer.Option(help="Prompt prepended to documents.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Encoding batch size. [default: 64]")] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda. [default: auto]")] = None,
+    retriever: Annotated[str | None, typer.Option(help="exact | bm25 | hybrid. [default: exact]")] = None,
+    depth: Annotated[int | None, typer.Option(help="Candidates retrieved per query. [default: 100]")] = None,
+    filter_: Annotated[list[str] | None, typer.Option("--filter", help="Filter NAME[:VALUE], repeatable; all must pass. `none` for no filter. [default: percent:0.95 near-duplicate:0.95]")] = None,
+    sampler: Annotated[str | None, typer.Option(help="top | random | simans | softmax (NAME[:VALUE]). [default: top]")] = None,
+    num_negatives: Annotated[int | None, typer.Option("--num-negatives", "-k", help="Negatives per query. [default: 4]")] = None,
+    shortfall: Annotated[str | None, typer.Option(help="Queries short of k negatives: keep-short | drop | backfill. [default: keep-short]")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of every random choice. [default: 0]")] = None,
+    cache_dir: Annotated[str | None, typer.Option(help="Folder for cached embeddings, to share them between runs. [default: RUN_DIR/embeddings]")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="run.toml with the same settings (command-line flags win).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")] = False,
+) -> None:
+    """Mine hard negatives for DATA into a run directory and print the summary.
+
+    Every candidate is kept in RUN_DIR/negatives.parquet with `kept` and the `reason` it was
+    dropped. See `trueneg strategies` for every filter and sampler.
+    """
+    import trueneg
+    from trueneg.config import MineConfig, load_toml
+
+    setup_logging(quiet)
+    base = load_toml(config) if config else MineConfig()
+    settings: dict[str, Any] = dict(
+        split=split, query_column=query_column, positive_column=positive_column, corpus=corpus,
+        model=model, query_prompt=query_prompt, document_prompt=document_prompt,
+        batch_size=batch_size, device=device, retriever=retriever, depth=depth,
+        sampler=sampler, num_negatives=num_negatives, shortfall=shortfall, seed=seed)
+    if filter_:
+        settings["filters"] = [] if filter_ == ["none"] else list(filter_)
+    if cache_dir:
+        settings["extra"] = {**base.extra, "cache_dir": cache_dir}
+    run = trueneg.mine(data, out, config=base, show_progress=not quiet, **settings)
+    print_summary(run.summary(), console, str(run.path))

@@ -1,0 +1,42 @@
+"""Rich rendering of a Summary for the terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from trueneg.summary import Summary
+
+
+def print_summary(summary: Summary, console: Console, run_path: str | None = None) -> None:
+    head = Table(title="trueneg summary", show_header=False, title_justify="left")
+    head.add_column("what")
+    head.add_column("value", justify="right")
+    head.add_row("queries", f"{summary.queries:,}")
+    head.add_row(f"  with {summary.num_negatives} negatives", f"{summary.queries_full:,}")
+    head.add_row("  short of negatives", f"{summary.queries_short:,}")
+    head.add_row("  dropped (policy drop)", f"{summary.queries_dropped:,}")
+    head.add_row("candidates", f"{summary.candidates:,}")
+    head.add_row("kept negatives", f"{summary.kept:,}")
+    for reason, rows in summary.dropped.items():
+        head.add_row(f"  dropped: {reason}", f"{rows:,}")
+    console.print(head)
+
+    scores = Table(title="score quantiles", title_justify="left")
+    scores.add_column("")
+    names = list(next(iter(summary.score_quantiles.values())).keys())
+    for name in names:
+        scores.add_column(name, justify="right")
+    for label, quantiles in summary.score_quantiles.items():
+        scores.add_row(label, *(_fmt(v) for v in quantiles.values()))
+    console.print(scores)
+
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary.timings.items())
+    if timings:
+        console.print(f"time: {timings}")
+    if run_path:
+        console.print(f"run directory: {run_path}")
+
+
+def _fmt(value: float) -> str:
+    return "—" if value != value else f"{value:.3f}"

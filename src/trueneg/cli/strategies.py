@@ -1,0 +1,43 @@
+"""`trueneg strategies`: every registered name, from the registries themselves."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from trueneg.cli.common import console, handle_errors
+from trueneg.registry import describe
+
+
+def registries() -> dict[str, object]:
+    from trueneg.export import EXPORT_FORMATS
+    from trueneg.retrieve import RETRIEVERS
+    from trueneg.select import FILTERS, SAMPLERS
+
+    return {"filter": FILTERS, "sampler": SAMPLERS, "retriever": RETRIEVERS,
+            "export format": EXPORT_FORMATS}
+
+
+@handle_errors
+def strategies_command(
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List every filter, sampler, retriever and export format with what it does."""
+    rows = [(kind, name, describe(cls)) for kind, reg in registries().items()
+            for name, cls in reg.items()]
+    if json_:
+        import json
+
+        typer.echo(json.dumps([{"kind": k, "name": n, "description": d} for k, n, d in rows],
+                              indent=2))
+        return
+    table = Table(title="trueneg strategies", title_justify="left")
+    for column in ("kind", "name", "what it does"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print("Use filters as NAME[:VALUE], e.g. --filter rank-window:10-110 "
+                  "--filter percent:0.95 --sampler random")

@@ -1,0 +1,101 @@
+"""Streaming JSON Lines (and JSON list) reading with errors that name the file and line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from trueneg.data.textio import iter_lines, read_text
+from trueneg.errors import DataError
+
+try:  # optional speed-up; the standard library is the fallback
+    import orjson
+
+    _loads: Callable[[str], Any] = orjson.loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, record)`` for each non-blank line of a JSON Lines file.
+
+    Raises DataError for an empty file, a line that is not valid JSON, or a line that is
+    not a JSON object, always with the file name and the 1-based line number.
+    """
+    seen = False
+    for number, line in iter_lines(path):
+        if not line.strip():
+            continue
+        seen = True
+        yield number, parse_object(line, path, number)
+    if not seen:
+        raise empty_file_error(path)
+
+
+def parse_object(line: str, path: Path, number: int) -> dict[str, Any]:
+    try:
+        record = _loads(line)
+    except ValueError as exc:  # orjson's and json's decode errors both are
+        raise DataError(
+            f"{path.name} line {number} is not valid JSON: {_json_message(exc, one_line=True)}",
+            received=line.strip()[:120],
+            expected="one JSON object per line",
+            fix=f"Fix or remove line {number} of {path}",
+        ) from None
+    if not isinstance(record, dict):
+        raise DataError(
+            f"{path.name} line {number} is a JSON {type(record).__name__}, not an object",
+            received=line.strip()[:120],
+            expected='one JSON object per line, like {"_id": "1", "text": "..."}',
+            fix=f"Fix line {number} of {path}",
+        )
+    return record
+
+
+def iter_json(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Records of a ``.json`` file: a JSON list of objects, or JSON Lines.
+
+    For a list the number yielded is the 1-based item index.
+    """
+    text = read_text(path)
+    if not text.lstrip().startswith("["):
+        yield from iter_jsonl(path)
+        return
+    try:
+        items = json.loads(text)
+    except ValueError as exc:
+        raise DataError(
+            f"{path.name} is not valid JSON: {_json_message(exc)}",
+            received=str(path),
+            expected="a JSON list of objects, or one JSON object per line",
+            fix="Fix the JSON syntax at the position shown",
+        ) from None
+    if not items:
+        raise empty_file_error(path)
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise DataError(
+                f"{path.name} item {index} is a JSON {type(item).__name__}, not an object",
+                received=str(item)[:120],
+                expected="a JSON list of objects",
+                fix=f"Make item {index} of {path} an object",
+            )
+        yield index, item
+
+
+def empty_file_error(path: Path) -> DataError:
+    return DataError(
+        f"{path} is empty",
+        received="a file with no records",
+        expected="at least one record",
+        fix="Check that the file was written completely",
+    )
+
+
+def _json_message(exc: Exception, one_line: bool = False) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        where = f"column {exc.colno}" if one_line else f"line {exc.lineno} column {exc.colno}"
+        return f"{exc.msg} at {where}"
+    return str(exc).split("\n")[0]

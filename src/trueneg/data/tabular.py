@@ -1,0 +1,156 @@
+"""Record files of any accepted format (JSONL, JSON, CSV, TSV, Parquet, TXT) as rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trueneg.data.jsonl import empty_file_error, iter_json, iter_jsonl
+from trueneg.data.textio import iter_lines, open_binary, read_text, strip_gz
+from trueneg.errors import DataError
+
+RECORD_FORMATS = {
+    ".jsonl": "JSON Lines",
+    ".json": "JSON list or JSON Lines",
+    ".csv": "CSV with a header row",
+    ".tsv": "TSV with a header row",
+    ".parquet": "Parquet",
+    ".txt": "plain text, one record per line",
+}
+ACCEPTED = ", ".join(s if s == ".parquet" else s + "[.gz]" for s in RECORD_FORMATS)
+
+
+@dataclass
+class Records:
+    """Rows of a record file: ``rows`` yields ``(number, record)``; ``unit`` names the number."""
+
+    path: Path
+    columns: list[str]
+    rows: Iterable[tuple[int, dict[str, Any]]]
+    unit: str = "line"
+
+    def where(self, number: int) -> str:
+        return f"{self.path.name} {self.unit} {number}"
+
+
+def record_format(path: Path) -> str | None:
+    """Format suffix of ``path`` (``.jsonl``, ``.csv``...) ignoring ``.gz``; None if unknown."""
+    name = strip_gz(path.name)
+    suffix = Path(name).suffix
+    if suffix == ".parquet" and path.name.lower().endswith(".gz"):
+        return None
+    return suffix if suffix in RECORD_FORMATS else None
+
+
+def read_records(path: Path, formats: Iterable[str] = RECORD_FORMATS) -> Records:
+    """Open ``path`` as records; raise DataError if its format is not among ``formats``."""
+    fmt = record_format(path)
+    if fmt is None or fmt not in formats:
+        raise DataError(
+            f"Cannot read {path.name}: unknown file type",
+            received=path.name,
+            expected="one of " + ", ".join(f for f in formats),
+            fix="Rename the file with the right extension or convert it",
+        )
+    if fmt == ".jsonl":
+        return _json_records(path, iter_jsonl(path), "line")
+    if fmt == ".json":
+        return _json_records(path, iter_json(path), "item" if _is_json_list(path) else "line")
+    if fmt in (".csv", ".tsv"):
+        return _csv_records(path, "\t" if fmt == ".tsv" else ",")
+    if fmt == ".parquet":
+        return _parquet_records(path)
+    return _txt_records(path)
+
+
+def _json_records(path: Path, rows: Iterator[tuple[int, dict[str, Any]]], unit: str) -> Records:
+    first = next(rows)  # the iterators raise DataError on an empty file
+    return Records(path, list(first[1]), itertools.chain([first], rows), unit)
+
+
+def _is_json_list(path: Path) -> bool:
+    with open_binary(path) as handle:
+        head = handle.read(4096)
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+
+
+def _csv_records(path: Path, delimiter: str) -> Records:
+    text = read_text(path)
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long passages exceed the 128 KiB default
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows = [(reader.line_num, row) for row in reader if row]
+    except csv.Error as exc:
+        raise DataError(
+            f"{path.name} line {reader.line_num} is not valid CSV: {exc}",
+            received=str(path),
+            expected="a CSV/TSV file with a header row",
+            fix="Check the quoting on that line",
+        ) from None
+    finally:
+        csv.field_size_limit(old_limit)
+    if not rows:
+        raise empty_file_error(path)
+    header = [name.strip() for name in rows[0][1]]
+    if len(rows) == 1:
+        raise DataError(
+            f"{path} has a header row but no data rows",
+            received=", ".join(header),
+            expected="a header row followed by at least one data row",
+        )
+    return Records(path, header, (_csv_row(path, header, n, row) for n, row in rows[1:]))
+
+
+def _csv_row(path: Path, header: list[str], number: int, row: list[str]) -> tuple[int, dict]:
+    if len(row) != len(header):
+        raise DataError(
+            f"{path.name} line {number} has {len(row)} fields but the header has {len(header)}",
+            received=", ".join(v[:40] for v in row),
+            expected=", ".join(header),
+            fix="Quote fields that contain the delimiter, or fix that line",
+        )
+    return number, dict(zip(header, row, strict=True))
+
+
+def _parquet_records(path: Path) -> Records:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for bad files
+        raise DataError(
+            f"Could not read {path} as Parquet: {exc}",
+            received=str(path),
+            expected="a valid Parquet file",
+            fix="Check that the file is complete and really Parquet",
+        ) from exc
+    if table.num_rows == 0:
+        raise empty_file_error(path)
+    columns = table.column_names
+    lists = [table.column(c).to_pylist() for c in columns]
+    rows = (
+        (i, dict(zip(columns, values, strict=True)))
+        for i, values in enumerate(zip(*lists, strict=True), start=1)
+    )
+    return Records(path, columns, rows, unit="row")
+
+
+def _txt_records(path: Path) -> Records:
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        seen = False
+        for number, line in iter_lines(path):
+            line = line.rstrip("\r\n")
+            if line.strip():
+                seen = True
+                yield number, {"text": line}
+        if not seen:
+            raise empty_file_error(path)
+
+    return Records(path, ["text"], rows())

@@ -1,0 +1,163 @@
+"""Encoder backed by a sentence-transformers model, loaded lazily on first use."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+import numpy as np
+
+from trueneg.encode.base import TextKind
+from trueneg.encode.fingerprint import hash_json
+from trueneg.encode.models import model_fingerprint, resolve_model
+from trueneg.errors import ConfigError, ModelError
+
+logger = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("float32", "float16", "bfloat16")
+Precision = Literal["float32", "float16", "bfloat16"]
+
+
+class SentenceTransformerEncoder:
+    """Encodes queries and documents with a sentence-transformers model.
+
+    Building the object is cheap: the model loads on the first ``encode`` or ``dim``, and
+    ``fingerprint`` only reads the model's files.
+
+    Args:
+        model: local folder or hub name; None for the bundled all-MiniLM-L6-v2.
+        query_prompt / document_prompt: prepended to the texts; None uses the model's own
+            ``query`` / ``document`` prompts if it defines them.
+        batch_size: texts per forward pass.
+        device: ``auto`` (cuda when available), ``cpu`` or ``cuda``.
+        max_seq_length: truncate inputs to this many tokens (None keeps the model's).
+        precision: weight dtype for the forward pass; outputs are always float32.
+    """
+
+    normalize: bool = True
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        query_prompt: str | None = None,
+        document_prompt: str | None = None,
+        batch_size: int = 64,
+        device: str = "auto",
+        max_seq_length: int | None = None,
+        precision: Precision = "float32",
+    ) -> None:
+        _check_choice("device", device, DEVICES)
+        _check_choice("precision", precision, PRECISIONS)
+        if batch_size < 1:
+            raise ConfigError("batch_size must be positive", received=batch_size, expected=">= 1")
+        self.model_name = resolve_model(model)
+        self.query_prompt = query_prompt
+        self.document_prompt = document_prompt
+        self.batch_size = batch_size
+        self.device = device
+        self.max_seq_length = max_seq_length
+        self.precision = precision
+        self._model: Any = None
+        self._fingerprint: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"SentenceTransformerEncoder(model={self.model_name!r}, device={self.device!r}, "
+            f"query_prompt={self.query_prompt!r}, document_prompt={self.document_prompt!r})"
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the model files, prompts, max length, precision and normalisation."""
+        if self._fingerprint is None:
+            self._fingerprint = hash_json(
+                {
+                    "model": model_fingerprint(self.model_name),
+                    "query_prompt": self.query_prompt,
+                    "document_prompt": self.document_prompt,
+                    "max_seq_length": self.max_seq_length,
+                    "precision": self.precision,
+                    "normalize": self.normalize,
+                }
+            )
+        return self._fingerprint
+
+    @property
+    def dim(self) -> int:
+        model = self.model
+        get_dim = getattr(model, "get_embedding_dimension", None)
+        get_dim = get_dim or model.get_sentence_embedding_dimension
+        return int(get_dim())
+
+    @property
+    def model(self) -> Any:
+        """The loaded ``SentenceTransformer`` (loads it on first access)."""
+        if self._model is None:
+            self._model = _load(self.model_name, _pick_device(self.device), self.precision)
+            if self.max_seq_length is not None:
+                self._model.max_seq_length = self.max_seq_length
+        return self._model
+
+    def encode(
+        self, texts: list[str], kind: TextKind, *, show_progress: bool = False
+    ) -> np.ndarray:
+        """Return ``(len(texts), dim)`` float32 L2-normalised vectors."""
+        if kind not in ("query", "document"):
+            raise ConfigError("Unknown text kind", received=kind, expected=["query", "document"])
+        model = self.model
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prompt = self.query_prompt if kind == "query" else self.document_prompt
+        method = getattr(model, f"encode_{kind}", None) or model.encode
+        kwargs: dict[str, Any] = {"prompt": prompt} if prompt is not None else {}
+        vectors = method(
+            list(texts),
+            batch_size=self.batch_size,
+            show_progress_bar=show_progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            **kwargs,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _pick_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            "CUDA was requested but no GPU is available to torch",
+            received=device,
+            expected="cpu or auto on this machine",
+            fix="Pass --device cpu (or auto), or install a CUDA build of torch",
+        )
+    return device
+
+
+def _load(name: str, device: str, precision: str) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    logger.info("loading %s on %s (%s)", name, device, precision)
+    try:
+        model = SentenceTransformer(name, device=device)
+    except Exception as exc:
+        raise ModelError(
+            f"Could not load the model: {type(exc).__name__}: {exc}",
+            received=name,
+            expected="a local sentence-transformers folder, or a hub name already in the cache",
+            fix="Downloads are impossible offline: pass a local model folder with --model",
+        ) from exc
+    if precision != "float32":
+        import torch
+
+        model = model.to(getattr(torch, precision))
+    return model
+
+
+def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"Unknown {option}", received=value, expected=choices)

@@ -1,0 +1,275 @@
+"""``mine``: load → encode → retrieve → select, each stage reused when its inputs are unchanged."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from trueneg import __version__
+from trueneg.config import MineConfig
+from trueneg.data.tables import Dataset, LoadReport
+from trueneg.errors import DataError
+from trueneg.run import RunDir, file_fingerprint, fingerprint
+from trueneg.stages import candidate_frame, candidates_table, pos_cosine, row_keys
+from trueneg.summary import Summary, summarize
+
+logger = logging.getLogger(__name__)
+
+STAGES = ["load", "encode", "retrieve", "select"]
+
+
+@dataclass
+class Prepared:
+    """The loaded dataset plus the positional views every later stage uses."""
+
+    dataset: Dataset
+    fingerprint: str
+    positives: list[np.ndarray]
+    query_ids: list[str]
+    doc_ids: list[str]
+
+
+def mine(
+    data: str | Path | None = None,
+    out: str | Path | None = None,
+    *,
+    config: MineConfig | None = None,
+    show_progress: bool = False,
+    **settings: Any,
+):
+    """Mine hard negatives for ``data`` into the run directory ``out``.
+
+    Settings are :class:`~trueneg.config.MineConfig` fields (``model``, ``retriever``,
+    ``filters``, ``sampler``, ``num_negatives``, ``seed``, …). Re-running with the same
+    settings reuses every finished stage. Returns a :class:`~trueneg.api.Run`.
+    """
+    from trueneg.api import Run
+    from trueneg.select import resolve_filters, resolve_sampler
+
+    base = config or MineConfig()
+    cfg = base.replace(data=str(data) if data else None, out=str(out) if out else None,
+                       **settings).validate()
+    filters = resolve_filters(cfg.resolved_filters())
+    sampler = resolve_sampler(cfg.sampler)
+    retriever = _retriever(cfg)
+    run_dir = RunDir(cfg.out)
+    run_dir.file("manifest.json").unlink(missing_ok=True)
+    timings: dict[str, float] = {}
+
+    prepared = _load_stage(run_dir, cfg, timings)
+    needs_vectors = retriever.needs_embeddings or any(f.name == "near-duplicate" for f in filters)
+    vectors = _encode_stage(run_dir, cfg, prepared, timings, show_progress) if needs_vectors \
+        else None
+    retrieve_fp = _retrieve_stage(run_dir, cfg, prepared, retriever, vectors, filters, timings,
+                                  show_progress)
+    _select_stage(run_dir, cfg, prepared, filters, sampler, retrieve_fp, timings)
+    summary = _finish(run_dir, cfg, prepared, vectors, timings)
+    logger.info("mined %d negatives for %d queries", summary.kept, summary.queries)
+    return Run(run_dir.path)
+
+
+# load ------------------------------------------------------------------------------------
+def _load_stage(run_dir: RunDir, cfg: MineConfig, timings: dict[str, float]) -> Prepared:
+    from trueneg.data import load_dataset
+
+    start = time.perf_counter()
+    data_path = Path(cfg.data)
+    if not data_path.exists():
+        raise DataError("Input data not found", received=str(data_path),
+                        expected="a BEIR folder or a pairs file (.jsonl, .csv, .tsv, .parquet)")
+    corpus_fp = file_fingerprint(Path(cfg.corpus)) if cfg.corpus and Path(cfg.corpus).exists() \
+        else cfg.corpus
+    stage_fp = fingerprint("load", file_fingerprint(data_path), cfg.split, cfg.query_column,
+                           cfg.positive_column, corpus_fp)
+    outputs = ["data/queries.parquet", "data/corpus.parquet", "data/qrels.parquet"]
+    if run_dir.stage_done("load", stage_fp):
+        info = run_dir.stage_info("load")
+        dataset = Dataset(*(run_dir.read_table(name) for name in outputs),
+                          report=LoadReport(**info["report"]))
+        logger.info("load: reusing %d queries, %d documents", dataset.num_queries,
+                    dataset.num_docs)
+    else:
+        run_dir.invalidate_from("load", STAGES)
+        dataset = load_dataset(cfg.data, split=cfg.split, query_column=cfg.query_column,
+                               positive_column=cfg.positive_column, corpus=cfg.corpus)
+        for name, table in zip(outputs, (dataset.queries, dataset.corpus, dataset.qrels),
+                               strict=True):
+            run_dir.write_table(name, table)
+        run_dir.mark_stage("load", stage_fp, outputs=outputs,
+                           seconds=time.perf_counter() - start,
+                           report=dataset.report.to_dict(),
+                           input_fingerprint=stage_fp)
+    timings["load"] = round(time.perf_counter() - start, 3)
+    return _prepare(dataset, stage_fp)
+
+
+def _prepare(dataset: Dataset, stage_fp: str) -> Prepared:
+    """Restrict to queries with at least one positive and map ids to positions."""
+    positives = dataset.positives()
+    doc_ids = dataset.corpus["doc_id"].to_pylist()
+    doc_pos = {d: i for i, d in enumerate(doc_ids)}
+    by_query: dict[str, list[int]] = {}
+    for q, d in zip(positives["query_id"].to_pylist(), positives["doc_id"].to_pylist(),
+                    strict=True):
+        if d in doc_pos:
+            by_query.setdefault(q, []).append(doc_pos[d])
+    all_ids = dataset.queries["query_id"].to_pylist()
+    keep = [i for i, q in enumerate(all_ids) if q in by_query]
+    if not keep:
+        raise DataError("No query has a labeled positive in this split",
+                        received=f"{len(all_ids)} queries, {positives.num_rows} positive qrels",
+                        fix="Check --split and that qrels scores are > 0")
+    queries = dataset.queries.take(pa.array(keep, type=pa.int64()))
+    dataset = Dataset(queries, dataset.corpus, dataset.qrels, report=dataset.report,
+                      doc_aliases=dataset.doc_aliases)
+    query_ids = queries["query_id"].to_pylist()
+    pos_lists = [np.unique(np.asarray(by_query[q], dtype=np.int64)) for q in query_ids]
+    return Prepared(dataset, stage_fp, pos_lists, query_ids, doc_ids)
+
+
+# encode ----------------------------------------------------------------------------------
+@dataclass
+class Vectors:
+    queries: np.ndarray
+    docs: np.ndarray
+    fingerprint: str
+    model: str
+
+
+def _encode_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared,
+                  timings: dict[str, float], show_progress: bool) -> Vectors:
+    from trueneg.encode import SentenceTransformerEncoder, encode_cached
+
+    start = time.perf_counter()
+    encoder = SentenceTransformerEncoder(
+        cfg.model, query_prompt=cfg.query_prompt, document_prompt=cfg.document_prompt,
+        batch_size=cfg.batch_size, device=cfg.device)
+    cache = Path(cfg.extra.get("cache_dir") or run_dir.file("embeddings"))
+    dataset = prepared.dataset
+    logger.info("encode: %d queries, %d documents", dataset.num_queries, dataset.num_docs)
+    docs = encode_cached(encoder, dataset.doc_texts(), "document", cache,
+                         show_progress=show_progress)
+    queries = encode_cached(encoder, dataset.query_texts(), "query", cache,
+                            show_progress=show_progress)
+    stage_fp = fingerprint("encode", encoder.fingerprint, prepared.fingerprint)
+    run_dir.mark_stage("encode", stage_fp, outputs=[], seconds=time.perf_counter() - start,
+                       model=str(encoder.model_path), model_fingerprint=encoder.fingerprint,
+                       dim=int(docs.shape[1]))
+    timings["encode"] = round(time.perf_counter() - start, 3)
+    return Vectors(queries, docs, encoder.fingerprint, str(encoder.model_path))
+
+
+# retrieve --------------------------------------------------------------------------------
+def _retriever(cfg: MineConfig):
+    from trueneg.retrieve import RETRIEVERS
+
+    return RETRIEVERS.resolve(cfg.retriever)
+
+
+def _search_depth(cfg: MineConfig, filters: list) -> int:
+    depth = cfg.depth
+    for f in filters:
+        upper = getattr(f, "max", None) if f.name == "rank-window" else None
+        if upper is not None:
+            extra = 3 * cfg.num_negatives if cfg.shortfall == "backfill" else 0
+            depth = max(depth, int(upper) - 1 + extra)
+    return depth
+
+
+def _retrieve_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, retriever,
+                    vectors: Vectors | None, filters: list, timings: dict[str, float],
+                    show_progress: bool) -> str:
+    from trueneg.retrieve.base import SearchInput
+
+    start = time.perf_counter()
+    depth = _search_depth(cfg, filters)
+    stage_fp = fingerprint("retrieve", prepared.fingerprint,
+                           vectors.fingerprint if vectors else None, cfg.retriever, depth)
+    outputs = ["candidates.parquet", "query_stats.parquet"]
+    if run_dir.stage_done("retrieve", stage_fp):
+        logger.info("retrieve: reusing candidates")
+        timings["retrieve"] = 0.0
+        return stage_fp
+    run_dir.invalidate_from("retrieve", STAGES)
+    dataset = prepared.dataset
+    inputs = SearchInput(
+        query_texts=dataset.query_texts(), doc_texts=dataset.doc_texts(),
+        positives=prepared.positives,
+        query_embeddings=vectors.queries if vectors else None,
+        doc_embeddings=vectors.docs if vectors else None)
+    logger.info("retrieve: %s, top %d of %d documents", cfg.retriever, depth, dataset.num_docs)
+    cands = retriever.search(inputs, depth, show_progress=show_progress)
+    if vectors is not None:
+        cands.columns["pos_cosine"] = pos_cosine(cands, prepared.positives, vectors.docs)
+    table, stats = candidates_table(cands, prepared.query_ids, prepared.doc_ids,
+                                    prepared.positives)
+    run_dir.write_table("candidates.parquet", table)
+    run_dir.write_table("query_stats.parquet", stats)
+    run_dir.mark_stage("retrieve", stage_fp, outputs=outputs, seconds=time.perf_counter() - start,
+                       depth=depth, rows=table.num_rows)
+    timings["retrieve"] = round(time.perf_counter() - start, 3)
+    return stage_fp
+
+
+# select ----------------------------------------------------------------------------------
+def _select_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, filters, sampler,
+                  retrieve_fp: str, timings: dict[str, float]) -> None:
+    from trueneg.select import select
+
+    start = time.perf_counter()
+    stage_fp = fingerprint("select", retrieve_fp, [f.spec() for f in filters], sampler.spec(),
+                           cfg.num_negatives, cfg.shortfall, cfg.seed)
+    if run_dir.stage_done("select", stage_fp):
+        logger.info("select: reusing negatives")
+        timings["select"] = 0.0
+        return
+    table = run_dir.read_table("candidates.parquet")
+    stats = run_dir.read_table("query_stats.parquet")
+    keys = row_keys(table["query_id"].to_pylist(), table["doc_id"].to_pylist())
+    frame = candidate_frame(table, stats, keys)
+    result = select(frame, filters, sampler, cfg.num_negatives, shortfall=cfg.shortfall,
+                    seed=cfg.seed)
+    negatives = table.append_column("kept", pa.array(result.kept, type=pa.bool_()))
+    negatives = negatives.append_column("reason", pa.array(result.reason.tolist(),
+                                                           type=pa.string()))
+    stats = stats.append_column("kept", pa.array(result.per_query_kept, type=pa.int32()))
+    stats = stats.append_column("dropped", pa.array(result.dropped_queries, type=pa.bool_()))
+    run_dir.write_table("negatives.parquet", negatives)
+    run_dir.write_table("query_stats_selected.parquet", stats)
+    run_dir.mark_stage("select", stage_fp, outputs=["negatives.parquet",
+                                                    "query_stats_selected.parquet"],
+                       seconds=time.perf_counter() - start)
+    timings["select"] = round(time.perf_counter() - start, 3)
+
+
+# finish ----------------------------------------------------------------------------------
+def _finish(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, vectors: Vectors | None,
+            timings: dict[str, float]) -> Summary:
+    negatives = run_dir.read_table("negatives.parquet")
+    stats = run_dir.read_table("query_stats_selected.parquet")
+    state = run_dir.state()
+    summary = summarize(negatives, stats, num_negatives=cfg.num_negatives, timings=timings,
+                        load=prepared.dataset.report.to_dict(), config=cfg.to_dict())
+    run_dir.write_manifest({
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "config": cfg.to_dict(),
+        "seed": cfg.seed,
+        "inputs": {"data": str(Path(cfg.data).resolve()),
+                   "load_fingerprint": prepared.fingerprint,
+                   "corpus": cfg.corpus},
+        "model": {"path": vectors.model, "fingerprint": vectors.fingerprint} if vectors else None,
+        "stages": {name: {k: v for k, v in state.get(name, {}).items() if k != "report"}
+                   for name in STAGES},
+        "counts": {"queries": summary.queries, "documents": prepared.dataset.num_docs,
+                   "candidates": summary.candidates, "kept": summary.kept},
+        "timings": timings,
+        "summary": summary.to_dict(),
+        "version_written": __version__,
+    })
+    return summary

@@ -1,0 +1,103 @@
+"""Judge fingerprints and the on-disk cache of judge scores per (query_id, doc_id).
+
+Layout: ``cache_dir/<fingerprint[:16]>/part-00000.parquet, part-00001.parquet, ...`` with
+columns ``query_id, doc_id, score``, plus ``judge.json`` naming the full fingerprint. Each shard
+is written to a temporary name and renamed, so a killed run loses at most the shard it was
+scoring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = pa.schema([("query_id", pa.string()), ("doc_id", pa.string()), ("score", pa.float32())])
+_SKIP = {"README.md", ".gitattributes"}
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 over the relative names and contents of every file in a model folder."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if path.name in _SKIP or rel.startswith("."):
+            continue
+        h.update(rel.encode() + b"\0")
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def make_fingerprint(kind: str, model_id: str, **settings: object) -> str:
+    """Hash of everything that decides a judge's score for a pair."""
+    payload = json.dumps({"kind": kind, "model": model_id, **settings}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class ScoreCache:
+    """Parquet shards of judge scores for one fingerprint."""
+
+    def __init__(self, cache_dir: Path, fingerprint: str, kind: str = "") -> None:
+        self.folder = Path(cache_dir) / fingerprint[:16]
+        self.fingerprint = fingerprint
+        self.kind = kind
+
+    def shard_paths(self) -> list[Path]:
+        return sorted(self.folder.glob("part-*.parquet"))
+
+    def load(self) -> dict[tuple[str, str], float]:
+        """Every cached score, keyed by (query_id, doc_id)."""
+        scores: dict[tuple[str, str], float] = {}
+        for path in self.shard_paths():
+            try:
+                table = pq.read_table(path, schema=SCHEMA)
+            except (OSError, pa.ArrowInvalid) as exc:
+                logger.warning("Ignoring unreadable cache shard %s (%s); delete it", path, exc)
+                continue
+            cols = table.to_pydict()
+            scores.update(zip(zip(cols["query_id"], cols["doc_id"]), cols["score"]))
+        logger.debug("Loaded %d cached scores from %s", len(scores), self.folder)
+        return scores
+
+    def write_shard(
+        self, query_ids: Sequence[str], doc_ids: Sequence[str], scores: np.ndarray
+    ) -> Path:
+        """Write one new shard atomically and return its path."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._write_meta()
+        table = pa.table(
+            [
+                pa.array(list(query_ids), pa.string()),
+                pa.array(list(doc_ids), pa.string()),
+                pa.array(np.asarray(scores, dtype=np.float32), pa.float32()),
+            ],
+            schema=SCHEMA,
+        )
+        path = self.folder / f"part-{self._next_index():05d}.parquet"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+        return path
+
+    def _next_index(self) -> int:
+        stems = (p.stem.partition("-")[2] for p in self.shard_paths())
+        indices = [int(s) for s in stems if s.isdigit()]
+        return max(indices, default=-1) + 1
+
+    def _write_meta(self) -> None:
+        meta = self.folder / "judge.json"
+        if not meta.exists():
+            tmp = meta.with_name(f".judge.json.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "kind": self.kind}))
+            os.replace(tmp, meta)

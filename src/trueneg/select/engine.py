@@ -1,0 +1,171 @@
+"""Selection: run filters, then a sampler, then a shortfall policy; keep a reason per row.
+
+Reasons, per row: ``""`` kept; ``"backfill"`` kept by the backfill policy; the registered name
+of the first filter (in the user's order) that dropped it; ``"not-sampled"`` (passed every
+filter, not picked); ``"query-dropped"`` (picked, then dropped with its short query).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trueneg.errors import ConfigError
+from trueneg.select.base import FILTERS, SAMPLERS, SHORTFALL_POLICIES, CandidateFrame, Filter, Sampler
+from trueneg.select.filters import RankWindow
+from trueneg.select.samplers import top_k_per_group
+
+FilterSpec = Filter | str | type
+SamplerSpec = Sampler | str | type
+
+
+@dataclass
+class SelectionResult:
+    """What :func:`select` kept, why every other candidate was dropped, and per-query tallies.
+
+    ``counts`` maps each reason to its number of rows, with kept rows under ``"kept"``.
+    ``unchecked`` maps a filter spec to the rows it let through unchecked because the query's
+    positive score was unknown (NaN). Under ``drop``, ``short_queries`` equals
+    ``dropped_queries`` (a dropped query keeps nothing).
+    """
+
+    kept: np.ndarray
+    reason: np.ndarray
+    per_query_kept: np.ndarray
+    short_queries: np.ndarray
+    dropped_queries: np.ndarray
+    counts: dict[str, int]
+    unchecked: dict[str, int] = field(default_factory=dict)
+
+
+def resolve_filters(specs: Sequence[FilterSpec] | FilterSpec | None) -> list[Filter]:
+    """Filters from names (``"percent:0.95"``), classes or instances, in the given order."""
+    if specs is None:
+        return []
+    if isinstance(specs, str | type | Filter):
+        specs = [specs]
+    return [FILTERS.resolve(spec) for spec in specs]
+
+
+def resolve_sampler(spec: SamplerSpec) -> Sampler:
+    """A sampler from a name (``"simans:20,0"``), a class or an instance."""
+    return SAMPLERS.resolve(spec)
+
+
+def select(
+    frame: CandidateFrame,
+    filters: Sequence[FilterSpec] | FilterSpec | None,
+    sampler: SamplerSpec,
+    num_negatives: int,
+    *,
+    shortfall: str = "keep-short",
+    seed: int = 0,
+) -> SelectionResult:
+    """Keep up to ``num_negatives`` candidates per query that pass every filter.
+
+    Filters compose (all must pass); the sampler picks among the survivors; ``shortfall``
+    decides what happens to a query left with fewer than ``num_negatives``: ``keep-short``
+    (keep what there is), ``drop`` (drop the whole query) or ``backfill`` (add the next
+    candidates, in rank order, deeper than every ``rank-window`` upper bound that pass all
+    the other filters).
+    """
+    _check_options(num_negatives, shortfall)
+    filter_list = resolve_filters(filters)
+    chosen = resolve_sampler(sampler)
+    masks = [_keep_mask(f, frame) for f in filter_list]
+    reason = np.full(frame.num_rows, "", dtype=object)
+    for f, mask in zip(filter_list, masks, strict=True):
+        reason[~mask & (reason == "")] = f.name
+    survivors = reason == ""
+    kept = _sampler_mask(chosen, frame, survivors, num_negatives, seed)
+    reason[survivors & ~kept] = "not-sampled"
+
+    qidx = frame.query_index()
+    per_query = np.bincount(qidx[kept], minlength=frame.num_queries)
+    dropped = np.zeros(frame.num_queries, dtype=bool)
+    if shortfall == "backfill":
+        pool = _backfill_pool(filter_list, masks, survivors & ~kept, frame)
+        need = np.maximum(num_negatives - per_query, 0)
+        extra = top_k_per_group(qidx, -frame.rank.astype(np.float64), pool, need, frame.row_key)
+        kept |= extra
+        reason[extra] = "backfill"
+    elif shortfall == "drop":
+        dropped = per_query < num_negatives
+        lost = kept & dropped[qidx]
+        kept &= ~lost
+        reason[lost] = "query-dropped"
+    per_query = np.bincount(qidx[kept], minlength=frame.num_queries)
+    return SelectionResult(
+        kept=kept,
+        reason=reason,
+        per_query_kept=per_query,
+        short_queries=per_query < num_negatives,
+        dropped_queries=dropped,
+        counts=_count_reasons(reason),
+        unchecked=_count_unchecked(filter_list, frame),
+    )
+
+
+def _check_options(num_negatives: int, shortfall: str) -> None:
+    if isinstance(num_negatives, bool) or not isinstance(num_negatives, int | np.integer):
+        raise ConfigError("num_negatives must be an integer", received=repr(num_negatives),
+                          expected="an integer >= 1")
+    if num_negatives < 1:
+        raise ConfigError("num_negatives must be at least 1", received=num_negatives,
+                          expected="an integer >= 1")
+    if shortfall not in SHORTFALL_POLICIES:
+        raise ConfigError("Unknown shortfall policy", received=shortfall,
+                          expected=SHORTFALL_POLICIES)
+
+
+def _keep_mask(f: Filter, frame: CandidateFrame) -> np.ndarray:
+    mask = np.asarray(f.keep(frame))
+    if mask.dtype != np.bool_ or mask.shape != (frame.num_rows,):
+        raise ConfigError(
+            f"Filter {f.name!r} returned a mask of the wrong shape or type",
+            received=f"{mask.dtype} {mask.shape}", expected=f"bool ({frame.num_rows},)",
+        )
+    return mask
+
+
+def _sampler_mask(
+    sampler: Sampler, frame: CandidateFrame, eligible: np.ndarray, k: int, seed: int
+) -> np.ndarray:
+    picked = np.asarray(sampler.sample(frame, eligible, k, seed))
+    if picked.dtype != np.bool_ or picked.shape != (frame.num_rows,):
+        raise ConfigError(
+            f"Sampler {sampler.name!r} returned a mask of the wrong shape or type",
+            received=f"{picked.dtype} {picked.shape}", expected=f"bool ({frame.num_rows},)",
+        )
+    return picked & eligible  # a sampler can never keep a row a filter dropped
+
+
+def _backfill_pool(
+    filters: list[Filter], masks: list[np.ndarray], leftovers: np.ndarray, frame: CandidateFrame
+) -> np.ndarray:
+    """Rows backfill may add: unpicked survivors, and rows past every rank window that pass
+    every other filter."""
+    windows = [f for f in filters if isinstance(f, RankWindow)]
+    if not windows:
+        return leftovers
+    deeper = frame.rank >= max(w.max for w in windows)
+    for f, mask in zip(filters, masks, strict=True):
+        if not isinstance(f, RankWindow):
+            deeper &= mask
+    return leftovers | deeper
+
+
+def _count_reasons(reason: np.ndarray) -> dict[str, int]:
+    names, counts = np.unique(reason.astype(str), return_counts=True)
+    return {(str(n) or "kept"): int(c) for n, c in zip(names, counts, strict=True)}
+
+
+def _count_unchecked(filters: list[Filter], frame: CandidateFrame) -> dict[str, int]:
+    out = {}
+    for f in filters:
+        unchecked = getattr(f, "unchecked", None)
+        if unchecked is not None:
+            out[f.spec()] = int(np.count_nonzero(unchecked(frame)))
+    return out

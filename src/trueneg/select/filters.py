@@ -1,0 +1,211 @@
+"""Filters: each keeps a candidate only if one rule holds, vectorised over all queries.
+
+Notation: ``s`` is the candidate's score, ``s⁺`` the lowest score among the query's labeled
+positives on the same scale (``positive_min`` for ``on="score"``, else the per-row column
+``positive_<on>``). Score filters read the column named by ``on`` (default ``"score"``; e.g.
+``"judge"`` for a rescoring judge), written ``NAME:VALUE@COLUMN`` (``margin:0.1@judge``).
+A NaN score fails every score rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trueneg.errors import ConfigError
+from trueneg.select.base import FILTERS, CandidateFrame, Filter
+
+
+def parse_number(value: str | None, name: str, default: float | None = None) -> float:
+    """``value`` as a float, ``default`` when absent, or a ConfigError naming the strategy."""
+    if value is None or not value.strip():
+        if default is None:
+            raise ConfigError(f"{name!r} needs a value", received=name, expected=f"{name}:NUMBER")
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(
+            f"{name!r} needs a number", received=f"{name}:{value}", expected=f"{name}:NUMBER"
+        ) from None
+
+
+def split_column(value: str | None, default: str = "score") -> tuple[str | None, str]:
+    """Split ``"0.05@judge"`` into the number text and the column it applies to."""
+    if value is None:
+        return None, default
+    number, _, column = value.partition("@")
+    return number, column.strip() or default
+
+
+def _fmt(x: float) -> str:
+    return repr(float(x))
+
+
+def _suffix(on: str, default: str = "score") -> str:
+    return "" if on == default else f"@{on}"
+
+
+def positive_baseline(frame: CandidateFrame, on: str, needed_by: str) -> np.ndarray:
+    """Per-row ``s⁺`` on the scale of column ``on``."""
+    if on == "score":
+        return frame.positive_min
+    return frame.column(f"positive_{on}", needed_by)
+
+
+@FILTERS.register("rank-window")
+@dataclass(frozen=True)
+class RankWindow(Filter):
+    """Keeps ranks ``[min, max)`` of the raw candidate list (1-based; 10-110 keeps 10..109)."""
+
+    min: int
+    max: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min < self.max:
+            raise ConfigError(
+                "rank-window needs 1 <= MIN < MAX (ranks are 1-based, MAX is exclusive)",
+                received=f"{self.min}-{self.max}",
+                expected="rank-window:MIN-MAX, e.g. rank-window:10-110",
+            )
+
+    @classmethod
+    def from_value(cls, value: str | None) -> RankWindow:
+        lo, sep, hi = (value or "").partition("-")
+        try:
+            return cls(int(lo), int(hi))
+        except ValueError:
+            raise ConfigError(
+                "rank-window needs a range", received=f"rank-window:{value or ''}",
+                expected="rank-window:MIN-MAX, e.g. rank-window:10-110",
+            ) from None
+
+    def keep(self, frame: CandidateFrame) -> np.ndarray:
+        return (frame.rank >= self.min) & (frame.rank < self.max)
+
+    def spec(self) -> str:
+        return f"rank-window:{self.min}-{self.max}"
+
+
+@FILTERS.register("max-score")
+@dataclass(frozen=True)
+class MaxScore(Filter):
+    """Keeps candidates scoring at most ``τ`` (NV-Retriever TopK-Abs, 0.7)."""
+
+    threshold: float = 0.7
+    on: str = "score"
+
+    @classmethod
+    def from_value(cls, value: str | None) -> MaxScore:
+        number, on = split_column(value)
+        return cls(parse_number(number, "max-score", 0.7), on)
+
+    def keep(self, frame: CandidateFrame) -> np.ndarray:
+        return frame.column(self.on, self.spec()) <= self.threshold
+
+    def spec(self) -> str:
+        return f"max-score:{_fmt(self.threshold)}{_suffix(self.on)}"
+
+
+@FILTERS.register("min-score")
+@dataclass(frozen=True)
+class MinScore(Filter):
+    """Keeps candidates scoring at least ``τ`` (drops easy or broken candidates)."""
+
+    threshold: float
+    on: str = "score"
+
+    @classmethod
+    def from_value(cls, value: str | None) -> MinScore:
+        number, on = split_column(value)
+        return cls(parse_number(number, "min-score"), on)
+
+    def keep(self, frame: CandidateFrame) -> np.ndarray:
+        return frame.column(self.on, self.spec()) >= self.threshold
+
+    def spec(self) -> str:
+        return f"min-score:{_fmt(self.threshold)}{_suffix(self.on)}"
+
+
+class _PositiveAware(Filter):
+    """Shared part of filters that compare a candidate with the query's positive."""
+
+    on: str
+
+    def threshold(self, baseline: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def keep(self, frame: CandidateFrame) -> np.ndarray:
+        score = frame.column(self.on, self.spec())
+        baseline = positive_baseline(frame, self.on, self.spec())
+        return (score <= self.threshold(baseline)) | np.isnan(baseline)
+
+    def unchecked(self, frame: CandidateFrame) -> np.ndarray:
+        """Rows kept only because the query's positive score is unknown (NaN)."""
+        return np.isnan(positive_baseline(frame, self.on, self.spec()))
+
+
+@FILTERS.register("margin")
+@dataclass(frozen=True)
+class Margin(_PositiveAware):
+    """Keeps candidates scoring at most ``s⁺ − m`` (NV-Retriever TopK-MarginPos, 0.05)."""
+
+    margin: float = 0.05
+    on: str = "score"
+
+    @classmethod
+    def from_value(cls, value: str | None) -> Margin:
+        number, on = split_column(value)
+        return cls(parse_number(number, "margin", 0.05), on)
+
+    def threshold(self, baseline: np.ndarray) -> np.ndarray:
+        return baseline - self.margin
+
+    def spec(self) -> str:
+        return f"margin:{_fmt(self.margin)}{_suffix(self.on)}"
+
+
+@FILTERS.register("percent")
+@dataclass(frozen=True)
+class Percent(_PositiveAware):
+    """Keeps candidates scoring at most ``p·s⁺``, sign-safe: ``s⁺ − |s⁺|·(1 − p)`` (NV 0.95)."""
+
+    p: float = 0.95
+    on: str = "score"
+
+    def __post_init__(self) -> None:
+        if not self.p > 0:
+            raise ConfigError("percent needs p > 0", received=self.p, expected="e.g. percent:0.95")
+
+    @classmethod
+    def from_value(cls, value: str | None) -> Percent:
+        number, on = split_column(value)
+        return cls(parse_number(number, "percent", 0.95), on)
+
+    def threshold(self, baseline: np.ndarray) -> np.ndarray:
+        return baseline - np.abs(baseline) * (1.0 - self.p)
+
+    def spec(self) -> str:
+        return f"percent:{_fmt(self.p)}{_suffix(self.on)}"
+
+
+@FILTERS.register("near-duplicate")
+@dataclass(frozen=True)
+class NearDuplicate(Filter):
+    """Drops candidates whose cosine to any positive is at least ``τ`` (negminer, 0.95)."""
+
+    threshold: float = 0.95
+    column: str = "pos_cosine"
+
+    @classmethod
+    def from_value(cls, value: str | None) -> NearDuplicate:
+        number, column = split_column(value, "pos_cosine")
+        return cls(parse_number(number, "near-duplicate", 0.95), column)
+
+    def keep(self, frame: CandidateFrame) -> np.ndarray:
+        # NaN (cosine unknown) compares False, so the candidate is kept.
+        return ~(frame.column(self.column, self.spec()) >= self.threshold)
+
+    def spec(self) -> str:
+        return f"near-duplicate:{_fmt(self.threshold)}{_suffix(self.column, 'pos_cosine')}"

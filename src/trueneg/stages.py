@@ -1,0 +1,86 @@
+"""Glue between stages: positions ↔ ids, candidate tables, per-row keys and cosines."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+
+from trueneg.retrieve.base import Candidates
+from trueneg.select.base import CandidateFrame
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_BASE_COLUMNS = ("query_id", "doc_id", "rank", "score")
+
+
+def id_hashes(ids: list[str]) -> np.ndarray:
+    """A stable 64-bit hash per id (independent of order and of other ids)."""
+    return np.fromiter(
+        (int.from_bytes(hashlib.blake2b(i.encode("utf-8"), digest_size=8).digest(), "little")
+         for i in ids), dtype=np.uint64, count=len(ids))
+
+
+def row_keys(query_ids: list[str], doc_ids: list[str]) -> np.ndarray:
+    """A stable 64-bit key per (query id, doc id) row, for seeded per-row random draws."""
+    uq, q_inv = np.unique(np.asarray(query_ids, dtype=object), return_inverse=True)
+    ud, d_inv = np.unique(np.asarray(doc_ids, dtype=object), return_inverse=True)
+    qh = id_hashes(list(uq))[q_inv]
+    dh = id_hashes(list(ud))[d_inv]
+    with np.errstate(over="ignore"):
+        return qh ^ (dh * _GOLDEN + (qh >> np.uint64(7)))
+
+
+def pos_cosine(cands: Candidates, positives: list[np.ndarray], doc_vectors: np.ndarray,
+               chunk_rows: int = 65536) -> np.ndarray:
+    """Max cosine between each candidate and any labeled positive of its query."""
+    out = np.full(cands.num_rows, np.nan, dtype=np.float32)
+    for q, pos in enumerate(positives):
+        lo, hi = int(cands.offsets[q]), int(cands.offsets[q + 1])
+        if hi == lo or pos.size == 0:
+            continue
+        cand_vecs = np.asarray(doc_vectors[cands.doc_index[lo:hi]], dtype=np.float32)
+        pos_vecs = np.asarray(doc_vectors[pos], dtype=np.float32)
+        out[lo:hi] = (cand_vecs @ pos_vecs.T).max(axis=1)
+    return out
+
+
+def candidates_table(cands: Candidates, query_ids: list[str], doc_ids: list[str],
+                     positives: list[np.ndarray]) -> tuple[pa.Table, pa.Table]:
+    """The ``candidates`` table (ids, rank, scores) and the per-query ``query_stats`` table."""
+    q_index = cands.query_index()
+    qids = np.asarray(query_ids, dtype=object)
+    dids = np.asarray(doc_ids, dtype=object)
+    columns = {
+        "query_id": pa.array(qids[q_index].tolist(), type=pa.string()),
+        "doc_id": pa.array(dids[cands.doc_index].tolist(), type=pa.string()),
+        "rank": pa.array(cands.rank.astype(np.int32)),
+        "score": pa.array(cands.score.astype(np.float32)),
+    }
+    for name, values in cands.columns.items():
+        columns[name] = pa.array(np.asarray(values, dtype=np.float32))
+    stats = pa.table({
+        "query_id": pa.array(query_ids, type=pa.string()),
+        "num_positives": pa.array([int(p.size) for p in positives], type=pa.int32()),
+        "positive_min": pa.array(np.asarray(cands.positive_min, dtype=np.float32)),
+        "positive_rank": pa.array(np.asarray(cands.positive_rank, dtype=np.int64)),
+        "candidates": pa.array(np.diff(cands.offsets).astype(np.int32)),
+    })
+    return pa.table(columns), stats
+
+
+def candidate_frame(table: pa.Table, stats: pa.Table, keys: np.ndarray) -> CandidateFrame:
+    """A :class:`CandidateFrame` over a candidates table sorted by query then rank."""
+    counts = stats["candidates"].to_numpy().astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    positive_min = stats["positive_min"].to_numpy(zero_copy_only=False).astype(np.float32)
+    extra = {name: table[name].to_numpy(zero_copy_only=False)
+             for name in table.column_names if name not in _BASE_COLUMNS}
+    return CandidateFrame(
+        offsets=offsets,
+        rank=table["rank"].to_numpy().astype(np.int32),
+        score=table["score"].to_numpy(zero_copy_only=False).astype(np.float32),
+        positive_min=np.repeat(positive_min, counts),
+        row_key=keys,
+        columns=extra,
+    )
