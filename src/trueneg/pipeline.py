@@ -80,25 +80,29 @@ def _load_stage(run_dir: RunDir, cfg: MineConfig, timings: dict[str, float]) -> 
 
     start = time.perf_counter()
     data_path = Path(cfg.data)
-    if not data_path.exists():
-        raise DataError("Input data not found", received=str(data_path),
-                        expected="a BEIR folder or a pairs file (.jsonl, .csv, .tsv, .parquet)")
     corpus_fp = file_fingerprint(Path(cfg.corpus)) if cfg.corpus and Path(cfg.corpus).exists() \
         else cfg.corpus
     stage_fp = fingerprint("load", file_fingerprint(data_path), cfg.split, cfg.query_column,
                            cfg.positive_column, corpus_fp)
-    outputs = ["data/queries.parquet", "data/corpus.parquet", "data/qrels.parquet"]
+    outputs = ["data/queries.parquet", "data/corpus.parquet", "data/qrels.parquet",
+               "data/doc_aliases.parquet"]
     if run_dir.stage_done("load", stage_fp):
         info = run_dir.stage_info("load")
-        dataset = Dataset(*(run_dir.read_table(name) for name in outputs),
-                          report=LoadReport(**info["report"]))
+        aliases = run_dir.read_table("data/doc_aliases.parquet")
+        dataset = Dataset(*(run_dir.read_table(name) for name in outputs[:3]),
+                          report=LoadReport(**info["report"]),
+                          doc_aliases=dict(zip(aliases["doc_id"].to_pylist(),
+                                               aliases["kept_id"].to_pylist(), strict=True)))
         logger.info("load: reusing %d queries, %d documents", dataset.num_queries,
                     dataset.num_docs)
     else:
         run_dir.invalidate_from("load", STAGES)
         dataset = load_dataset(cfg.data, split=cfg.split, query_column=cfg.query_column,
                                positive_column=cfg.positive_column, corpus=cfg.corpus)
-        for name, table in zip(outputs, (dataset.queries, dataset.corpus, dataset.qrels),
+        aliases = pa.table({"doc_id": list(dataset.doc_aliases),
+                            "kept_id": list(dataset.doc_aliases.values())},
+                           schema=pa.schema([("doc_id", pa.string()), ("kept_id", pa.string())]))
+        for name, table in zip(outputs, (dataset.queries, dataset.corpus, dataset.qrels, aliases),
                                strict=True):
             run_dir.write_table(name, table)
         run_dir.mark_stage("load", stage_fp, outputs=outputs,

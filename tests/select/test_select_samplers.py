@@ -1,18 +1,21 @@
 import numpy as np
 import pytest
-from select_frames import make_frame, rows_of
 
 from trueneg.errors import ConfigError
 from trueneg.select import SAMPLERS, Random, SimANS, Softmax, Top
 from trueneg.select.random import splitmix64, uniform
 
 SAMPLERS_UNDER_TEST = [Top(), Random(), SimANS(), Softmax()]
-RNG = np.random.default_rng(7)
-# 6 queries with 0..12 candidates; s⁺ unknown for the last one
-BIG = make_frame(
-    [sorted(RNG.uniform(-0.2, 0.9, n), reverse=True) for n in (12, 9, 0, 3, 12, 7)],
-    positive=[0.85, 0.6, 0.7, 0.5, 0.95, np.nan],
-)
+
+
+@pytest.fixture
+def big(make_frame):
+    """6 queries with 0..12 candidates; s⁺ unknown for the last one."""
+    rng = np.random.default_rng(7)
+    return make_frame(
+        [sorted(rng.uniform(-0.2, 0.9, n), reverse=True) for n in (12, 9, 0, 3, 12, 7)],
+        positive=[0.85, 0.6, 0.7, 0.5, 0.95, np.nan],
+    )
 
 
 def per_query(frame, mask):
@@ -31,25 +34,25 @@ def test_uniform_is_in_the_open_unit_interval():
 
 @pytest.mark.parametrize("sampler", SAMPLERS_UNDER_TEST, ids=lambda s: s.name)
 @pytest.mark.parametrize("k", [1, 4, 20])
-def test_picks_min_k_eligible_per_query_and_only_eligible(sampler, k):
-    eligible = splitmix64(BIG.row_key) % np.uint64(3) != 0  # about two thirds eligible
-    picked = sampler.sample(BIG, eligible, k, seed=1)
+def test_picks_min_k_eligible_per_query_and_only_eligible(sampler, k, big):
+    eligible = splitmix64(big.row_key) % np.uint64(3) != 0  # about two thirds eligible
+    picked = sampler.sample(big, eligible, k, seed=1)
     assert not (picked & ~eligible).any()
-    expected = np.minimum(per_query(BIG, eligible), k)
-    assert per_query(BIG, picked).tolist() == expected.tolist()
+    expected = np.minimum(per_query(big, eligible), k)
+    assert per_query(big, picked).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS_UNDER_TEST[1:], ids=lambda s: s.name)
-def test_same_seed_same_picks_other_seed_differs(sampler):
-    eligible = np.ones(BIG.num_rows, dtype=bool)
-    a = sampler.sample(BIG, eligible, 3, seed=11)
-    assert np.array_equal(a, sampler.sample(BIG, eligible, 3, seed=11))
-    draws = {tuple(sampler.sample(BIG, eligible, 3, seed=s)) for s in range(20)}
+def test_same_seed_same_picks_other_seed_differs(sampler, big):
+    eligible = np.ones(big.num_rows, dtype=bool)
+    a = sampler.sample(big, eligible, 3, seed=11)
+    assert np.array_equal(a, sampler.sample(big, eligible, 3, seed=11))
+    draws = {tuple(sampler.sample(big, eligible, 3, seed=s)) for s in range(20)}
     assert len(draws) > 1
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS_UNDER_TEST, ids=lambda s: s.name)
-def test_picks_do_not_depend_on_row_order_or_other_queries(sampler):
+def test_picks_do_not_depend_on_row_order_or_other_queries(sampler, make_frame, rows_of):
     scores = [[0.8, 0.7, 0.6, 0.5, 0.4], [0.9, 0.3], [0.6, 0.55, 0.5, 0.2]]
     keys = [[10, 11, 12, 13, 14], [20, 21], [30, 31, 32, 33]]
     full = make_frame(scores, [0.85, 0.9, 0.65], keys=keys)
@@ -63,21 +66,19 @@ def test_picks_do_not_depend_on_row_order_or_other_queries(sampler):
     assert picks[2] == {k for k in picks[0] if k >= 30}
 
 
-def test_top_takes_the_first_eligible_by_rank():
+def test_top_takes_the_first_eligible_by_rank(make_frame):
     frame = make_frame([[0.9, 0.8, 0.7, 0.6]])
     eligible = np.array([False, True, True, True])
     assert Top().sample(frame, eligible, 2, seed=0).tolist() == [False, True, True, False]
 
 
-def test_simans_without_positive_score_takes_the_lowest_ranked():
+def test_simans_without_positive_score_takes_the_lowest_ranked(make_frame):
     frame = make_frame([[0.9, 0.8, 0.7, 0.6, 0.5]], positive=[np.nan])
     eligible = np.array([True, True, True, True, False])
-    assert SimANS().sample(frame, eligible, 2, seed=0).tolist() == [
-        False, False, True, True, False
-    ]
+    assert SimANS().sample(frame, eligible, 2, seed=0).tolist() == [False, False, True, True, False]
 
 
-def test_simans_prefers_scores_near_the_peak():
+def test_simans_prefers_scores_near_the_peak(make_frame):
     # s⁺ = 0.8, peak at s⁺ + b = 0.7: d3 (0.70) is the most ambiguous candidate
     frame = make_frame([[0.95, 0.85, 0.70, 0.40, 0.10]], positive=[0.8])
     eligible = np.ones(5, dtype=bool)
@@ -85,7 +86,7 @@ def test_simans_prefers_scores_near_the_peak():
     assert hits.argmax() == 2 and hits[4] == 0
 
 
-def test_gumbel_top_k_follows_the_weights():
+def test_gumbel_top_k_follows_the_weights(make_frame):
     # softmax τ = 1/ln 3: weights 3:1 between the two candidates
     frame = make_frame([[1.0, 0.0]])
     tau = 1 / np.log(3)
@@ -93,7 +94,7 @@ def test_gumbel_top_k_follows_the_weights():
     assert 0.72 < hits[0] / 4000 < 0.78
 
 
-def test_random_is_uniform():
+def test_random_is_uniform(make_frame):
     frame = make_frame([[0.9, 0.8, 0.7, 0.6]])
     hits = sum(Random().sample(frame, np.ones(4, dtype=bool), 1, s) for s in range(4000))
     assert np.all(np.abs(hits - 1000) < 120)
@@ -107,7 +108,10 @@ def test_sampler_values_parse():
         assert SAMPLERS.resolve(s.spec()) == s
 
 
-@pytest.mark.parametrize("spec", ["top:3", "random:1", "softmax:0", "simans:-1", "simans:x", "mcmc"])
+BAD_SPECS = ["top:3", "random:1", "softmax:0", "simans:-1", "simans:x", "mcmc"]
+
+
+@pytest.mark.parametrize("spec", BAD_SPECS)
 def test_bad_sampler_specs_are_config_errors(spec):
     with pytest.raises(ConfigError):
         SAMPLERS.resolve(spec)

@@ -39,8 +39,9 @@ def load_beir(folder: str | Path, split: str = "train") -> Dataset:
         query_id, text = _required(record, queries_path, number)
         builder.add_query(query_id, text, f"{queries_path.name} line {number}")
     rows = 0
-    for rows, (query_id, doc_id, relevance) in enumerate(iter_qrels(qrels_path), start=1):
+    for query_id, doc_id, relevance in iter_qrels(qrels_path):
         builder.add_qrel(query_id, doc_id, relevance)
+        rows += 1
     if rows == 0:
         raise DataError(
             f"The qrels file {qrels_path} has no rows",

@@ -9,7 +9,7 @@ from trueneg.data.beir import BEIR_LAYOUT, is_beir_folder, load_beir
 from trueneg.data.hf import HF_MARKERS, is_hf_folder, load_hf
 from trueneg.data.pairs import PAIRS_FORMATS, load_pairs
 from trueneg.data.tables import Dataset
-from trueneg.data.tabular import record_format
+from trueneg.data.tabular import describe_formats, record_format
 from trueneg.data.textio import folder_listing, require_file
 from trueneg.errors import ConfigError, DataError
 
@@ -17,7 +17,7 @@ DEMO_NAME = "scifact-sample"
 ACCEPTED_FORMS = (
     f"a BEIR folder ({BEIR_LAYOUT}); a folder written by datasets' save_to_disk "
     f"(with {' or '.join(HF_MARKERS)}); or a pairs file "
-    f"({', '.join(PAIRS_FORMATS)}, JSONL also as .jsonl.gz)"
+    f"({describe_formats(PAIRS_FORMATS)})"
 )
 
 
@@ -35,24 +35,23 @@ def load_dataset(
     apply to pairs files and saved Hugging Face datasets.
     """
     path = Path(path)
-    if path.is_dir():
-        if is_beir_folder(path):
-            _reject_pair_options(path, query_column, positive_column, corpus)
-            return load_beir(path, split=split)
-        if is_hf_folder(path):
-            return load_hf(
-                path,
-                split=split,
-                query_column=query_column,
-                positive_column=positive_column,
-                corpus=corpus,
-            )
-        raise DataError(
-            f"The folder {path} is neither a BEIR folder nor a saved Hugging Face dataset",
-            received=folder_listing(path),
-            expected=ACCEPTED_FORMS,
-            fix="Point to the folder that holds corpus.jsonl, or to a pairs file",
-        )
+    columns = {"query_column": query_column, "positive_column": positive_column}
+    if not path.is_dir():
+        return load_pairs(_pairs_file(path), **columns, corpus=corpus)
+    if is_beir_folder(path):
+        _reject_pair_options(path, query_column, positive_column, corpus)
+        return load_beir(path, split=split)
+    if is_hf_folder(path):
+        return load_hf(path, split=split, **columns, corpus=corpus)
+    raise DataError(
+        f"The folder {path} is neither a BEIR folder nor a saved Hugging Face dataset",
+        received=folder_listing(path),
+        expected=ACCEPTED_FORMS,
+        fix="Point to the folder that holds corpus.jsonl, or to a pairs file",
+    )
+
+
+def _pairs_file(path: Path) -> Path:
     path = require_file(path, "dataset path")
     if record_format(path) not in PAIRS_FORMATS:
         raise DataError(
@@ -61,9 +60,7 @@ def load_dataset(
             expected=ACCEPTED_FORMS,
             fix="Rename the file with one of the accepted extensions, or convert it",
         )
-    return load_pairs(
-        path, query_column=query_column, positive_column=positive_column, corpus=corpus
-    )
+    return path
 
 
 def _reject_pair_options(path: Path, *options: object) -> None:

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 def content_id(prefix: str, text: str) -> str:
     """``prefix`` + the first 16 hex digits of blake2b(text), e.g. ``q3f2a...``."""
-    return prefix + hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+    return prefix + hashlib.blake2b(text.encode("utf-8")).hexdigest()[:16]
 
 
 def as_id(value: object) -> str:
@@ -137,6 +137,8 @@ class DatasetBuilder:
 
     def _write_warnings(self) -> None:
         r = self.report
+        r.docs_empty_skipped = self.empty_docs
+        r.queries_empty_skipped = self.empty_queries
         sentences = [
             (self.empty_docs, f"Skipped {self.empty_docs} corpus rows with empty text."),
             (self.empty_queries, f"Skipped {self.empty_queries} queries with empty text."),
@@ -154,7 +156,11 @@ class DatasetBuilder:
                 r.qrels_unknown_doc,
                 f"Dropped {r.qrels_unknown_doc} qrels whose doc id is not in the corpus.",
             ),
-            (r.qrels_duplicate, f"Merged {r.qrels_duplicate} repeated (query, doc) qrels."),
+            (
+                r.qrels_duplicate,
+                f"Merged {r.qrels_duplicate} qrels that repeated a (query, doc) pair, "
+                "including pairs repeated once duplicate documents were collapsed.",
+            ),
             (
                 r.queries_without_positive,
                 f"{r.queries_without_positive} queries have qrels but no positive "

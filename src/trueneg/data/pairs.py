@@ -103,7 +103,8 @@ def add_pairs(
             skipped += 1
             continue
         query_id = content_id("q", query_text.strip())
-        builder.add_query(query_id, query_text)
+        if query_id not in builder.query_texts:  # a repeated query row is not a duplicate
+            builder.add_query(query_id, query_text)
         for text in positives:
             doc_id = content_id("d", text.strip())
             if not builder.has_doc(doc_id):

@@ -38,6 +38,8 @@ class LoadReport:
     qrels_duplicate: int = 0
     qrels_non_positive: int = 0
     queries_without_positive: int = 0
+    docs_empty_skipped: int = 0
+    queries_empty_skipped: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
@@ -100,7 +102,9 @@ def make_corpus(ids: list[str], texts: list[str], titles: list[str] | None = Non
     return pa.table({"doc_id": ids, "text": texts, "title": titles}, schema=CORPUS_SCHEMA)
 
 
-def make_qrels(query_ids: list[str], doc_ids: list[str], relevance: list[int] | None = None) -> pa.Table:
+def make_qrels(
+    query_ids: list[str], doc_ids: list[str], relevance: list[int] | None = None
+) -> pa.Table:
     rel = relevance if relevance is not None else [1] * len(query_ids)
     return pa.table(
         {"query_id": query_ids, "doc_id": doc_ids, "relevance": np.asarray(rel, dtype=np.int32)},

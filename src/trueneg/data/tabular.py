@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from trueneg.data.jsonl import empty_file_error, iter_json, iter_jsonl
-from trueneg.data.textio import iter_lines, open_binary, read_text, strip_gz
+from trueneg.data.textio import iter_lines, read_bytes, read_text, strip_gz
 from trueneg.errors import DataError
 
 RECORD_FORMATS = {
@@ -23,7 +23,11 @@ RECORD_FORMATS = {
     ".parquet": "Parquet",
     ".txt": "plain text, one record per line",
 }
-ACCEPTED = ", ".join(s if s == ".parquet" else s + "[.gz]" for s in RECORD_FORMATS)
+
+
+def describe_formats(formats: Iterable[str]) -> str:
+    """``.jsonl[.gz], .csv[.gz], .parquet``: the suffixes accepted, for messages."""
+    return ", ".join(s if s == ".parquet" else s + "[.gz]" for s in formats)
 
 
 @dataclass
@@ -55,7 +59,7 @@ def read_records(path: Path, formats: Iterable[str] = RECORD_FORMATS) -> Records
         raise DataError(
             f"Cannot read {path.name}: unknown file type",
             received=path.name,
-            expected="one of " + ", ".join(f for f in formats),
+            expected="one of " + describe_formats(formats),
             fix="Rename the file with the right extension or convert it",
         )
     if fmt == ".jsonl":
@@ -75,8 +79,7 @@ def _json_records(path: Path, rows: Iterator[tuple[int, dict[str, Any]]], unit: 
 
 
 def _is_json_list(path: Path) -> bool:
-    with open_binary(path) as handle:
-        head = handle.read(4096)
+    head = read_bytes(path, 4096)
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
 
 

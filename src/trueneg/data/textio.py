@@ -9,9 +9,9 @@ from typing import IO
 
 from trueneg.errors import DataError
 
-ICONV_FIX = (
-    "Re-encode the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 {name} > fixed.{suffix}` "
-    "(replace latin1 with the file's real encoding)"
+ICONV = "iconv -f latin1 -t utf-8"
+RE_ENCODE = (
+    "Re-encode the file as UTF-8, e.g. `{command}` (use the file's real encoding for latin1)"
 )
 
 
@@ -90,18 +90,30 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
                 offset += len(raw)
                 yield number, line
     except (OSError, EOFError) as exc:  # truncated or corrupt gzip, unreadable file
-        raise DataError(
-            f"Could not read {path}: {exc}",
-            received=str(path),
-            expected="a readable, complete file",
-            fix="Check that the file is not truncated or corrupt",
-        ) from exc
+        raise unreadable(path, exc) from exc
+
+
+def read_bytes(path: Path, size: int = -1) -> bytes:
+    """The (decompressed) bytes of ``path``, or its first ``size`` bytes."""
+    try:
+        with open_binary(path) as handle:
+            return handle.read(size)
+    except (OSError, EOFError) as exc:
+        raise unreadable(path, exc) from exc
+
+
+def unreadable(path: Path, exc: BaseException) -> DataError:
+    return DataError(
+        f"Could not read {path}: {exc}",
+        received=str(path),
+        expected="a readable, complete file",
+        fix="Check that the file is not truncated or corrupt",
+    )
 
 
 def read_text(path: Path) -> str:
     """The whole file decoded as UTF-8, with line-located errors for bad bytes."""
-    with open_binary(path) as handle:
-        data = handle.read()
+    data = read_bytes(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -116,8 +128,14 @@ def utf8_error(path: Path, line: int, offset: int, exc: UnicodeDecodeError) -> D
         f"{path} is not valid UTF-8: line {line}, byte offset {offset} ({bad!r})",
         received="non-UTF-8 bytes",
         expected="UTF-8 text",
-        fix=ICONV_FIX.format(name=path.name, suffix=path.suffix.lstrip(".") or "txt"),
+        fix=RE_ENCODE.format(command=_iconv_command(path)),
     )
+
+
+def _iconv_command(path: Path) -> str:
+    if path.suffix == ".gz":
+        return f"zcat {path.name} | {ICONV} | gzip > fixed-{path.name}"
+    return f"{ICONV} {path.name} > fixed-{path.name}"
 
 
 def strip_gz(name: str) -> str:

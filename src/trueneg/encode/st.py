@@ -52,7 +52,7 @@ class SentenceTransformerEncoder:
         _check_choice("precision", precision, PRECISIONS)
         if batch_size < 1:
             raise ConfigError("batch_size must be positive", received=batch_size, expected=">= 1")
-        self.model_name = resolve_model(model)
+        self.model_path = resolve_model(model)
         self.query_prompt = query_prompt
         self.document_prompt = document_prompt
         self.batch_size = batch_size
@@ -64,7 +64,7 @@ class SentenceTransformerEncoder:
 
     def __repr__(self) -> str:
         return (
-            f"SentenceTransformerEncoder(model={self.model_name!r}, device={self.device!r}, "
+            f"SentenceTransformerEncoder(model={self.model_path!r}, device={self.device!r}, "
             f"query_prompt={self.query_prompt!r}, document_prompt={self.document_prompt!r})"
         )
 
@@ -74,7 +74,7 @@ class SentenceTransformerEncoder:
         if self._fingerprint is None:
             self._fingerprint = hash_json(
                 {
-                    "model": model_fingerprint(self.model_name),
+                    "model": model_fingerprint(self.model_path),
                     "query_prompt": self.query_prompt,
                     "document_prompt": self.document_prompt,
                     "max_seq_length": self.max_seq_length,
@@ -95,7 +95,7 @@ class SentenceTransformerEncoder:
     def model(self) -> Any:
         """The loaded ``SentenceTransformer`` (loads it on first access)."""
         if self._model is None:
-            self._model = _load(self.model_name, _pick_device(self.device), self.precision)
+            self._model = _load(self.model_path, _pick_device(self.device), self.precision)
             if self.max_seq_length is not None:
                 self._model.max_seq_length = self.max_seq_length
         return self._model

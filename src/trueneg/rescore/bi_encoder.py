@@ -71,7 +71,9 @@ class OnnxBiEncoder:
         self.folder = Path(folder)
         self.batch_size = batch_size
         self.max_length = max_length or default_max_length(self.folder)
-        self.query_prompt = default_query_prompt(self.folder) if query_prompt is None else query_prompt
+        self.query_prompt = (
+            default_query_prompt(self.folder) if query_prompt is None else query_prompt
+        )
         self.pooling = pooling
         self.session = make_session(self.folder / "model.onnx", device)
         self.tokenizer = load_tokenizer(self.folder, self.max_length)
@@ -145,7 +147,9 @@ class STBiEncoder:
 
         self.batch_size = batch_size
         self.query_prompt = query_prompt
-        self.model = SentenceTransformer(str(name_or_path), device=None if device == "auto" else device)
+        self.model = SentenceTransformer(
+            str(name_or_path), device=None if device == "auto" else device
+        )
         if max_length is not None:
             self.model.max_seq_length = max_length
         self.fingerprint = make_fingerprint(

@@ -66,7 +66,8 @@ class ScoreCache:
                 logger.warning("Ignoring unreadable cache shard %s (%s); delete it", path, exc)
                 continue
             cols = table.to_pydict()
-            scores.update(zip(zip(cols["query_id"], cols["doc_id"]), cols["score"]))
+            keys = zip(cols["query_id"], cols["doc_id"], strict=True)
+            scores.update(zip(keys, cols["score"], strict=True))
         logger.debug("Loaded %d cached scores from %s", len(scores), self.folder)
         return scores
 

@@ -1,4 +1,4 @@
-"""``load_judge``: a model folder or Hub name → a :class:`Judge`, its kind detected from the files."""
+"""``load_judge``: a model folder or Hub name → a :class:`Judge`, its kind read from the files."""
 
 from __future__ import annotations
 

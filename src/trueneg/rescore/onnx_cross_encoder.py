@@ -43,9 +43,7 @@ def onnx_providers(device: str) -> list[Any]:
         _, _, index = device.partition(":")
         options = {"device_id": int(index)} if index.isdigit() else {}
         return [("CUDAExecutionProvider", options), "CPUExecutionProvider"]
-    raise ConfigError(
-        f"Unknown device {device!r}", expected=["auto", "cpu", "cuda", "cuda:N"]
-    )
+    raise ConfigError(f"Unknown device {device!r}", expected=["auto", "cpu", "cuda", "cuda:N"])
 
 
 def make_session(model_path: Path, device: str) -> Any:
@@ -72,7 +70,10 @@ def _usable_cores() -> int:
 
 def default_max_length(folder: Path) -> int:
     """``max_length`` from vectrix_config.json, else config.json, else 512."""
-    for name, key in (("vectrix_config.json", "max_length"), ("config.json", "max_position_embeddings")):
+    for name, key in (
+        ("vectrix_config.json", "max_length"),
+        ("config.json", "max_position_embeddings"),
+    ):
         path = folder / name
         if path.is_file():
             value = json.loads(path.read_text()).get(key)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from trueneg.errors import ModelError
 from trueneg.rescore.batching import score_in_batches
 from trueneg.rescore.cache import folder_digest, make_fingerprint
 
@@ -40,7 +41,7 @@ class STCrossEncoder:
             max_length=max_length,
             local_files_only=local_files_only,
         )
-        self.max_length = self.model.max_length
+        self.max_length = self.model.max_seq_length
         self.fingerprint = make_fingerprint(
             self.kind, _model_id(name_or_path, self.model), max_length=self.max_length
         )
@@ -59,7 +60,14 @@ class STCrossEncoder:
             show_progress_bar=False,
             convert_to_numpy=True,
         )
-        return np.asarray(scores, dtype=np.float32).reshape(len(queries))
+        scores = np.asarray(scores, dtype=np.float32)
+        if scores.ndim != 1:
+            raise ModelError(
+                "The cross-encoder has more than one output label; trueneg needs one score",
+                received=f"scores of shape {scores.shape}",
+                expected="a model saved with num_labels=1",
+            )
+        return scores
 
 
 def _model_id(name_or_path: str | Path, model: object) -> str:

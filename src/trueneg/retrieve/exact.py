@@ -6,13 +6,13 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 
 from trueneg.errors import ConfigError, DataError
 from trueneg.retrieve.base import RETRIEVERS, Candidates, SearchInput
-from trueneg.retrieve.topk import check_search_input, drop_masked, make_candidates, running_topk
+from trueneg.retrieve.topk import check_search_input, drop_masked, join_parts, running_topk
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +38,14 @@ class ExactRetriever:
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
-            raise ConfigError("Unknown device for exact search", received=self.device,
-                              expected=DEVICES)
+            raise ConfigError(
+                "Unknown device for exact search", received=self.device, expected=DEVICES
+            )
         if self.query_chunk_size < 1 or self.doc_chunk_size < 1:
-            raise ConfigError("Chunk sizes must be positive",
-                              received=(self.query_chunk_size, self.doc_chunk_size))
+            raise ConfigError(
+                "Chunk sizes must be positive",
+                received=(self.query_chunk_size, self.doc_chunk_size),
+            )
 
     @classmethod
     def from_value(cls, value: str | None) -> ExactRetriever:
@@ -51,8 +54,8 @@ class ExactRetriever:
     def search(self, inputs: SearchInput, depth: int, show_progress: bool = False) -> Candidates:
         """Top-``depth`` non-positive docs per query by inner product."""
         check_search_input(inputs, depth, embeddings=True)
-        queries, docs = inputs.query_embeddings, inputs.doc_embeddings
-        assert queries is not None and docs is not None  # checked above
+        queries = cast(np.ndarray, inputs.query_embeddings)  # not None: checked above
+        docs = cast(np.ndarray, inputs.doc_embeddings)
         matmul = _matmul_for(self.device)
         n_queries = queries.shape[0]
         parts = []
@@ -62,10 +65,14 @@ class ExactRetriever:
                 q = np.ascontiguousarray(queries[lo:hi], dtype=np.float32)
                 parts.append(self._search_chunk(q, docs, inputs.positives[lo:hi], depth, matmul))
                 advance(hi - lo)
-        return _join(parts, n_queries)
+        return join_parts(parts, n_queries)
 
     def _search_chunk(
-        self, q: np.ndarray, docs: np.ndarray, positives: list[np.ndarray], depth: int,
+        self,
+        q: np.ndarray,
+        docs: np.ndarray,
+        positives: list[np.ndarray],
+        depth: int,
         matmul: MatMul,
     ) -> tuple[np.ndarray, ...]:
         pos_rows, pos_docs = _flat_positives(positives)
@@ -76,9 +83,11 @@ class ExactRetriever:
             d = np.ascontiguousarray(docs[lo : lo + self.doc_chunk_size], dtype=np.float32)
             scores = matmul(q, d)
             if not np.isfinite(scores).all():
-                raise DataError("Embeddings contain NaN or infinite values",
-                                received=f"doc rows {lo}..{lo + d.shape[0] - 1}",
-                                fix="Re-encode the texts; check the model's output")
+                raise DataError(
+                    "Embeddings contain NaN or infinite values",
+                    received=f"doc rows {lo}..{lo + d.shape[0] - 1}",
+                    fix="Re-encode the texts; check the model's output",
+                )
             in_chunk = (pos_docs >= lo) & (pos_docs < lo + d.shape[0])
             scores[pos_rows[in_chunk], pos_docs[in_chunk] - lo] = -np.inf
             with np.errstate(invalid="ignore"):
@@ -114,23 +123,18 @@ def _flat_positives(positives: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray
     return rows, docs
 
 
-def _join(parts: list[tuple[np.ndarray, ...]], n_queries: int) -> Candidates:
-    if not parts:
-        empty = np.empty(0)
-        return make_candidates(np.zeros(n_queries), empty, empty, empty, empty)
-    counts, scores, index, pos_min, pos_rank = (np.concatenate(c) for c in zip(*parts))
-    return make_candidates(counts, index, scores, pos_min, pos_rank)
-
-
 def _matmul_for(device: str) -> MatMul:
     if device == "cpu":
         return lambda q, d: q @ d.T
     import torch
 
     if not torch.cuda.is_available():
-        raise ConfigError("CUDA was requested but no GPU is available to torch",
-                          received=device, expected="cpu on this machine",
-                          fix="Use the exact retriever with device='cpu'")
+        raise ConfigError(
+            "CUDA was requested but no GPU is available to torch",
+            received=device,
+            expected="cpu on this machine",
+            fix="Use the exact retriever with device='cpu'",
+        )
 
     def matmul(q: np.ndarray, d: np.ndarray) -> np.ndarray:
         qt = torch.from_numpy(q).to("cuda", non_blocking=True)

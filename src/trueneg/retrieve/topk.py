@@ -93,6 +93,15 @@ def make_candidates(
     )
 
 
+def join_parts(parts: list[tuple[np.ndarray, ...]], n_queries: int) -> Candidates:
+    """Concatenate ``(counts, scores, index, positive_min, positive_rank)`` query blocks."""
+    if not parts:
+        empty = np.empty(0)
+        return make_candidates(np.zeros(n_queries), empty, empty, empty, empty)
+    counts, scores, index, pos_min, pos_rank = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return make_candidates(counts, index, scores, pos_min, pos_rank)
+
+
 def check_search_input(inputs: SearchInput, depth: int, *, embeddings: bool) -> None:
     """Refuse a bad depth, out-of-range positives or missing/mismatched embeddings."""
     if int(depth) < 1:

@@ -13,10 +13,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trueneg.errors import ConfigError
-from trueneg.select.base import FILTERS, SAMPLERS, SHORTFALL_POLICIES, CandidateFrame, Filter, Sampler
+from trueneg.select.base import (
+    FILTERS,
+    SAMPLERS,
+    SHORTFALL_POLICIES,
+    CandidateFrame,
+    Filter,
+    Sampler,
+)
 from trueneg.select.filters import RankWindow
 from trueneg.select.samplers import top_k_per_group
 
+_LATE_REASONS = ("not-sampled", "backfill", "query-dropped")
 FilterSpec = Filter | str | type
 SamplerSpec = Sampler | str | type
 
@@ -73,14 +81,12 @@ def select(
     """
     _check_options(num_negatives, shortfall)
     filter_list = resolve_filters(filters)
-    chosen = resolve_sampler(sampler)
     masks = [_keep_mask(f, frame) for f in filter_list]
-    reason = np.full(frame.num_rows, "", dtype=object)
-    for f, mask in zip(filter_list, masks, strict=True):
-        reason[~mask & (reason == "")] = f.name
-    survivors = reason == ""
-    kept = _sampler_mask(chosen, frame, survivors, num_negatives, seed)
-    reason[survivors & ~kept] = "not-sampled"
+    labels = np.array(["", *(f.name for f in filter_list), *_LATE_REASONS], dtype=object)
+    code = _first_failure(masks, frame.num_rows)
+    survivors = code == 0
+    kept = _sampler_mask(resolve_sampler(sampler), frame, survivors, num_negatives, seed)
+    code[survivors & ~kept] = len(filter_list) + 1
 
     qidx = frame.query_index()
     per_query = np.bincount(qidx[kept], minlength=frame.num_queries)
@@ -90,34 +96,47 @@ def select(
         need = np.maximum(num_negatives - per_query, 0)
         extra = top_k_per_group(qidx, -frame.rank.astype(np.float64), pool, need, frame.row_key)
         kept |= extra
-        reason[extra] = "backfill"
+        code[extra] = len(filter_list) + 2
     elif shortfall == "drop":
         dropped = per_query < num_negatives
         lost = kept & dropped[qidx]
         kept &= ~lost
-        reason[lost] = "query-dropped"
+        code[lost] = len(filter_list) + 3
     per_query = np.bincount(qidx[kept], minlength=frame.num_queries)
     return SelectionResult(
         kept=kept,
-        reason=reason,
+        reason=labels[code],
         per_query_kept=per_query,
         short_queries=per_query < num_negatives,
         dropped_queries=dropped,
-        counts=_count_reasons(reason),
+        counts=_count_reasons(code, labels),
         unchecked=_count_unchecked(filter_list, frame),
     )
 
 
+def _first_failure(masks: list[np.ndarray], num_rows: int) -> np.ndarray:
+    """Per row, 0 if every mask passes, else 1 + the index of the first failing mask."""
+    code = np.zeros(num_rows, dtype=np.int16)
+    for i in reversed(range(len(masks))):
+        code[~masks[i]] = i + 1
+    return code
+
+
 def _check_options(num_negatives: int, shortfall: str) -> None:
     if isinstance(num_negatives, bool) or not isinstance(num_negatives, int | np.integer):
-        raise ConfigError("num_negatives must be an integer", received=repr(num_negatives),
-                          expected="an integer >= 1")
+        raise ConfigError(
+            "num_negatives must be an integer",
+            received=repr(num_negatives),
+            expected="an integer >= 1",
+        )
     if num_negatives < 1:
-        raise ConfigError("num_negatives must be at least 1", received=num_negatives,
-                          expected="an integer >= 1")
+        raise ConfigError(
+            "num_negatives must be at least 1", received=num_negatives, expected="an integer >= 1"
+        )
     if shortfall not in SHORTFALL_POLICIES:
-        raise ConfigError("Unknown shortfall policy", received=shortfall,
-                          expected=SHORTFALL_POLICIES)
+        raise ConfigError(
+            "Unknown shortfall policy", received=shortfall, expected=SHORTFALL_POLICIES
+        )
 
 
 def _keep_mask(f: Filter, frame: CandidateFrame) -> np.ndarray:
@@ -125,7 +144,8 @@ def _keep_mask(f: Filter, frame: CandidateFrame) -> np.ndarray:
     if mask.dtype != np.bool_ or mask.shape != (frame.num_rows,):
         raise ConfigError(
             f"Filter {f.name!r} returned a mask of the wrong shape or type",
-            received=f"{mask.dtype} {mask.shape}", expected=f"bool ({frame.num_rows},)",
+            received=f"{mask.dtype} {mask.shape}",
+            expected=f"bool ({frame.num_rows},)",
         )
     return mask
 
@@ -137,7 +157,8 @@ def _sampler_mask(
     if picked.dtype != np.bool_ or picked.shape != (frame.num_rows,):
         raise ConfigError(
             f"Sampler {sampler.name!r} returned a mask of the wrong shape or type",
-            received=f"{picked.dtype} {picked.shape}", expected=f"bool ({frame.num_rows},)",
+            received=f"{picked.dtype} {picked.shape}",
+            expected=f"bool ({frame.num_rows},)",
         )
     return picked & eligible  # a sampler can never keep a row a filter dropped
 
@@ -157,9 +178,13 @@ def _backfill_pool(
     return leftovers | deeper
 
 
-def _count_reasons(reason: np.ndarray) -> dict[str, int]:
-    names, counts = np.unique(reason.astype(str), return_counts=True)
-    return {(str(n) or "kept"): int(c) for n, c in zip(names, counts, strict=True)}
+def _count_reasons(code: np.ndarray, labels: np.ndarray) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for label, n in zip(labels, np.bincount(code, minlength=len(labels)), strict=True):
+        if n:
+            key = label or "kept"
+            counts[key] = counts.get(key, 0) + int(n)
+    return dict(sorted(counts.items()))
 
 
 def _count_unchecked(filters: list[Filter], frame: CandidateFrame) -> dict[str, int]:

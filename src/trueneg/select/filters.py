@@ -72,12 +72,13 @@ class RankWindow(Filter):
 
     @classmethod
     def from_value(cls, value: str | None) -> RankWindow:
-        lo, sep, hi = (value or "").partition("-")
+        lo, _, hi = (value or "").partition("-")
         try:
             return cls(int(lo), int(hi))
         except ValueError:
             raise ConfigError(
-                "rank-window needs a range", received=f"rank-window:{value or ''}",
+                "rank-window needs a range",
+                received=f"rank-window:{value or ''}",
                 expected="rank-window:MIN-MAX, e.g. rank-window:10-110",
             ) from None
 

@@ -49,8 +49,9 @@ def top_k_per_group(
 
 def _no_value(name: str, value: str | None) -> None:
     if value is not None:
-        raise ConfigError(f"sampler {name!r} takes no value", received=f"{name}:{value}",
-                          expected=name)
+        raise ConfigError(
+            f"sampler {name!r} takes no value", received=f"{name}:{value}", expected=name
+        )
 
 
 class _KeyedSampler(Sampler):

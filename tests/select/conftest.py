@@ -1,16 +1,17 @@
-"""Builders of tiny hand-made candidate frames for the selection tests."""
+"""Builders of tiny hand-made candidate frames for the selection tests, as fixtures."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from trueneg.select.base import CandidateFrame
 from trueneg.select.random import splitmix64
 
 
-def make_frame(
+def build_frame(
     scores: Sequence[Sequence[float]],
     positive: Sequence[float] | None = None,
     *,
@@ -40,6 +41,18 @@ def make_frame(
     return CandidateFrame(offsets, rank, score, positive_min, row_key, extra)
 
 
-def rows_of(frame: CandidateFrame, mask: np.ndarray) -> set[int]:
+def row_keys(frame: CandidateFrame, mask: np.ndarray) -> set[int]:
     """The row keys selected by ``mask`` (an order-free identity of the picks)."""
     return {int(k) for k in frame.row_key[mask]}
+
+
+@pytest.fixture(scope="session")
+def make_frame():
+    """The :func:`build_frame` builder (session-scoped so hypothesis tests can use it)."""
+    return build_frame
+
+
+@pytest.fixture(scope="session")
+def rows_of():
+    """The :func:`row_keys` helper."""
+    return row_keys

@@ -1,0 +1,90 @@
+"""Helpers shared by the benchmark scripts: data location, hidden-qrels splits, result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import subprocess
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+CACHE = ROOT / "benchmarks" / ".cache"
+
+
+def shared_data() -> Path:
+    """The real BEIR datasets (../shared/data beside the repo, or $TRUENEG_SHARED_DATA)."""
+    path = Path(os.environ.get("TRUENEG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    if not (path / "scifact").is_dir():
+        raise SystemExit(f"Real datasets not found at {path}; set TRUENEG_SHARED_DATA.")
+    return path
+
+
+def read_qrels(path: Path) -> dict[str, list[str]]:
+    """Positive qrels (score > 0) of one split, in file order."""
+    positives: dict[str, list[str]] = defaultdict(list)
+    with open(path, encoding="utf-8") as handle:
+        next(handle)
+        for line in handle:
+            query_id, doc_id, score = line.rstrip("\n").split("\t")
+            if int(score) > 0 and doc_id not in positives[query_id]:
+                positives[query_id].append(doc_id)
+    return dict(positives)
+
+
+def hidden_qrels_split(source: Path, split: str, dest: Path, seed: int = 0,
+                       keep: int = 1) -> dict[str, set[str]]:
+    """Write a BEIR folder at ``dest`` keeping ``keep`` random positives per query.
+
+    Returns the hidden positives per query. Corpus and queries are linked, not copied.
+    """
+    positives = read_qrels(source / "qrels" / f"{split}.tsv")
+    rng = random.Random(seed)
+    hidden: dict[str, set[str]] = {}
+    rows = ["query-id\tcorpus-id\tscore"]
+    for query_id in sorted(positives):
+        docs = list(positives[query_id])
+        rng.shuffle(docs)
+        rows += [f"{query_id}\t{d}\t1" for d in docs[:keep]]
+        hidden[query_id] = set(docs[keep:])
+    (dest / "qrels").mkdir(parents=True, exist_ok=True)
+    (dest / "qrels" / f"{split}.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for name in ("corpus.jsonl", "queries.jsonl"):
+        link = dest / name
+        if not link.exists():
+            link.symlink_to((source / name).resolve())
+    return hidden
+
+
+def environment() -> dict[str, object]:
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "git": _git_head(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def write_result(name: str, payload: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / name
+    path.write_text(json.dumps({**payload, "environment": environment()}, indent=2) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def _git_head() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"

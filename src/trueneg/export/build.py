@@ -1,0 +1,55 @@
+"""``build_export``: a run's kept negatives as a training table in a registered format."""
+
+from __future__ import annotations
+
+import logging
+
+import pyarrow as pa
+
+from trueneg.data.tables import Dataset
+from trueneg.export import formats as _formats  # noqa: F401  (registers the formats)
+from trueneg.export.base import EXPORT_FORMATS
+from trueneg.export.gather import gather
+
+logger = logging.getLogger(__name__)
+
+
+def build_export(
+    negatives: pa.Table,
+    dataset: Dataset,
+    fmt: str,
+    *,
+    include_scores: bool = False,
+    score_column: str = "score",
+    positive_scores: pa.Table | None = None,
+) -> pa.Table:
+    """The kept rows of ``negatives`` as a training table in format ``fmt``.
+
+    Only queries with at least one labeled positive and one kept negative are exported; the
+    schema metadata (see :func:`export_notes`) counts the ones left out. With
+    ``include_scores``, negative scores come from ``score_column`` and positive scores from
+    ``positive_scores`` (``query_id, doc_id, <score_column>``) or 1.0 where unknown.
+    """
+    exporter = EXPORT_FORMATS.resolve(fmt)
+    data = gather(
+        negatives,
+        dataset,
+        score_column=score_column if include_scores else None,
+        positive_scores=positive_scores,
+    )
+    table = exporter.build(data, include_scores)
+    notes = {"format": exporter.name, **data.skipped}
+    if any(v for k, v in notes.items() if k != "format"):
+        logger.info("export %s: %s", exporter.name, notes)
+    meta = {f"trueneg.{k}".encode(): str(v).encode() for k, v in notes.items()}
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+
+
+def export_notes(table: pa.Table) -> dict[str, str | int]:
+    """What :func:`build_export` recorded: the format and how many queries it left out."""
+    notes: dict[str, str | int] = {}
+    for key, value in (table.schema.metadata or {}).items():
+        if key.startswith(b"trueneg."):
+            text = value.decode()
+            notes[key.decode().removeprefix("trueneg.")] = int(text) if text.isdigit() else text
+    return notes

@@ -1,0 +1,158 @@
+"""Everything an export format needs, gathered once: texts, kept negatives and positives.
+
+Queries are exported in the dataset's query order, negatives in rank order, positives in
+qrels order. A query is exported only if it has at least one labeled positive and at least
+one kept negative; the others are counted in :attr:`ExportData.skipped`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from trueneg.data.tables import Dataset, document_texts
+from trueneg.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+NEGATIVE_COLUMNS = ("query_id", "doc_id", "rank", "kept")
+
+
+@dataclass
+class Segments:
+    """Rows of one kind (positives or negatives), grouped by exported query."""
+
+    doc: np.ndarray  # corpus row per item
+    score: np.ndarray  # float64 per item
+    start: np.ndarray  # per exported query
+    count: np.ndarray  # per exported query
+
+
+@dataclass
+class ExportData:
+    """Texts and per-query positives/negatives of the queries being exported."""
+
+    query_ids: pa.Array  # per exported query
+    query_text: pa.Array  # per exported query
+    doc_ids: pa.Array  # per corpus row
+    doc_text: pa.Array  # per corpus row: title + " " + text
+    doc_title: pa.Array
+    doc_body: pa.Array
+    pos: Segments
+    neg: Segments
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def num_queries(self) -> int:
+        return len(self.query_ids)
+
+
+def gather(
+    negatives: pa.Table,
+    dataset: Dataset,
+    *,
+    score_column: str | None,
+    positive_scores: pa.Table | None = None,
+) -> ExportData:
+    """Collect the kept negatives and the positives (scores only if a column is named)."""
+    needed = [*NEGATIVE_COLUMNS, *([score_column] if score_column else [])]
+    missing = [c for c in needed if c not in negatives.column_names]
+    if missing:
+        raise DataError(
+            "The negatives table lacks columns the export needs",
+            received=negatives.column_names,
+            expected=needed,
+            fix="Pass a run's negatives.parquet, or --score-column naming an existing column",
+        )
+    kept = negatives.filter(pc.fill_null(negatives["kept"], False))
+    query_ids, doc_ids = dataset.queries["query_id"], dataset.corpus["doc_id"]
+    neg_q = _positions(kept["query_id"], query_ids, "query")
+    neg_d = _positions(kept["doc_id"], doc_ids, "document")
+    order = np.lexsort((kept["rank"].to_numpy(zero_copy_only=False), neg_q))
+    neg_score = _scores(kept, score_column)[order]
+    neg_q, neg_d = neg_q[order], neg_d[order]
+
+    pos = dataset.positives()
+    pos_q = _positions(pos["query_id"], query_ids, "query")
+    pos_d = _positions(pos["doc_id"], doc_ids, "document")
+    order = np.argsort(pos_q, kind="stable")
+    pos_q, pos_d = pos_q[order], pos_d[order]
+    pos_score = _positive_scores(pos.take(order), positive_scores, score_column)
+
+    n = dataset.num_queries
+    has_pos = np.bincount(pos_q, minlength=n) > 0
+    has_neg = np.bincount(neg_q, minlength=n) > 0
+    exported = np.flatnonzero(has_pos & has_neg)
+    skipped = {
+        "queries_without_kept_negatives": int(np.count_nonzero(has_pos & ~has_neg)),
+        "queries_without_positives": int(np.count_nonzero(~has_pos & has_neg)),
+    }
+    return ExportData(
+        query_ids=_chunk(query_ids).take(exported),
+        query_text=_chunk(dataset.queries["text"]).take(exported),
+        doc_ids=_chunk(doc_ids),
+        doc_text=pa.array(document_texts(dataset.corpus), type=pa.string()),
+        doc_title=_chunk(dataset.corpus["title"]),
+        doc_body=_chunk(dataset.corpus["text"]),
+        pos=_segments(pos_q, pos_d, pos_score, exported),
+        neg=_segments(neg_q, neg_d, neg_score, exported),
+        skipped=skipped,
+    )
+
+
+def _chunk(column: pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks()
+
+
+def _positions(values: pa.ChunkedArray, ids: pa.ChunkedArray, what: str) -> np.ndarray:
+    index = pc.index_in(values, value_set=_chunk(ids))
+    if index.null_count:
+        unknown = pc.filter(values, pc.is_null(index)).unique().to_pylist()[:5]
+        raise DataError(
+            f"The negatives or qrels name a {what} id the dataset does not have",
+            received=unknown,
+            fix="Export with the dataset the run was mined from",
+        )
+    return index.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _scores(table: pa.Table, column: str | None) -> np.ndarray:
+    if column is None:
+        return np.ones(table.num_rows, dtype=np.float64)
+    return pc.cast(table[column], pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _positive_scores(pos: pa.Table, scores: pa.Table | None, column: str | None) -> np.ndarray:
+    """Each positive's score from ``scores`` (query_id, doc_id, column); 1.0 where unknown."""
+    out = np.ones(pos.num_rows, dtype=np.float64)
+    if column is None:
+        return out
+    if scores is None or column not in scores.column_names:
+        logger.info("export: no positive scores for %r; positives get 1.0", column)
+        return out
+    lookup = dict(
+        zip(
+            zip(scores["query_id"].to_pylist(), scores["doc_id"].to_pylist(), strict=True),
+            _scores(scores, column).tolist(),
+            strict=True,
+        )
+    )
+    pairs = zip(pos["query_id"].to_pylist(), pos["doc_id"].to_pylist(), strict=True)
+    found = [lookup.get(pair) for pair in pairs]
+    if any(v is None for v in found):
+        logger.info(
+            "export: %d positives have no %r score; they get 1.0", found.count(None), column
+        )
+    return np.array([1.0 if v is None else v for v in found], dtype=np.float64)
+
+
+def _segments(q: np.ndarray, doc: np.ndarray, score: np.ndarray, exported: np.ndarray) -> Segments:
+    keep = np.isin(q, exported)
+    q, doc, score = q[keep], doc[keep], score[keep]
+    start = np.searchsorted(q, exported, side="left")
+    count = np.searchsorted(q, exported, side="right") - start
+    return Segments(doc=doc, score=score, start=start.astype(np.int64), count=count)

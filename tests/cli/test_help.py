@@ -1,0 +1,48 @@
+"""Every command has help, and the help names what the command does."""
+
+import pytest
+from typer.testing import CliRunner
+
+from trueneg.cli.main import app
+
+runner = CliRunner()
+
+
+def _commands():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    return sorted(group.commands)
+
+
+def test_top_level_help_lists_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("mine", "export", "strategies", "demo"):
+        assert name in result.output
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_has_help(command):
+    import typer.main
+
+    group = typer.main.get_command(app)
+    assert group.commands[command].help, f"`trueneg {command}` has no help text"
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_every_option_has_help():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        for param in command.params:
+            if param.param_type_name == "option" and param.name != "help":
+                assert param.help, f"`trueneg {name}` option {param.name} has no help"
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and "trueneg" in result.output

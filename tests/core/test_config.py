@@ -1,0 +1,62 @@
+"""MineConfig: defaults, validation and TOML files."""
+
+import pytest
+
+from trueneg.config import DEFAULT_FILTERS, MineConfig, load_toml
+from trueneg.errors import ConfigError
+
+
+def test_defaults_resolve_to_default_filters():
+    cfg = MineConfig(data="d", out="o").validate()
+    assert cfg.resolved_filters() == list(DEFAULT_FILTERS)
+    assert cfg.to_dict()["filters"] == list(DEFAULT_FILTERS)
+
+
+def test_empty_filter_list_means_no_filter():
+    assert MineConfig(data="d", out="o", filters=[]).resolved_filters() == []
+
+
+@pytest.mark.parametrize("field,value", [("num_negatives", 0), ("depth", -1), ("batch_size", 0)])
+def test_non_positive_integers_are_refused(field, value):
+    with pytest.raises(ConfigError, match=field):
+        MineConfig(data="d", out="o", **{field: value}).validate()
+
+
+def test_unknown_device_lists_valid_ones():
+    with pytest.raises(ConfigError, match="auto, cpu, cuda"):
+        MineConfig(data="d", out="o", device="tpu").validate()
+
+
+def test_depth_grows_to_num_negatives():
+    assert MineConfig(data="d", out="o", depth=2, num_negatives=5).validate().depth == 5
+
+
+def test_replace_ignores_none_and_refuses_unknown_keys():
+    cfg = MineConfig(data="d", out="o", seed=3).replace(seed=None, sampler="random")
+    assert cfg.seed == 3 and cfg.sampler == "random"
+    with pytest.raises(ConfigError, match="Unknown setting"):
+        cfg.replace(num_negativs=3)
+
+
+def test_toml_round_trip(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text(
+        'data = "corpus"\nretriever = "bm25"\nnum-negatives = 7\n'
+        'filter = ["rank-window:10-110"]\nsampler = "random"\n'
+    )
+    cfg = load_toml(path)
+    assert (cfg.retriever, cfg.num_negatives, cfg.filters, cfg.sampler) == (
+        "bm25", 7, ["rank-window:10-110"], "random")
+
+
+def test_toml_errors_are_clear(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_toml(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("retriever = \n")
+    with pytest.raises(ConfigError, match="Cannot parse"):
+        load_toml(bad)
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("colour = 'red'\n")
+    with pytest.raises(ConfigError, match="colour"):
+        load_toml(unknown)
