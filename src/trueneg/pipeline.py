@@ -58,6 +58,10 @@ def mine(
     filters = resolve_filters(cfg.resolved_filters())
     sampler = resolve_sampler(cfg.sampler)
     retriever = _retriever(cfg)
+    if not Path(cfg.data).exists():
+        from trueneg.data import load_dataset
+
+        load_dataset(cfg.data)  # raises a DataError naming the path and what is beside it
     run_dir = RunDir(cfg.out)
     run_dir.file("manifest.json").unlink(missing_ok=True)
     timings: dict[str, float] = {}
@@ -162,9 +166,10 @@ def _encode_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared,
     queries = encode_cached(encoder, dataset.query_texts(), "query", cache,
                             show_progress=show_progress)
     stage_fp = fingerprint("encode", encoder.fingerprint, prepared.fingerprint)
-    run_dir.mark_stage("encode", stage_fp, outputs=[], seconds=time.perf_counter() - start,
-                       model=str(encoder.model_path), model_fingerprint=encoder.fingerprint,
-                       dim=int(docs.shape[1]))
+    if not run_dir.stage_done("encode", stage_fp):
+        run_dir.mark_stage("encode", stage_fp, outputs=[], seconds=time.perf_counter() - start,
+                           model=str(encoder.model_path), model_fingerprint=encoder.fingerprint,
+                           dim=int(docs.shape[1]))
     timings["encode"] = round(time.perf_counter() - start, 3)
     return Vectors(queries, docs, encoder.fingerprint, str(encoder.model_path))
 

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+SCORE_GROUPS = ("positive (lowest per query)", "kept negatives", "dropped negatives")
 
 
 @dataclass
@@ -45,13 +46,16 @@ class Summary:
             "",
             "| dropped by | rows |",
             "|---|---|",
-            *[f"| {reason} | {rows} |" for reason, rows in self.dropped.items()],
+            *[f"| {reason} | {rows} |" for reason, rows in
+              sorted(self.dropped.items(), key=lambda kv: -kv[1])],
             "",
             "| scores | " + " | ".join(f"q{int(q * 100)}" for q in QUANTILES) + " |",
             "|---|" + "---|" * len(QUANTILES),
         ]
-        for name, quantiles in self.score_quantiles.items():
-            cells = " | ".join(_fmt(v) for v in quantiles.values())
+        for name in SCORE_GROUPS:
+            quantiles = self.score_quantiles.get(name, {})
+            cells = " | ".join(_fmt(quantiles.get(f"q{int(q * 100)}", float("nan")))
+                               for q in QUANTILES)
             lines.append(f"| {name} | {cells} |")
         return "\n".join(lines)
 

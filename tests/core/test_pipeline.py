@@ -103,8 +103,9 @@ def test_unknown_strategy_lists_valid_names(tiny, tmp_path):
 
 
 def test_missing_data_and_model(tiny, tmp_path):
-    with pytest.raises(DataError, match="not found"):
+    with pytest.raises(DataError, match="does not exist"):
         trueneg.mine(tmp_path / "nope", tmp_path / "x")
+    assert not (tmp_path / "x").exists(), "a failed run must not leave an empty run directory"
     with pytest.raises(ModelError, match="does-not-exist"):
         trueneg.mine(tiny, tmp_path / "y", model=str(tmp_path / "does-not-exist"))
 

@@ -81,3 +81,10 @@ def test_bad_options_and_bad_encoder_output(fake_encoder, tmp_path):
 
     with pytest.raises(ModelError, match="wrong shape"):
         encode_cached(Broken(), TEXTS, "query", tmp_path)
+
+
+def test_silent_unless_asked(fake_encoder, tmp_path, capsys):
+    encode_cached(fake_encoder, TEXTS, "query", tmp_path / "quiet", chunk_size=8)
+    assert capsys.readouterr() == ("", "")
+    out = encode_cached(fake_encoder, TEXTS, "query", tmp_path / "bar", show_progress=True)
+    assert out.shape == (23, 16)

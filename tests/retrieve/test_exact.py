@@ -173,3 +173,10 @@ def test_cuda_matches_cpu():
     gpu = ExactRetriever(16, 64, device="cuda").search(inputs, 20)
     assert gpu.doc_index.tolist() == cpu.doc_index.tolist()
     assert gpu.positive_rank.tolist() == cpu.positive_rank.tolist()
+
+
+def test_silent_unless_asked(capsys):
+    ExactRetriever(1, 2).search(toy_inputs(), 2)
+    assert capsys.readouterr() == ("", "")
+    shown = ExactRetriever(1, 2).search(toy_inputs(), 2, show_progress=True)
+    assert shown.num_rows == 6

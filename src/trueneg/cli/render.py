@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from trueneg.summary import Summary
+from trueneg.summary import QUANTILES, SCORE_GROUPS, Summary
 
 
 def print_summary(summary: Summary, console: Console, run_path: str | None = None) -> None:
@@ -18,17 +18,18 @@ def print_summary(summary: Summary, console: Console, run_path: str | None = Non
     head.add_row("  dropped (policy drop)", f"{summary.queries_dropped:,}")
     head.add_row("candidates", f"{summary.candidates:,}")
     head.add_row("kept negatives", f"{summary.kept:,}")
-    for reason, rows in summary.dropped.items():
+    for reason, rows in sorted(summary.dropped.items(), key=lambda kv: -kv[1]):
         head.add_row(f"  dropped: {reason}", f"{rows:,}")
     console.print(head)
 
     scores = Table(title="score quantiles", title_justify="left")
     scores.add_column("")
-    names = list(next(iter(summary.score_quantiles.values())).keys())
+    names = [f"q{int(q * 100)}" for q in QUANTILES]
     for name in names:
         scores.add_column(name, justify="right")
-    for label, quantiles in summary.score_quantiles.items():
-        scores.add_row(label, *(_fmt(v) for v in quantiles.values()))
+    for label in SCORE_GROUPS:
+        quantiles = summary.score_quantiles.get(label, {})
+        scores.add_row(label, *(_fmt(quantiles.get(name, float("nan"))) for name in names))
     console.print(scores)
 
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary.timings.items())

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import numpy as np
 from trueneg.encode.base import Encoder, TextKind
 from trueneg.encode.fingerprint import hash_json, hash_texts
 from trueneg.errors import ConfigError, ModelError
+from trueneg.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +69,8 @@ class EmbeddingCache:
         Path(self.folder).mkdir(parents=True, exist_ok=True)
         out, start = self._resume(key, len(texts), dtype)
         logger.info("encoding %d %s texts from row %d (cache key %s)", len(texts), kind, start, key)
-        with _progress(show_progress, len(texts), start, f"Encoding {kind}s") as advance:
+        label = "Encoding queries" if kind == "query" else "Encoding documents"
+        with progress_bar(show_progress, len(texts), label, start) as advance:
             for lo in range(start, len(texts), chunk_size):
                 batch = texts[lo : lo + chunk_size]
                 vectors = _checked(encoder.encode(batch, kind), len(batch), encoder)
@@ -158,15 +158,3 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-@contextmanager
-def _progress(
-    show: bool, total: int, completed: int, description: str
-) -> Iterator[Callable[[int], None]]:
-    if not show:
-        yield lambda n: None
-        return
-    from rich.progress import Progress
-
-    with Progress(transient=False) as bar:
-        task = bar.add_task(description, total=total, completed=completed)
-        yield lambda n: bar.update(task, advance=n)

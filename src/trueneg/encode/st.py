@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
@@ -143,7 +145,8 @@ def _load(name: str, device: str, precision: str) -> Any:
 
     logger.info("loading %s on %s (%s)", name, device, precision)
     try:
-        model = SentenceTransformer(name, device=device)
+        with _quiet_transformers():
+            model = SentenceTransformer(name, device=device)
     except Exception as exc:
         raise ModelError(
             f"Could not load the model: {type(exc).__name__}: {exc}",
@@ -156,6 +159,23 @@ def _load(name: str, device: str, precision: str) -> Any:
 
         model = model.to(getattr(torch, precision))
     return model
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Hide transformers' "Loading weights" bar: the library never prints."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - comes with sentence-transformers
+        yield
+        return
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:

@@ -7,16 +7,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from trueneg.errors import ConfigError, DataError
+from trueneg.progress import progress_bar
 from trueneg.rescore.batching import batch_slices, length_order, score_in_batches
 from trueneg.rescore.cache import ScoreCache
 from trueneg.rescore.loader import JUDGE_KINDS, Judge, detect_kind, load_judge
@@ -72,7 +72,7 @@ def rescore(
     missing = [k for k in keys if k not in known]
     pairs_cached = len(keys) - len(missing)
     scoring_start = time.perf_counter()
-    with _progress(len(missing), show_progress) as advance:
+    with progress_bar(show_progress and bool(missing), len(missing), "Rescoring pairs") as advance:
         for shard in _shards(missing, query_text, doc_text, shard_size):
             queries = [query_text[q] for q, _ in shard]
             docs = [doc_text[d] for _, d in shard]
@@ -145,15 +145,3 @@ def _shards(
     order = length_order([query_text[q] for q, _ in missing], [doc_text[d] for _, d in missing])
     for part in batch_slices(len(order), shard_size):
         yield [missing[i] for i in order[part]]
-
-
-@contextlib.contextmanager
-def _progress(total: int, show: bool) -> Iterator[Callable[[int], None] | None]:
-    if not show or total == 0:
-        yield None
-        return
-    from rich.progress import Progress
-
-    with Progress(transient=True) as progress:
-        task = progress.add_task("Rescoring pairs", total=total)
-        yield lambda n: progress.advance(task, n)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, cast
 
 import numpy as np
 
 from trueneg.errors import ConfigError, DataError
+from trueneg.progress import progress_bar
 from trueneg.retrieve.base import RETRIEVERS, Candidates, SearchInput
 from trueneg.retrieve.topk import check_search_input, drop_masked, join_parts, running_topk
 
@@ -59,7 +59,7 @@ class ExactRetriever:
         matmul = _matmul_for(self.device)
         n_queries = queries.shape[0]
         parts = []
-        with _progress(show_progress, n_queries, "Exact search") as advance:
+        with progress_bar(show_progress, n_queries, "Exact search") as advance:
             for lo in range(0, n_queries, self.query_chunk_size):
                 hi = min(lo + self.query_chunk_size, n_queries)
                 q = np.ascontiguousarray(queries[lo:hi], dtype=np.float32)
@@ -144,13 +144,3 @@ def _matmul_for(device: str) -> MatMul:
     return matmul
 
 
-@contextmanager
-def _progress(show: bool, total: int, description: str) -> Iterator[Callable[[int], None]]:
-    if not show:
-        yield lambda n: None
-        return
-    from rich.progress import Progress
-
-    with Progress() as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n: bar.update(task, advance=n)

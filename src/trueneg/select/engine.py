@@ -33,7 +33,8 @@ SamplerSpec = Sampler | str | type
 class SelectionResult:
     """What :func:`select` kept, why every other candidate was dropped, and per-query tallies.
 
-    ``counts`` maps each reason to its number of rows, with kept rows under ``"kept"``.
+    ``counts`` maps each reason to its number of rows: sampled rows under ``"kept"``, rows
+    added by backfill under ``"backfill"`` (both have ``kept`` True); zero counts are left out.
     ``unchecked`` maps a filter spec to the rows it let through unchecked because the query's
     positive score was unknown (NaN). Under ``drop``, ``short_queries`` equals
     ``dropped_queries`` (a dropped query keeps nothing).
