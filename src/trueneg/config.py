@@ -39,6 +39,9 @@ class MineConfig:
     num_negatives: int = 4
     shortfall: str = "keep-short"
     seed: int = 0
+    judge: str | None = None
+    judge_depth: int = 30
+    judge_batch_size: int = 32
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved_filters(self) -> list[str]:
@@ -53,6 +56,8 @@ class MineConfig:
         _positive_int("num_negatives", self.num_negatives)
         _positive_int("depth", self.depth)
         _positive_int("batch_size", self.batch_size)
+        _positive_int("judge_depth", self.judge_depth)
+        _positive_int("judge_batch_size", self.judge_batch_size)
         if self.device not in DEVICES:
             raise ConfigError("Unknown device", received=self.device, expected=DEVICES)
         if self.num_negatives > self.depth:

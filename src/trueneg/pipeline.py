@@ -14,14 +14,15 @@ import pyarrow as pa
 from trueneg import __version__
 from trueneg.config import MineConfig
 from trueneg.data.tables import Dataset, LoadReport
-from trueneg.errors import DataError
+from trueneg.errors import ConfigError, DataError
+from trueneg.judging import attach_judge, rescore_stage
 from trueneg.run import RunDir, file_fingerprint, fingerprint
 from trueneg.stages import candidate_frame, candidates_table, pos_cosine, row_keys
 from trueneg.summary import Summary, summarize
 
 logger = logging.getLogger(__name__)
 
-STAGES = ["load", "encode", "retrieve", "select"]
+STAGES = ["load", "encode", "retrieve", "rescore", "select"]
 
 
 @dataclass
@@ -58,6 +59,7 @@ def mine(
     filters = resolve_filters(cfg.resolved_filters())
     sampler = resolve_sampler(cfg.sampler)
     retriever = _retriever(cfg)
+    _check_judge(cfg, filters, sampler)
     if not Path(cfg.data).exists():
         from trueneg.data import load_dataset
 
@@ -72,10 +74,21 @@ def mine(
         else None
     retrieve_fp = _retrieve_stage(run_dir, cfg, prepared, retriever, vectors, filters, timings,
                                   show_progress)
-    _select_stage(run_dir, cfg, prepared, filters, sampler, retrieve_fp, timings)
+    rescore_fp = rescore_stage(run_dir, cfg, prepared, retrieve_fp, timings, show_progress)
+    _select_stage(run_dir, cfg, prepared, filters, sampler, (retrieve_fp, rescore_fp), timings)
     summary = _finish(run_dir, cfg, prepared, vectors, timings)
     logger.info("mined %d negatives for %d queries", summary.kept, summary.queries)
     return Run(run_dir.path)
+
+
+def _check_judge(cfg: MineConfig, filters: list, sampler) -> None:
+    """Fail before any heavy work when a strategy reads judge scores but no judge is set."""
+    users = [s for s in [*(f.spec() for f in filters), sampler.spec()] if "judge" in s]
+    if users and not cfg.judge:
+        raise ConfigError("These strategies need judge scores, but no judge was given",
+                          received=users, expected="--judge FOLDER_OR_NAME",
+                          fix="Pass --judge with a cross-encoder folder, e.g. the ms-marco "
+                          "reranker (see `make judges`)")
 
 
 # load ------------------------------------------------------------------------------------
@@ -228,7 +241,7 @@ def _retrieve_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, retrie
 
 # select ----------------------------------------------------------------------------------
 def _select_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, filters, sampler,
-                  retrieve_fp: str, timings: dict[str, float]) -> None:
+                  retrieve_fp: tuple[str, str | None], timings: dict[str, float]) -> None:
     from trueneg.select import select
 
     start = time.perf_counter()
@@ -240,6 +253,8 @@ def _select_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, filters,
         return
     table = run_dir.read_table("candidates.parquet")
     stats = run_dir.read_table("query_stats.parquet")
+    if cfg.judge:
+        table, stats = attach_judge(run_dir, table, stats)
     keys = row_keys(table["query_id"].to_pylist(), table["doc_id"].to_pylist())
     frame = candidate_frame(table, stats, keys)
     result = select(frame, filters, sampler, cfg.num_negatives, shortfall=cfg.shortfall,
@@ -263,8 +278,11 @@ def _finish(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, vectors: Vecto
     negatives = run_dir.read_table("negatives.parquet")
     stats = run_dir.read_table("query_stats_selected.parquet")
     state = run_dir.state()
+    rescore = {k: v for k, v in state.get("rescore", {}).items()
+               if k in ("judge", "judge_kind", "pairs", "pairs_scored", "pairs_per_s", "seconds")}
     summary = summarize(negatives, stats, num_negatives=cfg.num_negatives, timings=timings,
-                        load=prepared.dataset.report.to_dict(), config=cfg.to_dict())
+                        load=prepared.dataset.report.to_dict(), config=cfg.to_dict(),
+                        rescore=rescore if cfg.judge else None)
     run_dir.write_manifest({
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "config": cfg.to_dict(),

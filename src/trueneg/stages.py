@@ -31,8 +31,9 @@ def row_keys(query_ids: list[str], doc_ids: list[str]) -> np.ndarray:
         return qh ^ (dh * _GOLDEN + (qh >> np.uint64(7)))
 
 
-def pos_cosine(cands: Candidates, positives: list[np.ndarray], doc_vectors: np.ndarray,
-               chunk_rows: int = 65536) -> np.ndarray:
+def pos_cosine(
+    cands: Candidates, positives: list[np.ndarray], doc_vectors: np.ndarray
+) -> np.ndarray:
     """Max cosine between each candidate and any labeled positive of its query."""
     out = np.full(cands.num_rows, np.nan, dtype=np.float32)
     for q, pos in enumerate(positives):
@@ -76,6 +77,10 @@ def candidate_frame(table: pa.Table, stats: pa.Table, keys: np.ndarray) -> Candi
     positive_min = stats["positive_min"].to_numpy(zero_copy_only=False).astype(np.float32)
     extra = {name: table[name].to_numpy(zero_copy_only=False)
              for name in table.column_names if name not in _BASE_COLUMNS}
+    for name in stats.column_names:
+        if name.startswith("positive_") and name not in ("positive_min", "positive_rank"):
+            per_query = stats[name].to_numpy(zero_copy_only=False).astype(np.float32)
+            extra[name] = np.repeat(per_query, counts)
     return CandidateFrame(
         offsets=offsets,
         rank=table["rank"].to_numpy().astype(np.int32),

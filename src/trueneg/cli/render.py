@@ -32,6 +32,10 @@ def print_summary(summary: Summary, console: Console, run_path: str | None = Non
         scores.add_row(label, *(_fmt(quantiles.get(name, float("nan"))) for name in names))
     console.print(scores)
 
+    if summary.rescore:
+        r = summary.rescore
+        console.print(f"judge: {r.get('pairs', 0):,} pairs ({r.get('pairs_scored', 0):,} newly "
+                      f"scored, {r.get('pairs_per_s', 0):.1f} pairs/s) with {r.get('judge')}")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary.timings.items())
     if timings:
         console.print(f"time: {timings}")

@@ -20,6 +20,7 @@ from trueneg.select.filters import (
     Percent,
     RankWindow,
 )
+from trueneg.select.judge import JudgeThreshold
 from trueneg.select.samplers import Random, SimANS, Softmax, Top
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "SHORTFALL_POLICIES",
     "CandidateFrame",
     "Filter",
+    "JudgeThreshold",
     "Margin",
     "MaxScore",
     "MinScore",

@@ -1,0 +1,91 @@
+"""The rescore stage of ``mine``: a judge scores the top candidates and the positives."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from trueneg.run import RunDir, fingerprint
+
+logger = logging.getLogger(__name__)
+
+OUTPUTS = ["judge_scores.parquet", "judge_positives.parquet"]
+
+
+def rescore_stage(run_dir: RunDir, cfg: Any, prepared: Any, retrieve_fp: str,
+                  timings: dict[str, float], show_progress: bool) -> str | None:
+    """Score candidates ranked ``<= judge_depth`` and every labeled positive with the judge.
+
+    Writes ``judge_scores.parquet`` with a ``judge`` column aligned with the rows of
+    ``candidates.parquet`` (NaN below ``judge_depth``) and ``positive_judge`` per query (the
+    lowest judge score among its positives). Returns the stage fingerprint, or None without a
+    judge.
+    """
+    if not cfg.judge:
+        return None
+    from trueneg.rescore import load_judge, rescore
+
+    start = time.perf_counter()
+    judge = load_judge(cfg.judge, batch_size=cfg.judge_batch_size, device=cfg.device)
+    stage_fp = fingerprint("rescore", retrieve_fp, judge.fingerprint, cfg.judge_depth)
+    if run_dir.stage_done("rescore", stage_fp):
+        logger.info("rescore: reusing judge scores")
+        timings["rescore"] = 0.0
+        return stage_fp
+    run_dir.invalidate_from("rescore", ["rescore", "select"])
+    candidates = run_dir.read_table("candidates.parquet")
+    rank = candidates["rank"].to_numpy()
+    judged = np.flatnonzero(rank <= cfg.judge_depth)
+    cand_q = np.asarray(candidates["query_id"].to_pylist(), dtype=object)[judged]
+    cand_d = np.asarray(candidates["doc_id"].to_pylist(), dtype=object)[judged]
+    pos_q = [q for q, pos in zip(prepared.query_ids, prepared.positives, strict=True)
+             for _ in pos]
+    pos_d = [prepared.doc_ids[i] for pos in prepared.positives for i in pos]
+    dataset = prepared.dataset
+    query_text = dict(zip(prepared.query_ids, dataset.query_texts(), strict=True))
+    doc_text = dict(zip(prepared.doc_ids, dataset.doc_texts(), strict=True))
+    logger.info("rescore: %d candidates (ranks <= %d) and %d positives with %s",
+                judged.size, cfg.judge_depth, len(pos_q), cfg.judge)
+    result = rescore(judge, [*cand_q, *pos_q], [*cand_d, *pos_d], query_text, doc_text,
+                     run_dir.file("judge"), batch_size=cfg.judge_batch_size,
+                     show_progress=show_progress)
+    scores = np.full(candidates.num_rows, np.nan, dtype=np.float32)
+    scores[judged] = result.scores[: judged.size]
+    positive_judge = _min_per_query(prepared.query_ids, pos_q, result.scores[judged.size:])
+    _write(run_dir, scores, prepared.query_ids, positive_judge)
+    run_dir.mark_stage("rescore", stage_fp, outputs=OUTPUTS, seconds=time.perf_counter() - start,
+                       judge=str(cfg.judge), judge_kind=judge.kind,
+                       judge_fingerprint=judge.fingerprint, pairs=len(result.scores),
+                       pairs_scored=result.pairs_scored, pairs_per_s=round(result.pairs_per_s, 2))
+    timings["rescore"] = round(time.perf_counter() - start, 3)
+    return stage_fp
+
+
+def _min_per_query(query_ids: list[str], pos_q: list[str], scores: np.ndarray) -> np.ndarray:
+    lowest: dict[str, float] = {}
+    for q, s in zip(pos_q, scores.tolist(), strict=True):
+        lowest[q] = min(s, lowest.get(q, np.inf))
+    return np.array([lowest.get(q, np.nan) for q in query_ids], dtype=np.float32)
+
+
+def _write(run_dir: RunDir, scores: np.ndarray, query_ids: list[str],
+           positive_judge: np.ndarray) -> None:
+    per_row = pa.table({"judge": pa.array(scores)})
+    per_query = pa.table({"query_id": pa.array(query_ids, type=pa.string()),
+                          "positive_judge": pa.array(positive_judge)})
+    run_dir.write_table("judge_scores.parquet", per_row)
+    run_dir.write_table("judge_positives.parquet", per_query)
+
+
+def attach_judge(run_dir: RunDir, table: pa.Table, stats: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Add the ``judge`` column to candidates and ``positive_judge`` to query stats."""
+    per_row = run_dir.read_table("judge_scores.parquet")
+    per_query = run_dir.read_table("judge_positives.parquet")
+    table = table.append_column("judge", per_row["judge"])
+    stats = stats.append_column("positive_judge", per_query["positive_judge"])
+    return table, stats
+

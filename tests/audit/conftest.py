@@ -1,0 +1,1 @@
+"""Shared fixtures for tests/audit (report fixtures are prefixed ``report_``)."""
