@@ -87,4 +87,4 @@ def _build(cls: type[Any], value: str | None, spec: str) -> Any:
 def describe(cls: type[Any]) -> str:
     """First line of a strategy's docstring, for listings."""
     doc = (cls.__doc__ or "").strip()
-    return doc.splitlines()[0] if doc else ""
+    return doc.splitlines()[0].replace("``", "") if doc else ""

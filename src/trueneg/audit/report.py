@@ -57,6 +57,7 @@ class HiddenQrels:
     strategies: list[StrategyRate]
     run_strategy: str
     false_negative_rate: float | None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -75,6 +76,7 @@ class JudgeEstimate:
     sample_size: int
     by_rank: list[BucketRate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    validation: dict[str, Any] | None = None
 
 
 @dataclass
@@ -102,6 +104,8 @@ class DataHealth:
     kept_other_query_positive_share: float
     near_duplicate_share: dict[str, float]
     positive_rank_quantiles: dict[str, float]
+    depth: int | None = None
+    positive_beyond_depth: float | None = None
 
 
 @dataclass

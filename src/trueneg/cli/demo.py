@@ -15,8 +15,7 @@ def demo_command(
     out: Annotated[str, typer.Option("--out", "-o", help="Run directory for the demo.")] = "trueneg-demo",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")] = False,
 ) -> None:
-    """Mine hard negatives on a small bundled SciFact sample (CPU, a minute or two) and print
-    the summary."""
+    """Mine hard negatives on a small bundled SciFact sample (CPU, about a minute) and print the summary."""
     import trueneg
     from trueneg.data import demo_data_path
 

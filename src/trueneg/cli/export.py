@@ -17,8 +17,7 @@ def export_command(
     scores: Annotated[bool, typer.Option("--scores/--no-scores", help="Include scores (teacher scores for distillation).")] = False,
     score_column: Annotated[str, typer.Option(help="Which score column to export with --scores.")] = "score",
 ) -> None:
-    """Export RUN_DIR's kept negatives as a training file for sentence-transformers,
-    FlagEmbedding or Tevatron."""
+    """Export RUN_DIR's kept negatives as a training file for sentence-transformers, FlagEmbedding or Tevatron."""
     from trueneg.api import Run
 
     path = Run(run_dir).export(format_, to, include_scores=scores, score_column=score_column)

@@ -21,32 +21,31 @@ def mine_command(
     data: Annotated[str | None, typer.Argument(help=DATA_HELP, show_default=False)] = None,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Run directory to write "
                    "(re-running the same command there reuses finished stages).")] = None,
-    split: Annotated[str | None, typer.Option(help="Qrels split of a BEIR folder. [default: train]")] = None,
+    split: Annotated[str | None, typer.Option(help="Qrels split of a BEIR folder. Default: train.")] = None,
     query_column: Annotated[str | None, typer.Option(help="Query column of a pairs file.")] = None,
     positive_column: Annotated[str | None, typer.Option(help="Positive column of a pairs file.")] = None,
     corpus: Annotated[str | None, typer.Option(help="Extra corpus file for pairs input (more candidate documents).")] = None,
-    model: Annotated[str | None, typer.Option(help="sentence-transformers model name or local folder. [default: the bundled all-MiniLM-L6-v2]")] = None,
+    model: Annotated[str | None, typer.Option(help="sentence-transformers model name or local folder. Default: the bundled all-MiniLM-L6-v2.")] = None,
     query_prompt: Annotated[str | None, typer.Option(help="Prompt prepended to queries.")] = None,
     document_prompt: Annotated[str | None, typer.Option(help="Prompt prepended to documents.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Encoding batch size. [default: 64]")] = None,
-    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda. [default: auto]")] = None,
-    retriever: Annotated[str | None, typer.Option(help="exact | bm25 | hybrid. [default: exact]")] = None,
-    depth: Annotated[int | None, typer.Option(help="Candidates retrieved per query. [default: 100]")] = None,
-    filter_: Annotated[list[str] | None, typer.Option("--filter", help="Filter NAME[:VALUE], repeatable; all must pass. `none` for no filter. [default: percent:0.95 near-duplicate:0.95]")] = None,
-    sampler: Annotated[str | None, typer.Option(help="top | random | simans | softmax (NAME[:VALUE]). [default: top]")] = None,
-    num_negatives: Annotated[int | None, typer.Option("--num-negatives", "-k", help="Negatives per query. [default: 4]")] = None,
-    shortfall: Annotated[str | None, typer.Option(help="Queries short of k negatives: keep-short | drop | backfill. [default: keep-short]")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of every random choice. [default: 0]")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Encoding batch size. Default: 64.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda. Default: auto.")] = None,
+    retriever: Annotated[str | None, typer.Option(help="exact | bm25 | hybrid. Default: exact.")] = None,
+    depth: Annotated[int | None, typer.Option(help="Candidates retrieved per query. Default: 100.")] = None,
+    filter_: Annotated[list[str] | None, typer.Option("--filter", help="Filter NAME[:VALUE], repeatable; all must pass. `none` for no filter. Default: percent:0.95 near-duplicate:0.95.")] = None,
+    sampler: Annotated[str | None, typer.Option(help="top | random | simans | softmax (NAME[:VALUE]). Default: top.")] = None,
+    num_negatives: Annotated[int | None, typer.Option("--num-negatives", "-k", help="Negatives per query. Default: 4.")] = None,
+    shortfall: Annotated[str | None, typer.Option(help="Queries short of k negatives: keep-short | drop | backfill. Default: keep-short.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of every random choice. Default: 0.")] = None,
     judge: Annotated[str | None, typer.Option(help="Judge (cross-encoder folder with model.onnx + tokenizer.json, a sentence-transformers CrossEncoder, or a bi-encoder) that rescores the top candidates; enables the judge-threshold filter and NAME:VALUE@judge.")] = None,
-    judge_depth: Annotated[int | None, typer.Option(help="Candidates per query the judge scores (ranks 1..N; deeper ones stay unjudged). [default: 30]")] = None,
-    cache_dir: Annotated[str | None, typer.Option(help="Folder for cached embeddings, to share them between runs. [default: RUN_DIR/embeddings]")] = None,
+    judge_depth: Annotated[int | None, typer.Option(help="Candidates per query the judge scores (ranks 1..N; deeper ones stay unjudged). Default: 30.")] = None,
+    cache_dir: Annotated[str | None, typer.Option(help="Folder for cached embeddings, to share them between runs. Default: RUN_DIR/embeddings.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="run.toml with the same settings (command-line flags win).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")] = False,
 ) -> None:
     """Mine hard negatives for DATA into a run directory and print the summary.
 
-    Every candidate is kept in RUN_DIR/negatives.parquet with `kept` and the `reason` it was
-    dropped. See `trueneg strategies` for every filter and sampler.
+    Every candidate is kept in RUN_DIR/negatives.parquet with `kept` and the `reason` it was dropped. See `trueneg strategies` for every filter and sampler.
     """
     import trueneg
     from trueneg.config import MineConfig, load_toml

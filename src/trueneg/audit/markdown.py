@@ -1,0 +1,247 @@
+"""``render_markdown``: an :class:`~trueneg.audit.report.AuditReport` as a concise Markdown page.
+
+The formatting helpers (``pct``, ``num``, ``strategy_text``) are shared with the HTML report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trueneg.audit.report import (
+        AuditReport,
+        BucketRate,
+        DataHealth,
+        DepthAdvice,
+        HiddenQrels,
+        JudgeEstimate,
+    )
+
+DASH = "—"
+PARTS = ("hidden_qrels", "judge_estimate", "depth", "health", "suspicious")
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    """``0.1234`` → ``"12.3%"``; ``None`` or NaN → ``"—"``."""
+    if value is None or value != value:
+        return DASH
+    return f"{100 * value:.{digits}f}%"
+
+
+def num(value: Any, digits: int = 3) -> str:
+    """Floats to ``digits`` decimals, ints as they are, ``None``/NaN as ``"—"``."""
+    if value is None or (isinstance(value, float) and value != value):
+        return DASH
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def strategy_text(strategy: dict[str, Any]) -> str:
+    """``{"filters": [...], "sampler": "top", ...}`` → ``"filters=a, b; sampler=top; ..."``."""
+    parts = []
+    for key, value in strategy.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+        parts.append(f"{key}={shown}")
+    return "; ".join(parts) or DASH
+
+
+def plain_text(value: Any) -> str:
+    """A cell value as text: ``None`` → ``""``, lists joined by ``"; "``."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "; ".join(map(str, value))
+    return str(value)
+
+
+def not_computed(report: AuditReport, part: str) -> str:
+    reason = report.unavailable.get(part)
+    return f"not computed: {reason}" if reason else "not computed"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(report: AuditReport) -> str:
+    """The whole report: key numbers, then one section per part (or why it is missing)."""
+    lines = [f"# Audit of `{report.run}`", "", f"strategy: {strategy_text(report.strategy)}", ""]
+    lines += _key_numbers(report)
+    sections = (
+        ("Hidden-qrels protocol", "hidden_qrels", _hidden_qrels),
+        ("Judge estimate", "judge_estimate", _judge_estimate),
+        ("Depth advice", "depth", _depth),
+        ("Data health", "health", _health),
+    )
+    for title, part, render in sections:
+        value = getattr(report, part)
+        body = render(value) if value is not None else [not_computed(report, part)]
+        lines += ["", f"## {title}", "", *body]
+    lines += ["", "## Most suspicious kept negatives", "", *_suspicious(report)]
+    extra = {k: v for k, v in report.unavailable.items() if k not in PARTS}
+    if extra:
+        lines += ["", "## Not computed", ""]
+        lines += [f"- {part}: not computed: {reason}" for part, reason in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _key_numbers(report: AuditReport) -> list[str]:
+    hidden = report.hidden_qrels
+    hidden_text = (
+        pct(hidden.false_negative_rate) if hidden else not_computed(report, "hidden_qrels")
+    )
+    estimate = report.judge_estimate
+    if estimate:
+        estimate_text = (
+            f"{pct(estimate.estimated_false_negative_rate)} "
+            f"(95% CI {pct(estimate.ci_low)}–{pct(estimate.ci_high)})"
+        )
+    else:
+        estimate_text = not_computed(report, "judge_estimate")
+    return [
+        f"- false-negative rate, hidden qrels: {hidden_text}",
+        f"- false-negative rate, judge estimate: {estimate_text}",
+    ]
+
+
+def bucket_labels(hidden: HiddenQrels) -> list[str]:
+    """Rank-bucket labels in order of first appearance (candidate level, then strategies)."""
+    labels = [b.bucket for b in hidden.candidate_rate_by_rank]
+    for strategy in hidden.strategies:
+        labels += [b.bucket for b in strategy.by_rank if b.bucket not in labels]
+    return labels
+
+
+def bucket_cells(buckets: list[BucketRate], labels: list[str]) -> list[str]:
+    by_label = {b.bucket: b for b in buckets}
+    return [pct(by_label[label].rate) if label in by_label else DASH for label in labels]
+
+
+def _hidden_qrels(hidden: HiddenQrels) -> list[str]:
+    labels = bucket_labels(hidden)
+    lines = [
+        f"Hid {pct(hidden.hide_fraction, 0)} of labeled positives (seed {hidden.seed}) "
+        f"on {hidden.queries_eligible} eligible queries: {hidden.positives_hidden} hidden. "
+        f"FN rate = share of kept negatives that are hidden positives.",
+        "",
+    ]
+    header = [
+        "strategy",
+        "kept",
+        "false negatives",
+        "FN rate",
+        "queries full",
+        *[f"rank {label}" for label in labels],
+    ]
+    rows = [
+        [
+            "all candidates (no filter)",
+            DASH,
+            DASH,
+            DASH,
+            DASH,
+            *bucket_cells(hidden.candidate_rate_by_rank, labels),
+        ]
+    ]
+    for s in hidden.strategies:
+        name = f"**{s.strategy}** (this run)" if s.strategy == hidden.run_strategy else s.strategy
+        rows.append(
+            [
+                name,
+                s.kept,
+                s.false_negatives,
+                pct(s.fn_rate),
+                f"{s.queries_full}/{s.queries}",
+                *bucket_cells(s.by_rank, labels),
+            ]
+        )
+    return lines + table(header, rows)
+
+
+def _judge_estimate(estimate: JudgeEstimate) -> list[str]:
+    lines = [
+        f"Estimated false-negative rate: **{pct(estimate.estimated_false_negative_rate)}** "
+        f"(95% CI {pct(estimate.ci_low)}–{pct(estimate.ci_high)}) from {estimate.sample_size} "
+        f"sampled kept negatives.",
+        "",
+        f"Judge `{estimate.judge}` at threshold {num(estimate.threshold)} flagged "
+        f"{pct(estimate.flagged_share)}; calibrated by {estimate.calibration}: recall on "
+        f"labeled positives {pct(estimate.recall_on_positives)}, false-alarm rate on random "
+        f"documents {pct(estimate.false_alarm_rate)}.",
+    ]
+    if estimate.by_rank:
+        rows = [
+            [b.bucket, b.rows, num(b.false_negatives, 1), pct(b.rate)] for b in estimate.by_rank
+        ]
+        lines += ["", *table(["rank", "sampled", "est. false negatives", "rate"], rows)]
+    return lines + _notes(estimate.notes)
+
+
+def _depth(depth: DepthAdvice) -> list[str]:
+    window = f"ranks {depth.window[0]}–{depth.window[1]}" if depth.window else "no window"
+    lines = [
+        f"Recommended: **{window}** (basis: {depth.basis}, false-negative cost = "
+        f"{num(depth.cost_ratio, 2)}× a true negative's value)."
+    ]
+    filters = [f"`{f}`" for f in (depth.rank_window_filter, depth.percent_filter) if f]
+    bullets = [f"- filters: {', '.join(filters)}"] if filters else []
+    if depth.ceiling is not None:
+        bullets.append(f"- ceiling (set by the judge's precision): {pct(depth.ceiling)}")
+    lines += ["", *bullets] if bullets else []
+    if depth.table:
+        header = list(dict.fromkeys(k for row in depth.table for k in row))
+        lines += ["", *table(header, ([num(row.get(k)) for k in header] for row in depth.table))]
+    return lines + _notes(depth.notes)
+
+
+def _notes(notes: list[str]) -> list[str]:
+    return ["", *(f"- {note}" for note in notes)] if notes else []
+
+
+def _health(health: DataHealth) -> list[str]:
+    rows = [
+        ["queries", health.queries],
+        [f"positive not in top {health.top_k}", pct(health.positive_not_in_top_k)],
+        [
+            "kept negatives that are another query's positive",
+            f"{health.kept_other_query_positive} ({pct(health.kept_other_query_positive_share)})",
+        ],
+    ]
+    rows += [[f"near-duplicate share, {k}", pct(v)] for k, v in health.near_duplicate_share.items()]
+    quantiles = ", ".join(f"{k}={num(v, 0)}" for k, v in health.positive_rank_quantiles.items())
+    rows.append(["positive's own rank", quantiles or DASH])
+    return table(["signal", "value"], rows)
+
+
+def _suspicious(report: AuditReport) -> list[str]:
+    if not report.suspicious:
+        return [
+            not_computed(report, "suspicious") if "suspicious" in report.unavailable else "none"
+        ]
+
+    def short(text: Any, limit: int = 80) -> str:
+        text = " ".join(plain_text(text).split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    rows = [
+        [
+            short(s.get("query")),
+            short(s.get("positive")),
+            short(s.get("negative")),
+            num(s.get("rank")),
+            num(s.get("score")),
+            num(s.get("judge")),
+            short(s.get("why")),
+        ]
+        for s in report.suspicious
+    ]
+    return table(
+        ["query", "positive", "suspicious negative", "rank", "score", "judge", "why"], rows
+    )
