@@ -6,20 +6,13 @@ against the BEIR files read back independently (see ``integration.realdata``).
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pyarrow.compute as pc
 import pytest
-from fixtures import write_subset
-from integration.realdata import NAIVE, RawBeir, read_beir
+from integration.realdata import RawBeir, read_beir
 
 from trueneg.select import FILTERS, SAMPLERS
 
@@ -27,6 +20,7 @@ pytestmark = pytest.mark.slow
 
 LATE_REASONS = {"", "not-sampled", "backfill", "query-dropped"}
 # one spec per registered filter; the test below fails if a filter is added without one
+NEEDS_A_JUDGE = {"judge-threshold"}  # reads the `judge` column: runs only with --judge
 FILTER_SPECS = {
     "margin": "margin:0.05",
     "max-score": "max-score:0.6",
@@ -85,7 +79,7 @@ def kept_pairs(run) -> list[tuple[str, str]]:
 
 
 def test_every_filter_and_sampler_has_a_spec():
-    assert set(FILTER_SPECS) == set(FILTERS.names())
+    assert set(FILTER_SPECS) == set(FILTERS.names()) - NEEDS_A_JUDGE
     assert set(SAMPLER_SPECS) == set(SAMPLERS.names())
 
 
@@ -206,87 +200,3 @@ def test_same_seed_same_negatives_other_seed_differs(subsets, mine_real):
     assert kept_pairs(first) == kept_pairs(again)
     assert kept_pairs(first) != kept_pairs(other)
     assert first.manifest["seed"] == 1 and other.manifest["seed"] == 2
-
-
-# resume after Ctrl-C -----------------------------------------------------------------------
-CLI = [sys.executable, "-c", "from trueneg.cli.main import main; main()"]
-
-
-def _rows_done(run_dir: Path) -> int:
-    done = 0
-    for path in (run_dir / "embeddings").glob("*.progress.json"):
-        try:
-            done += json.loads(path.read_text())["rows_done"]
-        except (OSError, ValueError, KeyError):  # being replaced right now
-            continue
-    return done
-
-
-def _interrupt_once_encoding_started(args: list[str], run_dir: Path, timeout: float = 120.0):
-    """Start ``trueneg mine``; send SIGINT as soon as some embedding rows are on disk.
-
-    Returns (returncode, stderr, rows done when interrupted), or None when the run finished
-    before the signal could be sent.
-    """
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
-    deadline = time.monotonic() + timeout
-    rows = 0
-    try:
-        while proc.poll() is None and time.monotonic() < deadline:
-            rows = _rows_done(run_dir)
-            if rows > 0:
-                proc.send_signal(signal.SIGINT)
-                break
-            time.sleep(0.005)
-        _, err = proc.communicate(timeout=timeout)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if rows == 0:
-        return None
-    return proc.returncode, err, rows
-
-
-@pytest.fixture(scope="module")
-def resume_subset(shared_data, tmp_path_factory) -> Path:
-    return write_subset(shared_data / "scifact", tmp_path_factory.mktemp("resume") / "beir",
-                        queries=60, extra_docs=10, seed=11)
-
-
-def test_interrupted_run_resumes_and_equals_an_uninterrupted_one(resume_subset, minilm_path,
-                                                                 mine_real, tmp_path):
-    reference = mine_real(resume_subset, **NAIVE)
-    args = [*CLI, "mine", str(resume_subset), "--filter", "none", "--sampler", "top", "-k", "4",
-            "--retriever", "exact", "--model", minilm_path]
-    for attempt in range(3):
-        run_dir = tmp_path / f"run{attempt}"
-        result = _interrupt_once_encoding_started([*args, "--out", str(run_dir)], run_dir)
-        if result is not None and result[0] != 0:
-            break
-    else:
-        pytest.fail("could not interrupt `trueneg mine` while it was encoding in 3 attempts")
-    code, err, rows_at_signal = result
-    assert code == 130, err
-    assert "Interrupted. Re-run the same command to resume" in err
-    assert "Traceback" not in err
-    assert not (run_dir / "manifest.json").exists()
-
-    again = subprocess.run([*args, "--out", str(run_dir)], capture_output=True, text=True,
-                           timeout=300, env={**os.environ, "COLUMNS": "200"})
-    assert again.returncode == 0, again.stderr
-    assert "trueneg summary" in again.stdout
-    docs = len(reference.dataset().doc_texts())
-    # the rows on disk at the signal are not encoded again
-    assert f"encoding {docs} document texts from row 0" not in again.stderr
-    if rows_at_signal < docs:
-        assert f"from row {rows_at_signal}" in again.stderr
-
-    from trueneg.api import Run
-
-    resumed = Run(run_dir)
-    ours, ref = resumed.negatives(), reference.negatives()
-    for column in ("query_id", "doc_id", "rank", "kept", "reason"):
-        assert ours[column].to_pylist() == ref[column].to_pylist(), column
-    np.testing.assert_allclose(ours["score"].to_numpy(), ref["score"].to_numpy(), atol=1e-5)

@@ -24,8 +24,10 @@ from trueneg.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-NO_JUDGE = ("no judge was given: pass --judge FOLDER_OR_NAME (e.g. the ms-marco cross-encoder "
-            "folder) to estimate the false-negative share of the kept negatives")
+NO_JUDGE = (
+    "no judge was given: pass --judge FOLDER_OR_NAME (e.g. the ms-marco cross-encoder "
+    "folder) to estimate the false-negative share of the kept negatives"
+)
 
 
 @dataclass
@@ -34,6 +36,7 @@ class AuditContext:
 
     run: Run
     show_progress: bool = False
+    judged: dict[tuple[str, str], float] = field(default_factory=dict, repr=False)
     _vectors: Any = field(default=None, repr=False)
 
     @cached_property
@@ -75,8 +78,10 @@ class AuditContext:
     @cached_property
     def positives_by_query(self) -> dict[str, list[str]]:
         ids = self.prepared.doc_ids
-        return {q: [ids[p] for p in pos]
-                for q, pos in zip(self.prepared.query_ids, self.prepared.positives, strict=True)}
+        return {
+            q: [ids[p] for p in pos]
+            for q, pos in zip(self.prepared.query_ids, self.prepared.positives, strict=True)
+        }
 
     def search_depth(self, filters: Sequence[str]) -> int:
         from trueneg.pipeline import _search_depth
@@ -96,18 +101,29 @@ class AuditContext:
 
             cfg = self.mine_config
             encoder = SentenceTransformerEncoder(
-                cfg.model, query_prompt=cfg.query_prompt, document_prompt=cfg.document_prompt,
-                batch_size=cfg.batch_size, device=cfg.device)
+                cfg.model,
+                query_prompt=cfg.query_prompt,
+                document_prompt=cfg.document_prompt,
+                batch_size=cfg.batch_size,
+                device=cfg.device,
+            )
             cache = Path(cfg.extra.get("cache_dir") or self.run.dir.file("embeddings"))
-            docs = encode_cached(encoder, self.doc_texts, "document", cache,
-                                 show_progress=self.show_progress)
-            queries = encode_cached(encoder, self.prepared.dataset.query_texts(), "query", cache,
-                                    show_progress=self.show_progress)
+            docs = encode_cached(
+                encoder, self.doc_texts, "document", cache, show_progress=self.show_progress
+            )
+            queries = encode_cached(
+                encoder,
+                self.prepared.dataset.query_texts(),
+                "query",
+                cache,
+                show_progress=self.show_progress,
+            )
             self._vectors = (queries, docs)
         return self._vectors
 
-    def attach_judge(self, table: pa.Table, stats: pa.Table, visible: list[np.ndarray]
-                     ) -> tuple[pa.Table, pa.Table]:
+    def attach_judge(
+        self, table: pa.Table, stats: pa.Table, visible: list[np.ndarray]
+    ) -> tuple[pa.Table, pa.Table]:
         """Add the run's cached judge scores (``judge``, ``positive_judge``) when it had a judge."""
         scores = self.run_judge_scores
         if scores is None:
@@ -115,13 +131,22 @@ class AuditContext:
         depth = int(self.config.get("judge_depth") or 0)
         pairs = zip(table["query_id"].to_pylist(), table["doc_id"].to_pylist(), strict=True)
         rank = table["rank"].to_numpy()
-        judge = np.array([scores.get(p, np.nan) if r <= depth else np.nan
-                          for p, r in zip(pairs, rank, strict=True)], dtype=np.float32)
+        judge = np.array(
+            [
+                scores.get(p, np.nan) if r <= depth else np.nan
+                for p, r in zip(pairs, rank, strict=True)
+            ],
+            dtype=np.float32,
+        )
         ids = self.prepared.doc_ids
-        lowest = [min((scores.get((q, ids[p]), np.nan) for p in pos), default=np.nan)
-                  for q, pos in zip(stats["query_id"].to_pylist(), visible, strict=True)]
-        return (table.append_column("judge", pa.array(judge)),
-                stats.append_column("positive_judge", pa.array(np.asarray(lowest, "f4"))))
+        lowest = [
+            min((scores.get((q, ids[p]), np.nan) for p in pos), default=np.nan)
+            for q, pos in zip(stats["query_id"].to_pylist(), visible, strict=True)
+        ]
+        return (
+            table.append_column("judge", pa.array(judge)),
+            stats.append_column("positive_judge", pa.array(np.asarray(lowest, "f4"))),
+        )
 
     @cached_property
     def run_judge_scores(self) -> dict[tuple[str, str], float] | None:
@@ -173,25 +198,28 @@ def audit(
     return report
 
 
-def _hidden_part(ctx: AuditContext, report: AuditReport, fraction: float, seed: int,
-                 extra: Sequence[Any] | None) -> Any:
+def _hidden_part(
+    ctx: AuditContext, report: AuditReport, fraction: float, seed: int, extra: Sequence[Any] | None
+) -> Any:
     if fraction == 0:
         report.unavailable["hidden_qrels"] = "hide_fraction is 0, so no positive was hidden"
         return None
-    split = build_split(ctx, fraction, seed, strategies_for(ctx.config, extra),
-                        show_progress=ctx.show_progress)
+    split = build_split(
+        ctx, fraction, seed, strategies_for(ctx.config, extra), show_progress=ctx.show_progress
+    )
     if split is None:
         report.unavailable["hidden_qrels"] = (
             "no query has two or more labeled positives (or the hide fraction rounds to zero "
-            "hidden), so none can be hidden while one stays visible")
+            "hidden), so none can be hidden while one stays visible"
+        )
         return None
     report.hidden_qrels = summarize_split(split, fraction, seed, ctx.config["num_negatives"])
     return split
 
 
-def _judge_part(ctx: AuditContext, report: AuditReport, split: Any, judge: Any,
-                budget: int, seed: int) -> None:
-    ctx.judged = {}
+def _judge_part(
+    ctx: AuditContext, report: AuditReport, split: Any, judge: Any, budget: int, seed: int
+) -> None:
     judge = judge if judge is not None else ctx.config.get("judge")
     if judge is None:
         report.unavailable["judge_estimate"] = NO_JUDGE
@@ -214,17 +242,30 @@ def _depth_part(ctx: AuditContext, report: AuditReport, split: Any, cost_ratio: 
 
 
 def _strategy(config: dict[str, Any]) -> dict[str, Any]:
-    keys = ("retriever", "model", "depth", "filters", "sampler", "num_negatives", "shortfall",
-            "seed", "judge")
+    keys = (
+        "retriever",
+        "model",
+        "depth",
+        "filters",
+        "sampler",
+        "num_negatives",
+        "shortfall",
+        "seed",
+        "judge",
+    )
     return {k: config.get(k) for k in keys if config.get(k) is not None}
 
 
 def _check_args(hide_fraction: float, judge_sample: int, cost_ratio: float) -> None:
     if not 0 <= hide_fraction <= 1:
-        raise ConfigError("hide_fraction must be between 0 and 1", received=hide_fraction,
-                          expected="e.g. 0.5")
+        raise ConfigError(
+            "hide_fraction must be between 0 and 1", received=hide_fraction, expected="e.g. 0.5"
+        )
     if judge_sample < 12:
-        raise ConfigError("judge_sample is too small to estimate anything",
-                          received=judge_sample, expected="at least 12 pairs (default 300)")
+        raise ConfigError(
+            "judge_sample is too small to estimate anything",
+            received=judge_sample,
+            expected="at least 12 pairs (default 300)",
+        )
     if not cost_ratio > 0:
         raise ConfigError("cost_ratio must be positive", received=cost_ratio, expected="e.g. 1")

@@ -102,11 +102,15 @@ def strategies_for(config: dict[str, Any], extra: Sequence[Strategy] | None) -> 
     run = Strategy(RUN, tuple(config.get("filters") or ()), str(config.get("sampler", "top")))
     out, seen = [run], {(run.filters, run.sampler)}
     for s in (REFERENCE_STRATEGIES if extra is None else extra):
-        s = s if isinstance(s, Strategy) else Strategy(*s)
+        s = s if isinstance(s, Strategy) else _named(*s)
         if (tuple(s.filters), s.sampler) not in seen:
             seen.add((tuple(s.filters), s.sampler))
             out.append(replace(s, filters=tuple(s.filters)))
     return out
+
+
+def _named(filters: Sequence[str], sampler: str) -> Strategy:
+    return Strategy(f"{' + '.join(filters) or 'no filter'} / {sampler}", tuple(filters), sampler)
 
 
 def build_split(ctx: AuditContext, fraction: float, seed: int,

@@ -40,11 +40,13 @@ h2 { font-size: 1.25rem; margin: 2em 0 .6em; padding-bottom: .25em;
 .card .value { font-size: 1.7rem; font-weight: 650; }
 .card .sub { color: var(--muted); font-size: .85rem; }
 .na { color: var(--muted); font-style: italic; }
+.card .value .na { font-size: 1rem; font-weight: 500; }
 figure { margin: 18px 0; }
 figure img { display: block; width: 100%; max-width: 990px; height: auto;
   border: 1px solid var(--line); border-radius: 6px; }
 figcaption { color: var(--muted); font-size: .88rem; margin-top: 4px; }
-table { border-collapse: collapse; width: 100%; font-size: .9rem; margin: 8px 0; }
+table { border-collapse: collapse; min-width: 60%; font-size: .9rem; margin: 8px 0; }
+table.wide { width: 100%; }
 th, td { padding: 6px 9px; border-bottom: 1px solid var(--line); text-align: left;
   vertical-align: top; }
 th { background: #eef2f7; font-weight: 600; }
@@ -54,7 +56,9 @@ tr.mine { font-weight: 650; }
 .id { color: var(--muted); font-size: .78rem; font-family: ui-monospace, monospace; }
 details summary { cursor: pointer; color: var(--accent); font-size: .82rem; }
 table.suspicious td:nth-child(-n+3) { min-width: 190px; max-width: 320px; }
-table.suspicious td { overflow-wrap: anywhere; }
+table.suspicious td { overflow-wrap: break-word; }
+table.suspicious td:last-child { min-width: 170px; }
+td.num .id { white-space: nowrap; }
 ul.notes { color: var(--muted); font-size: .9rem; }
 """
 
@@ -169,21 +173,24 @@ def _na(report: AuditReport, part: str) -> str:
 def _key_numbers(report: AuditReport, run: Run) -> str:
     hidden, estimate = report.hidden_qrels, report.judge_estimate
     summary: Any = run.summary()
+    if hidden:
+        hidden_card = (
+            pct(hidden.false_negative_rate),
+            f"{hidden.positives_hidden} positives hidden",
+        )
+    else:
+        hidden_card = _missing(report, "hidden_qrels")
+    if estimate:
+        interval = f"95% CI {pct(estimate.ci_low)}–{pct(estimate.ci_high)}"
+        estimate_card = (
+            pct(estimate.estimated_false_negative_rate),
+            f"{interval}, n={estimate.sample_size}",
+        )
+    else:
+        estimate_card = _missing(report, "judge_estimate")
     cards = [
-        _card(
-            "false-negative rate, hidden qrels",
-            pct(hidden.false_negative_rate) if hidden else _na(report, "hidden_qrels"),
-            f"{hidden.positives_hidden} positives hidden" if hidden else "",
-        ),
-        _card(
-            "estimated false-negative rate (judge)",
-            pct(estimate.estimated_false_negative_rate)
-            if estimate
-            else _na(report, "judge_estimate"),
-            f"95% CI {pct(estimate.ci_low)}–{pct(estimate.ci_high)}, n={estimate.sample_size}"
-            if estimate
-            else "",
-        ),
+        _card("false-negative rate, hidden qrels", *hidden_card),
+        _card("estimated false-negative rate (judge)", *estimate_card),
         _card("kept negatives", f"{summary.kept:,}", f"of {summary.candidates:,} candidates"),
         _card(
             "queries",
@@ -194,9 +201,16 @@ def _key_numbers(report: AuditReport, run: Run) -> str:
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
+def _missing(report: AuditReport, part: str) -> tuple[str, str]:
+    """A card's value and subtitle for a part that was not computed: the reason goes below."""
+    reason = report.unavailable.get(part, "")
+    return '<span class="na">not computed</span>', reason
+
+
 def _figure(name: str, title: str, caption: str, png: bytes | None, report: AuditReport) -> str:
     if png is None:
-        return f"<h3>{escape(title)}</h3><p>{_na(report, 'hidden_qrels')}</p>"
+        part = "hidden_qrels" if name == "fn_rate_by_rank" else name
+        return f"<h3>{escape(title)}</h3><p>{_na(report, part)}</p>"
     data = base64.b64encode(png).decode("ascii")
     return (
         f'<figure id="{name}"><img src="data:image/png;base64,{data}" '

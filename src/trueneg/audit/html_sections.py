@@ -19,7 +19,7 @@ from trueneg.audit.markdown import (
 if TYPE_CHECKING:
     from trueneg.audit.report import AuditReport
 
-TRUNCATE = 220
+TRUNCATE = 160
 
 
 class Raw(str):
@@ -121,7 +121,9 @@ def strategy_table(report: AuditReport) -> str:
         f"{hidden.positives_hidden:,} hidden. A mined negative that is a hidden positive "
         f"is a known false negative.</p>"
     )
-    return intro + html_table(header, rows, numeric=range(1, len(header)), row_class=classes)
+    return intro + html_table(
+        header, rows, numeric=range(1, len(header)), row_class=classes, css_class="wide"
+    )
 
 
 def judge_section(report: AuditReport) -> str:
@@ -140,7 +142,7 @@ def judge_section(report: AuditReport) -> str:
         ["flagged share of sampled negatives", pct(e.flagged_share)],
         ["sample size", f"{e.sample_size:,}"],
     ]
-    parts = [html_table(["", "value"], rows)]
+    parts = [html_table(["measure", "value"], rows)]
     if e.by_rank:
         parts.append(
             html_table(
@@ -208,7 +210,7 @@ def suspicious_table(report: AuditReport) -> str:
         score = num(s.get("score"))
         if s.get("pos_cosine") is not None:
             score = Raw(
-                f'{escape(score)}<div class="id">cos to positive '
+                f'{escape(score)}<div class="id" title="cosine to the positive">cos '
                 f"{escape(num(s.get('pos_cosine'), 2))}</div>"
             )
         rows.append(
@@ -223,4 +225,4 @@ def suspicious_table(report: AuditReport) -> str:
             ]
         )
     header = ["query", "positive", "suspicious negative", "rank", "score", "judge", "why"]
-    return html_table(header, rows, numeric=(3, 4, 5), css_class="suspicious")
+    return html_table(header, rows, numeric=(3, 4, 5), css_class="wide suspicious")

@@ -42,7 +42,7 @@ def strategy_text(strategy: dict[str, Any]) -> str:
     """``{"filters": [...], "sampler": "top", ...}`` → ``"filters=a, b; sampler=top; ..."``."""
     parts = []
     for key, value in strategy.items():
-        shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+        shown = ", ".join(map(str, value)) or "none" if isinstance(value, list | tuple) else value
         parts.append(f"{key}={shown}")
     return "; ".join(parts) or DASH
 

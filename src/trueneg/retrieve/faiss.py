@@ -29,6 +29,7 @@ from trueneg.errors import ConfigError, DataError
 from trueneg.progress import progress_bar
 from trueneg.retrieve.base import RETRIEVERS, Candidates, SearchInput
 from trueneg.retrieve.exact import ExactRetriever, _flat_positives, positive_extremes
+from trueneg.retrieve.recall import recall_at_depth, sample_queries, subset_queries
 from trueneg.retrieve.topk import check_search_input, drop_masked, join_parts, sort_rows
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class FaissRetriever:
         check_search_input(inputs, depth, embeddings=True)
         docs = cast(np.ndarray, inputs.doc_embeddings)  # not None: checked above
         max_positives = max((np.asarray(p).size for p in inputs.positives), default=0)
-        k = min(int(depth) + max_positives, docs.shape[0])
+        k = min(int(depth) + max_positives + 1, docs.shape[0])
         faiss = load_faiss()
         with omp_threads(faiss, self.threads):
             index = self.build_index(docs, k)
@@ -148,33 +149,50 @@ class FaissRetriever:
         queries = cast(np.ndarray, inputs.query_embeddings)
         docs = cast(np.ndarray, inputs.doc_embeddings)
         n_queries, parts = queries.shape[0], []
+        max_k = GPU_MAX_K if "Gpu" in type(index).__name__ else docs.shape[0]
         with progress_bar(show_progress, n_queries, f"Searching ({self.name})") as advance:
             for lo in range(0, n_queries, self.query_chunk_size):
                 q = _float32_chunk(queries, lo, lo + self.query_chunk_size)
                 positives = inputs.positives[lo : lo + q.shape[0]]
-                parts.append(search_chunk(index, q, docs, positives, depth))
+                parts.append(search_chunk(index, q, docs, positives, depth, max_k))
                 advance(q.shape[0])
         return join_parts(parts, n_queries)
 
 
 def search_chunk(
-    index: Any, q: np.ndarray, docs: np.ndarray, positives: list[np.ndarray], depth: int
+    index: Any,
+    q: np.ndarray,
+    docs: np.ndarray,
+    positives: list[np.ndarray],
+    depth: int,
+    max_k: int | None = None,
 ) -> tuple[np.ndarray, ...]:
-    """One query chunk: search ``depth + positives``, mask positives, keep ``depth``."""
+    """One query chunk: search ``depth + positives + 1``, mask positives, keep ``depth``.
+
+    A row whose last fetched score ties its ``depth``-th kept one is searched again with twice
+    the ``k`` (up to ``max_k``), so ties at the cut go to the lowest doc positions, as in exact
+    search.
+    """
     pos_rows, pos_docs = _flat_positives(positives)
-    n_docs = docs.shape[0]
-    per_row = np.bincount(pos_rows, minlength=q.shape[0])
-    k = min(depth + int(per_row.max(initial=0)), n_docs)
-    scores, found = index.search(q, k)
-    found = found.astype(np.int64)
-    masked = (found < 0) | np.isin(
-        np.arange(q.shape[0])[:, None] * n_docs + found, pos_rows * n_docs + pos_docs
-    )
-    scores = np.where(masked, -np.inf, scores).astype(np.float32)
-    scores, found = sort_rows(scores, found)  # ties by doc position; masked rows go last
+    n_docs, pos_keys = docs.shape[0], pos_rows * docs.shape[0] + pos_docs
+    max_k = min(max_k or n_docs, n_docs)
+    extra = 1 + int(np.bincount(pos_rows, minlength=len(q)).max(initial=0))  # +1 shows ties
+    k = min(depth + extra, max_k)
+    scores = np.full((len(q), depth), -np.inf, dtype=np.float32)
+    found = np.full((len(q), depth), -1, dtype=np.int64)
+    rows = np.arange(len(q))
+    while rows.size:
+        raw_scores, raw_found = index.search(q[rows], k)
+        raw_found = raw_found.astype(np.int64)
+        masked = (raw_found < 0) | np.isin(rows[:, None] * n_docs + raw_found, pos_keys)
+        top = sort_rows(np.where(masked, -np.inf, raw_scores).astype(np.float32), raw_found)
+        width = min(depth, k)
+        scores[rows, :width], found[rows, :width] = top[0][:, :width], top[1][:, :width]
+        tied = (raw_found[:, -1] >= 0) & (raw_scores[:, -1] >= scores[rows, -1])
+        rows, k = (rows[tied], min(2 * k, max_k)) if k < max_k else (rows[:0], k)
     pos_min, _ = positive_extremes(q, docs, pos_rows, pos_docs)
-    unknown_rank = np.zeros(q.shape[0], dtype=np.int64)
-    return (*drop_masked(scores[:, :depth], found[:, :depth]), pos_min, unknown_rank)
+    unknown_rank = np.zeros(len(q), dtype=np.int64)
+    return (*drop_masked(scores, found), pos_min, unknown_rank)
 
 
 @RETRIEVERS.register("faiss-flat")
@@ -267,39 +285,6 @@ class FaissHNSWRetriever(FaissRetriever):
 def default_nlist(n_docs: int) -> int:
     """About 4·sqrt(n) cells, with at least 39 training docs per cell (FAISS's minimum)."""
     return int(np.clip(round(4 * np.sqrt(n_docs)), 1, max(1, n_docs // 39)))
-
-
-def sample_queries(n: int, sample: int, seed: int) -> np.ndarray:
-    """``min(sample, n)`` distinct positions in ``[0, n)``, seeded and sorted."""
-    if sample >= n:
-        return np.arange(n, dtype=np.int64)
-    return np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
-
-
-def subset_queries(inputs: SearchInput, rows: np.ndarray) -> SearchInput:
-    """The same corpus with only the queries at ``rows``."""
-    queries = cast(np.ndarray, inputs.query_embeddings)
-    return SearchInput(
-        query_texts=[inputs.query_texts[i] for i in rows],
-        doc_texts=inputs.doc_texts,
-        positives=[inputs.positives[i] for i in rows],
-        query_embeddings=np.asarray(queries[rows]),
-        doc_embeddings=inputs.doc_embeddings,
-    )
-
-
-def recall_at_depth(approx: Candidates, exact: Candidates, rows: np.ndarray) -> float:
-    """Mean share of exact's candidates found by ``approx`` (exact query i = approx row i).
-
-    Queries whose exact list is empty are skipped; NaN when none is left.
-    """
-    shares = []
-    for i, row in enumerate(rows):
-        truth = exact.doc_index[exact.offsets[i] : exact.offsets[i + 1]]
-        if truth.size:
-            found = approx.doc_index[approx.offsets[row] : approx.offsets[row + 1]]
-            shares.append(np.isin(truth, found).mean())
-    return float(np.mean(shares)) if shares else float("nan")
 
 
 @contextmanager

@@ -1,0 +1,308 @@
+"""Scale: out-of-core exact search and FAISS on 100k / 1M random unit vectors, beside the
+search loop of sentence-transformers' ``mine_hard_negatives``; then the encoding curve.
+
+Vectors are seeded random unit float16 rows memory-mapped from benchmarks/.cache (deleted
+afterwards); every measured run is its own subprocess, so its peak RSS is its own. Run:
+
+    nice -n 10 python -m benchmarks.scale [--quick] [--part search|encode|all]
+
+Writes benchmarks/results/scale_cpu.json (scale_quick.json with --quick) and, through
+``benchmarks.scale_encode``, encode_cpu.json. GPU rows run only where torch sees CUDA.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import CACHE, ROOT, write_result
+
+DIM, DEPTH, SAMPLE = 384, 100, 1000
+FULL = {
+    "docs": [100_000, 1_000_000],
+    "queries": 100_000,
+    "probe": 2000,
+    "budget_s": 420,
+    "st_queries": [512, 1024],
+    "faiss_budget_s": 900,
+}
+QUICK = {
+    "docs": [5_000, 20_000],
+    "queries": 4000,
+    "probe": 1000,
+    "budget_s": 20,
+    "st_queries": [128, 256],
+    "faiss_budget_s": 60,
+}
+GPU_DOCS = 10_000_000
+ST_BATCH = 16_384  # mine_hard_negatives' faiss_batch_size default
+
+
+def make_vectors(path: Path, n: int, seed: int, chunk: int = 100_000) -> None:
+    """Seeded random unit vectors as a float16 ``.npy``, written chunk by chunk."""
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(n, DIM))
+    rng = np.random.default_rng(seed)
+    for lo in range(0, n, chunk):
+        block = rng.standard_normal((min(chunk, n - lo), DIM), dtype=np.float32)
+        out[lo : lo + block.shape[0]] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    out.flush()
+
+
+class AnonPeak:
+    """Samples /proc/self/status RssAnon: RSS without the memory map's clean file pages."""
+
+    def __init__(self) -> None:
+        self.peak_kb, self._stop = 0, threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("RssAnon:"):
+                    self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+
+    def stop(self) -> dict:
+        self._stop.set()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        row = {"peak_rss_mb": round(rss, 1), "peak_rss_anon_mb": round(self.peak_kb / 1024, 1)}
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_initialized():
+            row["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        return row
+
+
+def _inputs(work: Path, n_docs: int, n_queries: int):
+    from trueneg.retrieve import SearchInput
+
+    docs = np.load(work / "docs.npy", mmap_mode="r")[:n_docs]
+    queries = np.load(work / "queries.npy", mmap_mode="r")[:n_queries]
+    positives = [np.array([p]) for p in np.random.default_rng(2).integers(0, n_docs, n_queries)]
+    return SearchInput([""] * n_queries, [""] * n_docs, positives, queries, docs)
+
+
+def task_exact(
+    work: Path, n_docs: int, n_queries: int, q_chunk: int, d_chunk: int, device: str = "cpu"
+) -> dict:
+    from trueneg.retrieve import ExactRetriever
+
+    inputs, peak = _inputs(work, n_docs, n_queries), AnonPeak()
+    start = time.perf_counter()
+    cands = ExactRetriever(q_chunk, d_chunk, device).search(inputs, DEPTH)
+    seconds = time.perf_counter() - start
+    row = {"seconds": seconds, **peak.stop()}
+    keep = int(cands.offsets[min(SAMPLE, n_queries)])
+    np.savez(
+        work / f"exact_{n_docs}.npz",
+        offsets=cands.offsets[: SAMPLE + 1],
+        doc_index=cands.doc_index[:keep],
+    )
+    return row
+
+
+def task_st(work: Path, n_docs: int, n_queries: int) -> dict:
+    """The ``use_faiss=False`` loop of ``mine_hard_negatives`` (corpus as one float32 tensor)."""
+    import torch
+    from sentence_transformers.util import cos_sim
+
+    docs = np.load(work / "docs.npy", mmap_mode="r")[:n_docs].astype(np.float32)  # as encoded
+    queries = np.load(work / "queries.npy", mmap_mode="r")[:n_queries].astype(np.float32)
+    peak, start = AnonPeak(), time.perf_counter()
+    corpus, k, parts = torch.as_tensor(docs), min(DEPTH + 1 + 1, n_docs), []
+    for i in range(0, n_queries, ST_BATCH):  # model.similarity == cos_sim for MiniLM
+        chunk_scores = cos_sim(queries[i : i + ST_BATCH], corpus)
+        parts.append(torch.topk(chunk_scores, k=k, dim=1))
+        del chunk_scores
+    return {"seconds": time.perf_counter() - start, **peak.stop()}
+
+
+def task_faiss(work: Path, n_docs: int, kind: str) -> dict:
+    from benchmarks.scale_faiss import faiss_task
+
+    return faiss_task(work, n_docs, kind)
+
+
+TASKS = {"exact": task_exact, "st": task_st, "faiss": task_faiss}
+
+
+def run_child(work: Path, task: str, **kwargs: object) -> dict:
+    """Run one task in a fresh interpreter; returns its result row (or the error)."""
+    spec = json.dumps({"task": task, "work": str(work), **kwargs})
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scale", "--child", spec],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if proc.returncode or not lines:
+        return {"task": task, **kwargs, "error": proc.stderr.strip().splitlines()[-1:]}
+    return {"task": task, **kwargs, **json.loads(lines[-1][len("RESULT ") :])}
+
+
+def search_rows(sizes: dict, work: Path, log) -> list[dict]:
+    rows = []
+    for n_docs in sizes["docs"]:
+        rows.append(_exact_row(work, n_docs, sizes["probe"], "measured"))
+        log(rows[-1])
+    probe = rows[-1]
+    per_query = probe["seconds"] / probe["n_queries"]
+    n_full = int(min(sizes["queries"], max(sizes["probe"], sizes["budget_s"] / per_query)))
+    if n_full > sizes["probe"]:
+        rows.append(_exact_row(work, sizes["docs"][-1], n_full // 1024 * 1024, "measured"))
+        log(rows[-1])
+        per_query = rows[-1]["seconds"] / rows[-1]["n_queries"]
+    rows.append(
+        {
+            "tool": "trueneg exact",
+            "n_docs": sizes["docs"][-1],
+            "n_queries": sizes["queries"],
+            "kind": "extrapolated (time only, linear in queries)",
+            "seconds": per_query * sizes["queries"],
+            "device": "cpu",
+        }
+    )
+    for n_queries in sizes["st_queries"]:
+        rows.append(_st_row(work, sizes["docs"][-1], n_queries))
+        log(rows[-1])
+    rows.append(_st_row(work, sizes["docs"][0], min(ST_BATCH, sizes["queries"])))
+    log(rows[-1])
+    rows.append(st_derived(rows, sizes["docs"][-1], sizes["queries"]))
+    return rows
+
+
+def _exact_row(work: Path, n_docs: int, n_queries: int, kind: str, device: str = "cpu") -> dict:
+    row = run_child(
+        work,
+        "exact",
+        n_docs=n_docs,
+        n_queries=n_queries,
+        q_chunk=1024,
+        d_chunk=50_000 if device == "cpu" else 1_000_000,
+        device=device,
+    )
+    return _with_rates({"tool": "trueneg exact", "kind": kind, **row})
+
+
+def gpu_rows(sizes: dict, work: Path, log) -> list[dict]:
+    """Exact search on CUDA up to 10M docs (untested: written on a machine without a GPU)."""
+    rows = []
+    for n_docs in [*sizes["docs"], GPU_DOCS]:
+        rows.append(_exact_row(work, n_docs, sizes["probe"], "measured", device="cuda"))
+        log(rows[-1])
+    return rows
+
+
+def _st_row(work: Path, n_docs: int, n_queries: int) -> dict:
+    row = run_child(work, "st", n_docs=n_docs, n_queries=n_queries)
+    return _with_rates(
+        {
+            "tool": "mine_hard_negatives exact loop",
+            "kind": "measured",
+            "device": "cpu",
+            "faiss_batch_size": ST_BATCH,
+            **row,
+        }
+    )
+
+
+def st_derived(rows: list[dict], n_docs: int, n_queries: int) -> dict:
+    """Peak of the ST loop at its default batch, from a line through the measured points."""
+    points = [
+        r
+        for r in rows
+        if r["tool"].startswith("mine") and r["n_docs"] == n_docs and "error" not in r
+    ]
+    x = [r["n_queries"] * n_docs * 4 / 2**20 for r in points]  # score-matrix MB
+    y = [r["peak_rss_anon_mb"] for r in points]
+    slope, base = np.polyfit(x, y, 1) if len(points) > 1 else (1.0, y[0] if y else 0.0)
+    chunk = min(ST_BATCH, n_queries) * n_docs * 4 / 2**20
+    secs = [r["seconds"] / r["n_queries"] for r in points]
+    return {
+        "tool": "mine_hard_negatives exact loop",
+        "kind": "derived (linear fit of measured peaks vs score-matrix size)",
+        "device": "cpu",
+        "n_docs": n_docs,
+        "n_queries": n_queries,
+        "faiss_batch_size": ST_BATCH,
+        "peak_rss_anon_mb": round(base + slope * chunk),
+        "score_matrix_mb": round(chunk),
+        "fit": {"slope": slope, "base_mb": base},
+        "seconds": float(np.mean(secs)) * n_queries if secs else None,
+    }
+
+
+def _with_rates(row: dict) -> dict:
+    if "seconds" in row:
+        row["docs_per_s"] = row["n_docs"] * row["n_queries"] / row["seconds"]
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
+    parser.add_argument("--part", choices=["search", "encode", "all"], default="all")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        spec = json.loads(args.child)
+        task, work = TASKS[spec.pop("task")], Path(spec.pop("work"))
+        print("RESULT " + json.dumps(task(work, **spec)), flush=True)
+        return
+    if args.part in ("search", "all"):
+        run_search(QUICK if args.quick else FULL, args.quick)
+    if args.part in ("encode", "all"):
+        from benchmarks import scale_encode
+
+        scale_encode.run(quick=args.quick)
+
+
+def run_search(sizes: dict, quick: bool) -> None:
+    work = CACHE / ("scale-quick" if quick else "scale")
+    work.mkdir(parents=True, exist_ok=True)
+    import torch
+
+    cuda = torch.cuda.is_available() and not quick
+    start = time.perf_counter()  # the first rows are the same whatever n: seeded chunks
+    make_vectors(work / "docs.npy", GPU_DOCS if cuda else sizes["docs"][-1], seed=0)
+    make_vectors(work / "queries.npy", sizes["queries"], seed=1)
+    generated = time.perf_counter() - start
+
+    def log(row: dict) -> None:
+        print(json.dumps(row), flush=True)
+
+    try:
+        from benchmarks.scale_faiss import faiss_rows
+
+        rows = search_rows(sizes, work, log) + faiss_rows(sizes, work, log)
+        rows += gpu_rows(sizes, work, log) if cuda else []
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    gpu = "ran (see device=cuda rows)" if cuda else "skipped: no CUDA device visible to torch"
+    path = write_result(
+        "scale_quick.json" if quick else "scale_cpu.json",
+        {
+            "task": f"top-{DEPTH} search, one positive per query, {DIM}-d random unit float16 "
+            "vectors memory-mapped from disk",
+            "generate_s": generated,
+            "docs_per_s_meaning": "query-doc pairs scored per second (n_docs x n_queries / s); "
+            "for FAISS over the search phase only (build_s separate)",
+            "sizes": sizes,
+            "gpu": gpu,
+            "rows": rows,
+        },
+    )
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

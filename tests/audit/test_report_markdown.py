@@ -1,0 +1,83 @@
+"""``render_markdown``: concise tables, the estimate with its CI, and why a part is missing."""
+
+from __future__ import annotations
+
+from trueneg.audit.markdown import num, pct, render_markdown
+
+
+def test_full_report_has_every_section(report_full):
+    text = report_full.to_markdown()
+    for heading in (
+        "Hidden-qrels protocol",
+        "Judge estimate",
+        "Depth advice",
+        "Data health",
+        "Most suspicious kept negatives",
+    ):
+        assert f"## {heading}" in text
+    assert "not computed" not in text
+
+
+def test_key_numbers_show_both_rates_and_the_ci(report_full):
+    text = render_markdown(report_full)
+    assert "hidden qrels: 6.0%" in text
+    assert "judge estimate: 7.3% (95% CI 4.1%–11.2%)" in text
+    assert "calibrated by labeled positives and random documents" in text
+    assert "recall on labeled positives 82.0%" in text
+
+
+def test_strategy_table_marks_this_run_and_buckets(report_full):
+    lines = render_markdown(report_full).splitlines()
+    header = next(line for line in lines if line.startswith("| strategy |"))
+    assert header.count("| rank ") == 5
+    mine = next(line for line in lines if "(this run)" in line)
+    assert "percent:0.95/top" in mine and "6.0%" in mine and "97/100" in mine
+    candidate = next(line for line in lines if line.startswith("| all candidates"))
+    assert "31.0%" in candidate
+    # a bucket without a rate reads as a dash, not 0%
+    window = next(line for line in lines if line.startswith("| rank-window"))
+    assert window.split("|")[6].strip() == "—"
+
+
+def test_tables_are_well_formed(report_full):
+    lines = render_markdown(report_full).splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("|---"):
+            width = lines[index - 1].count("|")
+            assert line.count("|") == width
+            body = lines[index + 1 :]
+            rows = [
+                row
+                for row in body[
+                    : next((i for i, r in enumerate(body) if not r.startswith("|")), len(body))
+                ]
+            ]
+            # an escaped pipe inside a cell does not count as a column border
+            assert all(row.replace("\\|", "").count("|") == width for row in rows)
+
+
+def test_missing_parts_say_why(report_partial):
+    text = render_markdown(report_partial)
+    assert "hidden qrels: not computed: no query has a second labeled positive" in text
+    assert "judge estimate: not computed: no judge given (use --judge)" in text
+    assert "not computed: needs a false-negative rate by rank" in text
+    assert "not computed: no judge scores or cosines" in text
+    assert "## Data health" in text and "| queries | 4 |" in text
+
+
+def test_unknown_unavailable_parts_are_listed(report_partial):
+    report_partial.unavailable["plots"] = "matplotlib missing"
+    assert "- plots: not computed: matplotlib missing" in render_markdown(report_partial)
+
+
+def test_suspicious_cells_are_short_and_single_line(report_full):
+    report_full.suspicious[0]["negative"] = "a | b\nc"
+    text = render_markdown(report_full)
+    row = next(line for line in text.splitlines() if line.startswith("| Does coffee"))
+    assert "…" in row and len(row) < 400
+    assert "a \\| b c" in text
+
+
+def test_formatting_helpers():
+    assert pct(0.1234) == "12.3%" and pct(None) == "—" and pct(float("nan")) == "—"
+    assert num(0.5) == "0.500" and num(3) == "3" and num(None) == "—"
