@@ -5,14 +5,20 @@ with trueneg; a kept negative that is a hidden positive is a *known* false negat
 is a lower bound (qrels are incomplete). Run:
 
     python -m benchmarks.fn_protocol [--datasets nfcorpus scifact] [--num-negatives 4]
+    python -m benchmarks.fn_protocol --judge .models/ms-marco-MiniLM-L-12-v2 [--judge-queries 300]
 
-Writes benchmarks/results/fn_protocol.json and prints a Markdown table.
+Writes benchmarks/results/fn_protocol.json (fn_protocol_judge.json with --judge) and prints
+a Markdown table. With --judge every strategy also runs with ``judge-threshold`` on a random
+query subsample (the judge scores the top ``--judge-depth`` candidates of each query), and the
+judge's own precision and recall at finding the hidden positives are reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -69,12 +75,85 @@ def run_dataset(name: str, k: int, seed: int) -> dict[str, dict[str, object]]:
     return rows
 
 
+def subsample(data: Path, dest: Path, queries: int, seed: int) -> Path:
+    """A copy of the hidden split restricted to ``queries`` random queries (same corpus)."""
+    lines = (data / "qrels" / "train.tsv").read_text(encoding="utf-8").splitlines()
+    chosen = set(random.Random(seed).sample(sorted({x.split("\t")[0] for x in lines[1:]}),
+                                            queries))
+    (dest / "qrels").mkdir(parents=True, exist_ok=True)
+    kept = [lines[0], *(x for x in lines[1:] if x.split("\t")[0] in chosen)]
+    (dest / "qrels" / "train.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    for name in ("corpus.jsonl", "queries.jsonl"):
+        if not (dest / name).exists():
+            (dest / name).symlink_to((data / name).resolve())
+    return dest
+
+
+def judge_quality(run: trueneg.Run, hidden: dict[str, set[str]], tau: float) -> dict:
+    """Precision/recall of ``judge ≥ tau`` at finding hidden positives among judged candidates,
+    and the AUC of the judge score for that task."""
+    rows = run.negatives().to_pylist()
+    judged = [r for r in rows if r["judge"] == r["judge"]]
+    truth = np.array([r["doc_id"] in hidden.get(r["query_id"], ()) for r in judged])
+    score = np.array([r["judge"] for r in judged])
+    flagged = score >= tau
+    order = np.argsort(score, kind="stable")
+    ranks = np.empty(len(score))
+    ranks[order] = np.arange(1, len(score) + 1)
+    pos, neg = truth.sum(), (~truth).sum()
+    auc = (ranks[truth].sum() - pos * (pos + 1) / 2) / (pos * neg) if pos and neg else None
+    return {"judged_candidates": len(judged), "hidden_among_judged": int(pos),
+            "precision": float((flagged & truth).sum() / max(flagged.sum(), 1)),
+            "recall": float((flagged & truth).sum() / max(pos, 1)),
+            "flagged": int(flagged.sum()), "auc": auc, "threshold": tau}
+
+
+def run_judged(name: str, judge: str, k: int, seed: int, queries: int, depth: int,
+               tau: float) -> dict[str, object]:
+    """Each strategy with and without ``judge-threshold`` on a query subsample."""
+    work = CACHE / f"fn-{name}"
+    hidden = hidden_qrels_split(shared_data() / name, "train", work / "data", seed=seed)
+    data = subsample(work / "data", work / f"judge-{queries}", queries, seed)
+    rows: dict[str, object] = {}
+    for label, (filters, sampler) in STRATEGIES.items():
+        for with_judge in (False, True):
+            chain = list(filters) if filters is not None else ["percent:0.95",
+                                                                "near-duplicate:0.95"]
+            chain = [*chain, f"judge-threshold:{tau}"] if with_judge else chain
+            tag = f"{label} + judge-threshold {tau}" if with_judge else label
+            slug = "".join(c if c.isalnum() else "-" for c in tag)[:60]
+            run = trueneg.mine(data, work / "judge-runs" / slug, filters=chain, sampler=sampler,
+                               num_negatives=k, seed=seed, judge=judge, judge_depth=depth,
+                               extra={"cache_dir": str(work / "embeddings")}, show_progress=True)
+            rows[tag] = {**evaluate(run, hidden, k), "filters": chain, "sampler": sampler}
+            print(f"{name:9s} {tag:72s} FN {rows[tag]['fn_rate']:.1%}  "
+                  f"full {rows[tag]['share_with_k']:.1%}", flush=True)
+    rows["judge quality"] = judge_quality(run, hidden, tau)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["nfcorpus", "scifact"])
     parser.add_argument("--num-negatives", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--judge", help="cross-encoder folder: also run every strategy with "
+                        "judge-threshold, on a query subsample")
+    parser.add_argument("--judge-queries", type=int, default=300)
+    parser.add_argument("--judge-depth", type=int, default=10)
+    parser.add_argument("--judge-threshold", type=float, default=0.1)
     args = parser.parse_args()
+    if args.judge:
+        judged = {name: run_judged(name, args.judge, args.num_negatives, args.seed,
+                                   args.judge_queries, args.judge_depth, args.judge_threshold)
+                  for name in args.datasets}
+        path = write_result("fn_protocol_judge.json", {
+            "protocol": "hidden qrels as in fn_protocol.json, on a random query subsample",
+            "judge": args.judge, "judge_depth": args.judge_depth,
+            "judge_queries": args.judge_queries, "num_negatives": args.num_negatives,
+            "results": judged})
+        print(f"wrote {path}")
+        return
     results = {name: run_dataset(name, args.num_negatives, args.seed) for name in args.datasets}
     path = write_result("fn_protocol.json", {
         "protocol": "one random labeled positive kept per train query (seed 0), the rest hidden",

@@ -99,7 +99,8 @@ def main() -> None:
     path = write_result("mine_speed.json", {
         "dataset": args.dataset, "task": f"naive top-{K}, exact search, full corpus",
         "model": "all-MiniLM-L6-v2 (bundled)", "rows": rows})
-    print(f"\nwrote {path}\n\n| tool | embeddings | wall time (s) | peak RSS (MB) |\n|---|---|---|---|")
+    print(f"\nwrote {path}\n")
+    print("| tool | embeddings | wall time (s) | peak RSS (MB) |\n|---|---|---|---|")
     for row in rows:
         print(f"| {row['tool']} | {row['cache']} | {row['seconds']:.1f} | "
               f"{row['peak_rss_mb']:.0f} |")

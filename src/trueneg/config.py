@@ -42,6 +42,7 @@ class MineConfig:
     judge: str | None = None
     judge_depth: int = 30
     judge_batch_size: int = 32
+    cache_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved_filters(self) -> list[str]:
@@ -60,6 +61,12 @@ class MineConfig:
         _positive_int("judge_batch_size", self.judge_batch_size)
         if self.device not in DEVICES:
             raise ConfigError("Unknown device", received=self.device, expected=DEVICES)
+        from trueneg.select.base import SHORTFALL_POLICIES
+
+        if self.shortfall not in SHORTFALL_POLICIES:
+            raise ConfigError("Unknown shortfall policy", received=self.shortfall,
+                              expected=SHORTFALL_POLICIES)
+        self.filters = _none_means_empty(self.filters)
         if self.num_negatives > self.depth:
             self.depth = self.num_negatives
         return self
@@ -93,6 +100,19 @@ def load_toml(path: str | Path) -> MineConfig:
     if isinstance(raw.get("filters"), str):
         raw["filters"] = [raw["filters"]]
     return MineConfig().replace(**raw)
+
+
+def _none_means_empty(filters: list[str] | None) -> list[str] | None:
+    """``["none"]`` (or ``"none"`` in a TOML file) means no filter at all."""
+    if filters is None:
+        return None
+    names = [filters] if isinstance(filters, str) else list(filters)
+    if "none" in names:
+        if len(names) > 1:
+            raise ConfigError("The filter 'none' cannot be combined with other filters",
+                              received=names, fix="Pass either --filter none or real filters")
+        return []
+    return names
 
 
 def _field_names() -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,9 +51,10 @@ def rescore_stage(run_dir: RunDir, cfg: Any, prepared: Any, retrieve_fp: str,
     doc_text = dict(zip(prepared.doc_ids, dataset.doc_texts(), strict=True))
     logger.info("rescore: %d candidates (ranks <= %d) and %d positives with %s",
                 judged.size, cfg.judge_depth, len(pos_q), cfg.judge)
+    shared = cfg.cache_dir or cfg.extra.get("cache_dir")
+    cache = Path(shared) / "judge" if shared else run_dir.file("judge")
     result = rescore(judge, [*cand_q, *pos_q], [*cand_d, *pos_d], query_text, doc_text,
-                     run_dir.file("judge"), batch_size=cfg.judge_batch_size,
-                     show_progress=show_progress)
+                     cache, batch_size=cfg.judge_batch_size, show_progress=show_progress)
     scores = np.full(candidates.num_rows, np.nan, dtype=np.float32)
     scores[judged] = result.scores[: judged.size]
     positive_judge = _min_per_query(prepared.query_ids, pos_q, result.scores[judged.size:])

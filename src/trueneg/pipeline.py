@@ -60,6 +60,11 @@ def mine(
     sampler = resolve_sampler(cfg.sampler)
     retriever = _retriever(cfg)
     _check_judge(cfg, filters, sampler)
+    needs_vectors = retriever.needs_embeddings or any(f.name == "near-duplicate" for f in filters)
+    if needs_vectors:
+        from trueneg.encode import resolve_model
+
+        resolve_model(cfg.model)  # a missing model folder fails before any work
     if not Path(cfg.data).exists():
         from trueneg.data import load_dataset
 
@@ -69,7 +74,6 @@ def mine(
     timings: dict[str, float] = {}
 
     prepared = _load_stage(run_dir, cfg, timings)
-    needs_vectors = retriever.needs_embeddings or any(f.name == "near-duplicate" for f in filters)
     vectors = _encode_stage(run_dir, cfg, prepared, timings, show_progress) if needs_vectors \
         else None
     retrieve_fp = _retrieve_stage(run_dir, cfg, prepared, retriever, vectors, filters, timings,
@@ -79,6 +83,11 @@ def mine(
     summary = _finish(run_dir, cfg, prepared, vectors, timings)
     logger.info("mined %d negatives for %d queries", summary.kept, summary.queries)
     return Run(run_dir.path)
+
+
+def cache_root(cfg: MineConfig) -> str | None:
+    """The shared cache folder for embeddings and judge scores, if one was given."""
+    return cfg.cache_dir or cfg.extra.get("cache_dir")
 
 
 def _check_judge(cfg: MineConfig, filters: list, sampler) -> None:
@@ -151,7 +160,24 @@ def _prepare(dataset: Dataset, stage_fp: str) -> Prepared:
                       doc_aliases=dataset.doc_aliases)
     query_ids = queries["query_id"].to_pylist()
     pos_lists = [np.unique(np.asarray(by_query[q], dtype=np.int64)) for q in query_ids]
+    _share_positives_of_same_text(queries["text"].to_pylist(), pos_lists)
     return Prepared(dataset, stage_fp, pos_lists, query_ids, doc_ids)
+
+
+def _share_positives_of_same_text(texts: list[str], pos_lists: list[np.ndarray]) -> None:
+    """Queries with identical text are one question: each one's positives are masked for all,
+    so a positive of one is never mined as a negative of its twin."""
+    groups: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        groups.setdefault(" ".join(text.split()), []).append(i)
+    shared = [g for g in groups.values() if len(g) > 1]
+    for group in shared:
+        union = np.unique(np.concatenate([pos_lists[i] for i in group]))
+        for i in group:
+            pos_lists[i] = union
+    if shared:
+        logger.info("load: %d groups of queries share a text; their positives are masked for "
+                    "each other", len(shared))
 
 
 # encode ----------------------------------------------------------------------------------
@@ -171,12 +197,13 @@ def _encode_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared,
     encoder = SentenceTransformerEncoder(
         cfg.model, query_prompt=cfg.query_prompt, document_prompt=cfg.document_prompt,
         batch_size=cfg.batch_size, device=cfg.device)
-    cache = Path(cfg.extra.get("cache_dir") or run_dir.file("embeddings"))
+    cache = Path(cache_root(cfg) or run_dir.file("embeddings"))
     dataset = prepared.dataset
     logger.info("encode: %d queries, %d documents", dataset.num_queries, dataset.num_docs)
-    docs = encode_cached(encoder, dataset.doc_texts(), "document", cache,
+    chunk = max(256, 4 * cfg.batch_size)  # progress is saved after every chunk
+    docs = encode_cached(encoder, dataset.doc_texts(), "document", cache, chunk_size=chunk,
                          show_progress=show_progress)
-    queries = encode_cached(encoder, dataset.query_texts(), "query", cache,
+    queries = encode_cached(encoder, dataset.query_texts(), "query", cache, chunk_size=chunk,
                             show_progress=show_progress)
     stage_fp = fingerprint("encode", encoder.fingerprint, prepared.fingerprint)
     if not run_dir.stage_done("encode", stage_fp):

@@ -17,12 +17,25 @@ from fixtures import write_beir, write_tiny_beir
 from trueneg.audit import audit
 from trueneg.cli.audit import audit_command
 
-TOPICS = ["vitamin bone fracture", "coffee sleep caffeine", "sugar diabetes insulin",
-          "exercise heart cardio", "salt blood pressure", "fiber gut digestion",
-          "iron anemia blood", "omega fish oil", "soy estrogen breast", "milk calcium dairy"]
-FILLER = "study trial patients results group effect levels data analysis risk".split()
-CONTRACT = ("estimated_false_negative_rate", "ci_low", "ci_high",
-            "hidden_qrels_false_negative_rate")
+TOPICS = [
+    "vitamin bone fracture",
+    "coffee sleep caffeine",
+    "sugar diabetes insulin",
+    "exercise heart cardio",
+    "salt blood pressure",
+    "fiber gut digestion",
+    "iron anemia blood",
+    "omega fish oil",
+    "soy estrogen breast",
+    "milk calcium dairy",
+]
+FILLER = ["study", "trial", "patients", "results", "group", "effect", "levels", "data"]
+CONTRACT = (
+    "estimated_false_negative_rate",
+    "ci_low",
+    "ci_high",
+    "hidden_qrels_false_negative_rate",
+)
 
 
 def _cli() -> typer.Typer:
@@ -71,8 +84,9 @@ def topic_run(tmp_path_factory):
 @pytest.fixture
 def single_positive_run(tmp_path):
     data = write_tiny_beir(tmp_path / "tiny")
-    return trueneg.mine(data, tmp_path / "run", retriever="bm25", filters=["percent:0.95"],
-                        num_negatives=2)
+    return trueneg.mine(
+        data, tmp_path / "run", retriever="bm25", filters=["percent:0.95"], num_negatives=2
+    )
 
 
 def test_json_output_has_the_contract_keys(topic_run):

@@ -1,4 +1,4 @@
-"""The audit's math on hand-made numbers: estimator, CI, rank buckets, hiding, depth rule, health."""
+"""The audit's math on hand-made numbers: estimator, CI, buckets, hiding, depth rule, health."""
 
 from __future__ import annotations
 
@@ -13,6 +13,15 @@ from trueneg.audit.depth import (
     rates_by_rank,
     softmax_weights,
 )
+from trueneg.audit.estimator import (
+    bootstrap_rates,
+    matched_indices,
+    mixture_rate,
+    percentile_ci,
+    stratified_indices,
+    stratified_share,
+    threshold_for_recall,
+)
 from trueneg.audit.health import (
     near_duplicate_shares,
     other_query_positives,
@@ -25,14 +34,6 @@ from trueneg.audit.hidden import (
     hide_positives,
     query_halves,
     strategies_for,
-)
-from trueneg.audit.judge_estimate import (
-    bootstrap_rates,
-    mixture_rate,
-    percentile_ci,
-    stratified_indices,
-    stratified_share,
-    threshold_for_recall,
 )
 from trueneg.audit.report import BucketRate
 
@@ -76,6 +77,15 @@ def test_stratified_indices_are_proportional_with_a_minimum_per_stratum():
     assert len(set(rows.tolist())) == rows.size
 
 
+def test_matched_indices_follow_the_population_mix_and_redistribute_shortfalls():
+    strata = np.array([0] * 50 + [1] * 4 + [2] * 50)
+    weights = np.array([0.5, 0.5, 0.0, 0, 0])  # the kept negatives sit in buckets 0 and 1
+    rows = matched_indices(strata, weights, 20, np.random.default_rng(0))
+    counts = np.bincount(strata[rows], minlength=3)
+    assert counts.tolist() == [16, 4, 0]  # bucket 1 has only 4: the rest goes to bucket 0
+    assert matched_indices(strata, np.zeros(5), 10, np.random.default_rng(0)).size == 0
+
+
 def _simulated(f: float, n_kept: int, seed: int) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
     relevant = rng.random(n_kept) < f
@@ -88,8 +98,9 @@ def test_bootstrap_ci_covers_the_true_rate_when_the_model_holds():
     strata = np.zeros(kept.size, dtype=np.int64)
     weights = np.array([1.0, 0, 0, 0, 0])
     tau = threshold_for_recall(pos)
-    point = mixture_rate(stratified_share(kept >= tau, strata, weights),
-                         (pos >= tau).mean(), (rand >= tau).mean())
+    point = mixture_rate(
+        stratified_share(kept >= tau, strata, weights), (pos >= tau).mean(), (rand >= tau).mean()
+    )
     low, high = percentile_ci(bootstrap_rates(pos, rand, kept, strata, weights, seed=0))
     assert low <= 0.3 <= high
     assert low <= point <= high
@@ -120,7 +131,10 @@ def test_bucket_rates_count_rows_and_hits_per_bucket():
     hit = np.array([1, 0, 0, 1, 0, 0], dtype=bool)
     rates = bucket_rates(rank, hit)
     assert [(b.bucket, b.rows, b.false_negatives) for b in rates] == [
-        ("1-5", 2, 1.0), ("6-10", 1, 0.0), ("31-100", 3, 1.0)]
+        ("1-5", 2, 1.0),
+        ("6-10", 1, 0.0),
+        ("31-100", 3, 1.0),
+    ]
     assert rates[0].rate == 0.5
     masked = bucket_rates(rank, hit, rank > 5)
     assert [b.bucket for b in masked] == ["6-10", "31-100"]
@@ -159,8 +173,9 @@ def test_strategies_put_the_run_first_and_drop_duplicates():
     config = {"filters": ["percent:0.95", "near-duplicate:0.95"], "sampler": "top"}
     names = [s.name for s in strategies_for(config, None)]
     assert names == ["run", "naive top-k", "percent 0.95", "rank-window 10-110"]
-    custom = strategies_for({"filters": [], "sampler": "top"},
-                            [(("margin:0.1",), "top"), Strategy("x", (), "top")])
+    custom = strategies_for(
+        {"filters": [], "sampler": "top"}, [(("margin:0.1",), "top"), Strategy("x", (), "top")]
+    )
     assert [(s.filters, s.sampler) for s in custom] == [((), "top"), (("margin:0.1",), "top")]
 
 
@@ -182,8 +197,9 @@ def test_expected_utility_and_admission_rule():
     np.testing.assert_allclose(eu, [0.4 - 0.6, 0.35 - 0.3, 0.18 - 0.1, 0.009 - 0.1])
     assert best_window(eu) == (2, 3)
     # a judge with recall 0.5 and keep rate 0.9 halves the cost side
-    np.testing.assert_allclose(expected_utility(f, b, 1.0, kappa=0.9, rho=0.5),
-                               0.9 * (1 - f) * b - 0.5 * f)
+    np.testing.assert_allclose(
+        expected_utility(f, b, 1.0, kappa=0.9, rho=0.5), 0.9 * (1 - f) * b - 0.5 * f
+    )
 
 
 def test_best_window_maximises_total_utility_and_skips_unknown_ranks():

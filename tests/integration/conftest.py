@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+import trueneg
 from fixtures import write_subset
 from integration.realdata import NAIVE, write_nfcorpus_subset
 
-import trueneg
 
 @pytest.fixture(scope="session")
 def embedding_cache(tmp_path_factory) -> Path:
@@ -24,15 +25,25 @@ def embedding_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def scifact_subset(shared_data, tmp_path_factory) -> Path:
-    return write_subset(shared_data / "scifact", tmp_path_factory.mktemp("scifact") / "beir",
-                        queries=40, extra_docs=80, seed=7)
+    return write_subset(
+        shared_data / "scifact",
+        tmp_path_factory.mktemp("scifact") / "beir",
+        queries=40,
+        extra_docs=80,
+        seed=7,
+    )
 
 
 @pytest.fixture(scope="session")
 def nfcorpus_subset(shared_data, tmp_path_factory) -> Path:
-    return write_nfcorpus_subset(shared_data / "nfcorpus",
-                                 tmp_path_factory.mktemp("nfcorpus") / "beir",
-                                 queries=12, with_duplicate=3, extra_docs=50, seed=3)
+    return write_nfcorpus_subset(
+        shared_data / "nfcorpus",
+        tmp_path_factory.mktemp("nfcorpus") / "beir",
+        queries=12,
+        with_duplicate=3,
+        extra_docs=50,
+        seed=3,
+    )
 
 
 @pytest.fixture(scope="session")

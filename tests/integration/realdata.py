@@ -54,9 +54,9 @@ def read_beir(folder: Path, split: str = "train") -> RawBeir:
     with open(folder / "corpus.jsonl", encoding="utf-8") as handle:
         for line in handle:
             doc = json.loads(line)
-            corpus.append((doc["_id"], doc.get("title", ""), doc["text"]))
+            corpus.append((str(doc["_id"]), doc.get("title", ""), doc["text"]))
     with open(folder / "queries.jsonl", encoding="utf-8") as handle:
-        queries = {q["_id"]: q["text"] for q in map(json.loads, handle)}
+        queries = {str(q["_id"]): q["text"] for q in map(json.loads, handle)}
     positives: dict[str, set[str]] = defaultdict(set)
     with open(folder / "qrels" / f"{split}.tsv", encoding="utf-8") as handle:
         next(handle)
@@ -67,8 +67,9 @@ def read_beir(folder: Path, split: str = "train") -> RawBeir:
     return RawBeir(folder, corpus, queries, dict(positives))
 
 
-def write_nfcorpus_subset(source: Path, folder: Path, *, queries: int, with_duplicate: int,
-                          extra_docs: int, seed: int = 0) -> Path:
+def write_nfcorpus_subset(
+    source: Path, folder: Path, *, queries: int, with_duplicate: int, extra_docs: int, seed: int = 0
+) -> Path:
     """NFCorpus train queries with 2-4 positives and unique texts; ``with_duplicate`` of them
     have a positive whose exact duplicate (another id, same title and text) is also put in the
     corpus, so alias handling is exercised."""
@@ -76,13 +77,17 @@ def write_nfcorpus_subset(source: Path, folder: Path, *, queries: int, with_dupl
     by_key = defaultdict(list)
     for doc_id, title, text in raw.corpus:
         by_key[(title.strip(), text.strip())].append(doc_id)
-    partners = {d: [o for o in ids if o != d] for ids in by_key.values() if len(ids) > 1
-                for d in ids}
+    partners = {
+        d: [o for o in ids if o != d] for ids in by_key.values() if len(ids) > 1 for d in ids
+    }
     text_count = defaultdict(int)
     for text in raw.queries.values():
         text_count[text] += 1
-    small = sorted(q for q, pos in raw.positives.items()
-                   if 2 <= len(pos) <= 4 and q in raw.queries and text_count[raw.queries[q]] == 1)
+    small = sorted(
+        q
+        for q, pos in raw.positives.items()
+        if 2 <= len(pos) <= 4 and q in raw.queries and text_count[raw.queries[q]] == 1
+    )
     dup = [q for q in small if any(d in partners for d in raw.positives[q])]
     rng = random.Random(seed)
     chosen = rng.sample(dup, with_duplicate)
@@ -92,5 +97,9 @@ def write_nfcorpus_subset(source: Path, folder: Path, *, queries: int, with_dupl
     others = [d for d, *_ in raw.corpus if d not in needed]
     keep = needed | set(rng.sample(others, extra_docs))
     qrels = [(q, d, 1) for q in sorted(chosen) for d in sorted(raw.positives[q])]
-    return write_beir(folder, [row for row in raw.corpus if row[0] in keep],
-                      [(q, raw.queries[q]) for q in sorted(chosen)], qrels)
+    return write_beir(
+        folder,
+        [row for row in raw.corpus if row[0] in keep],
+        [(q, raw.queries[q]) for q in sorted(chosen)],
+        qrels,
+    )

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow.compute as pc
 import pytest
-from integration.realdata import RawBeir, read_beir
 
+from integration.realdata import RawBeir, read_beir
 from trueneg.select import FILTERS, SAMPLERS
 
 pytestmark = pytest.mark.slow
@@ -29,8 +29,12 @@ FILTER_SPECS = {
     "percent": "percent:0.95",
     "rank-window": "rank-window:3-20",
 }
-SAMPLER_SPECS = {"top": "top", "random": "random", "simans": "simans:20,0",
-                 "softmax": "softmax:0.05"}
+SAMPLER_SPECS = {
+    "top": "top",
+    "random": "random",
+    "simans": "simans:20,0",
+    "softmax": "softmax:0.05",
+}
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +90,7 @@ def test_every_filter_and_sampler_has_a_spec():
 @pytest.mark.parametrize("name", sorted(FILTER_SPECS))
 @pytest.mark.parametrize("subset", ["scifact", "nfcorpus"])
 def test_every_filter_smoke_runs(name, subset, subsets, raw, mine_real):
-    run = mine_real(subsets[subset], filters=[FILTER_SPECS[name]], sampler="top",
-                    num_negatives=4)
+    run = mine_real(subsets[subset], filters=[FILTER_SPECS[name]], sampler="top", num_negatives=4)
     check_invariants(run, raw[subset], 4)
     reasons = set(run.negatives()["reason"].to_pylist())
     assert reasons <= {"", "not-sampled", name}
@@ -168,12 +171,18 @@ def test_drop_policy_drops_whole_short_queries(keep_short, subsets, raw, mine_re
     assert run.summary().queries_short == 0
 
 
-def test_backfill_adds_the_next_candidates_that_pass_other_filters(keep_short, subsets, raw,
-                                                                  mine_real):
+def test_backfill_adds_the_next_candidates_that_pass_other_filters(
+    keep_short, subsets, raw, mine_real
+):
     run = mine_real(subsets["scifact"], filters=WINDOW, num_negatives=4, shortfall="backfill")
     check_invariants(run, raw["scifact"], 4)
-    positive_min = dict(zip(run.query_stats()["query_id"].to_pylist(),
-                            run.query_stats()["positive_min"].to_pylist(), strict=True))
+    positive_min = dict(
+        zip(
+            run.query_stats()["query_id"].to_pylist(),
+            run.query_stats()["positive_min"].to_pylist(),
+            strict=True,
+        )
+    )
     by_query = defaultdict(list)
     for row in run.negatives().to_pylist():
         by_query[row["query_id"]].append(row)

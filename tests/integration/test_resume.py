@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fixtures import write_beir, write_subset
-from integration.realdata import NAIVE
 
 import trueneg
 import trueneg.encode
+from fixtures import write_beir, write_subset
+from integration.realdata import NAIVE
 from trueneg.api import Run
 
 CLI = [sys.executable, "-c", "from trueneg.cli.main import main; main()"]
@@ -33,8 +33,10 @@ CLI = [sys.executable, "-c", "from trueneg.cli.main import main; main()"]
 @pytest.fixture
 def synthetic(tmp_path) -> Path:
     topics = ["vitamin bone", "coffee sleep", "sugar diabetes", "salt pressure", "fiber gut"]
-    corpus = [(f"d{i}", f"title {i}", f"{topics[i % 5]} study number {i} cohort {i % 7}")
-              for i in range(40)]
+    corpus = [
+        (f"d{i}", f"title {i}", f"{topics[i % 5]} study number {i} cohort {i % 7}")
+        for i in range(40)
+    ]
     queries = [(f"q{i}", f"does {topics[i % 5]} matter {i}") for i in range(10)]
     qrels = [(f"q{i}", f"d{i}", 1) for i in range(10)]
     return write_beir(tmp_path / "beir", corpus, queries, qrels)
@@ -44,14 +46,19 @@ def _use_fake(monkeypatch, encoders: list, chunk_size: int = 4) -> None:
     """The pipeline builds its own encoder: hand it ``encoders`` in turn, and checkpoint the
     embedding cache every ``chunk_size`` rows."""
     pending = iter(encoders)
-    monkeypatch.setattr(trueneg.encode, "SentenceTransformerEncoder",
-                        lambda *args, **kwargs: next(pending))
-    monkeypatch.setattr(trueneg.encode, "encode_cached",
-                        functools.partial(trueneg.encode.encode_cached, chunk_size=chunk_size))
+    monkeypatch.setattr(
+        trueneg.encode, "SentenceTransformerEncoder", lambda *args, **kwargs: next(pending)
+    )
+    monkeypatch.setattr(
+        trueneg.encode,
+        "encode_cached",
+        functools.partial(trueneg.encode.encode_cached, chunk_size=chunk_size),
+    )
 
 
-def test_interrupted_encoding_resumes_from_the_last_chunk(synthetic, tmp_path, monkeypatch,
-                                                         caplog, make_fake_encoder):
+def test_interrupted_encoding_resumes_from_the_last_chunk(
+    synthetic, tmp_path, monkeypatch, caplog, make_fake_encoder
+):
     class PathedFake(make_fake_encoder):
         model_path = "fake-model"  # the pipeline records it in the manifest
 
@@ -63,6 +70,8 @@ def test_interrupted_encoding_resumes_from_the_last_chunk(synthetic, tmp_path, m
     assert first.texts_encoded == 12  # 3 chunks of 4 documents are on disk
     assert not (tmp_path / "run" / "manifest.json").exists()
 
+    # the CLI, run in-process by other tests, may have detached the logger from the root
+    monkeypatch.setattr(logging.getLogger("trueneg"), "propagate", True)
     with caplog.at_level(logging.INFO, logger="trueneg"):
         resumed = trueneg.mine(synthetic, tmp_path / "run", **settings)
     assert "encoding 40 document texts from row 12" in caplog.text
@@ -88,10 +97,15 @@ def _interrupt_once_rows_are_on_disk(args: list[str], run_dir: Path, timeout: fl
     """Start ``trueneg mine``; send SIGINT as soon as some embedding rows are on disk.
 
     Returns (returncode, stderr, rows on disk when signalled), or None when the run finished
-    before that could happen.
+    (wrote its manifest) before the signal arrived.
     """
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     rows = 0
     try:
         deadline = time.monotonic() + timeout
@@ -106,21 +120,42 @@ def _interrupt_once_rows_are_on_disk(args: list[str], run_dir: Path, timeout: fl
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    return None if rows == 0 or proc.returncode == 0 else (proc.returncode, err, rows)
+    if rows == 0 or proc.returncode == 0 or (run_dir / "manifest.json").exists():
+        return None
+    return proc.returncode, err, rows
 
 
 @pytest.fixture(scope="module")
 def resume_subset(shared_data, tmp_path_factory) -> Path:
-    return write_subset(shared_data / "scifact", tmp_path_factory.mktemp("resume") / "beir",
-                        queries=20, extra_docs=10, seed=11)
+    return write_subset(
+        shared_data / "scifact",
+        tmp_path_factory.mktemp("resume") / "beir",
+        queries=15,
+        extra_docs=5,
+        seed=11,
+    )
 
 
 @pytest.mark.slow
 def test_sigint_exits_130_and_the_rerun_finishes_like_an_uninterrupted_run(
-        resume_subset, minilm_path, mine_real, tmp_path):
+    resume_subset, minilm_path, mine_real, tmp_path
+):
     reference = mine_real(resume_subset, **NAIVE)
-    args = [*CLI, "mine", str(resume_subset), "--filter", "none", "--sampler", "top", "-k", "4",
-            "--retriever", "exact", "--model", minilm_path]
+    args = [
+        *CLI,
+        "mine",
+        str(resume_subset),
+        "--filter",
+        "none",
+        "--sampler",
+        "top",
+        "-k",
+        "4",
+        "--retriever",
+        "exact",
+        "--model",
+        minilm_path,
+    ]
     for attempt in range(3):  # the signal may come too late on a very fast machine: retry
         run_dir = tmp_path / f"run{attempt}"
         result = _interrupt_once_rows_are_on_disk([*args, "--out", str(run_dir)], run_dir)
@@ -134,8 +169,13 @@ def test_sigint_exits_130_and_the_rerun_finishes_like_an_uninterrupted_run(
     assert "Traceback" not in err
     assert not (run_dir / "manifest.json").exists()
 
-    again = subprocess.run([*args, "--out", str(run_dir)], capture_output=True, text=True,
-                           timeout=300, env={**os.environ, "COLUMNS": "200"})
+    again = subprocess.run(
+        [*args, "--out", str(run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert again.returncode == 0, again.stderr
     assert "trueneg summary" in again.stdout
     docs = reference.dataset().num_docs

@@ -175,6 +175,7 @@ def _table(
             if np.isfinite(f[at]).any()
             else None,
             "admitted": f"{int(admitted[at].sum())}/{int(at.sum())} ranks",
+            "break-even cost": _break_even(f[at], value[at]),
         }
         if estimate is not None and row["f"] is not None:
             row["FN share after judge"] = fn_ceiling(
@@ -238,3 +239,10 @@ def _positive_min(ctx: AuditContext) -> np.ndarray:
     )
     queries = np.unique(np.asarray(ctx.negatives["query_id"].to_pylist(), dtype=object))
     return np.array([by_query.get(q, np.nan) for q in queries], dtype=np.float64)
+
+
+def _break_even(f: np.ndarray, value: np.ndarray) -> float | None:
+    """The cost ratio at which the bucket's mean EU turns negative: mean (1 − f)·b / mean f."""
+    if not np.isfinite(f).any() or np.nanmean(f) <= 0:
+        return None
+    return float(np.nanmean((1 - f) * value) / np.nanmean(f))

@@ -74,9 +74,13 @@ class HiddenSplit:
         return np.asarray(self.table["query_id"].to_pylist(), dtype=object)
 
 
-def hide_positives(query_ids: Sequence[str], positives: Sequence[np.ndarray],
-                   doc_ids: Sequence[str], fraction: float, seed: int
-                   ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def hide_positives(
+    query_ids: Sequence[str],
+    positives: Sequence[np.ndarray],
+    doc_ids: Sequence[str],
+    fraction: float,
+    seed: int,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per query, the visible and the hidden positive positions.
 
     The draw is seeded and depends only on the (query id, doc id) pairs, not on their order:
@@ -101,7 +105,7 @@ def strategies_for(config: dict[str, Any], extra: Sequence[Strategy] | None) -> 
     """The run's strategy first, then the references (or ``extra``), duplicates dropped."""
     run = Strategy(RUN, tuple(config.get("filters") or ()), str(config.get("sampler", "top")))
     out, seen = [run], {(run.filters, run.sampler)}
-    for s in (REFERENCE_STRATEGIES if extra is None else extra):
+    for s in REFERENCE_STRATEGIES if extra is None else extra:
         s = s if isinstance(s, Strategy) else _named(*s)
         if (tuple(s.filters), s.sampler) not in seen:
             seen.add((tuple(s.filters), s.sampler))
@@ -113,12 +117,18 @@ def _named(filters: Sequence[str], sampler: str) -> Strategy:
     return Strategy(f"{' + '.join(filters) or 'no filter'} / {sampler}", tuple(filters), sampler)
 
 
-def build_split(ctx: AuditContext, fraction: float, seed: int,
-                strategies: list[Strategy], show_progress: bool = False) -> HiddenSplit | None:
+def build_split(
+    ctx: AuditContext,
+    fraction: float,
+    seed: int,
+    strategies: list[Strategy],
+    show_progress: bool = False,
+) -> HiddenSplit | None:
     """Hide, re-retrieve and re-select; None when no query has a positive to hide."""
     prepared = ctx.prepared
-    visible, hidden = hide_positives(prepared.query_ids, prepared.positives, prepared.doc_ids,
-                                     fraction, seed)
+    visible, hidden = hide_positives(
+        prepared.query_ids, prepared.positives, prepared.doc_ids, fraction, seed
+    )
     eligible = np.flatnonzero([h.size > 0 for h in hidden])
     if eligible.size == 0:
         return None
@@ -127,28 +137,39 @@ def build_split(ctx: AuditContext, fraction: float, seed: int,
     vis = [visible[i] for i in eligible]
     qids = [prepared.query_ids[i] for i in eligible]
     table, stats = _search(ctx, eligible, vis, qids, depth, show_progress)
-    hidden_ids = {prepared.query_ids[i]: {prepared.doc_ids[p] for p in hidden[i]}
-                  for i in eligible}
-    pair = np.char.add(np.asarray(table["query_id"].to_pylist(), dtype=str),
-                       np.char.add("\x1f", np.asarray(table["doc_id"].to_pylist(), dtype=str)))
+    hidden_ids = {prepared.query_ids[i]: {prepared.doc_ids[p] for p in hidden[i]} for i in eligible}
+    pair = np.char.add(
+        np.asarray(table["query_id"].to_pylist(), dtype=str),
+        np.char.add("\x1f", np.asarray(table["doc_id"].to_pylist(), dtype=str)),
+    )
     wanted = [f"{q}\x1f{d}" for q, docs in hidden_ids.items() for d in docs]
-    split = HiddenSplit(qids, hidden_ids, table, np.isin(pair, wanted),
-                        run_depth=depths[RUN], strategies=strategies)
+    split = HiddenSplit(
+        qids, hidden_ids, table, np.isin(pair, wanted), run_depth=depths[RUN], strategies=strategies
+    )
     for s in strategies:
         _replay(ctx, split, stats, s, depths[s.name])
     return split
 
 
-def _search(ctx: AuditContext, eligible: np.ndarray, visible: list[np.ndarray],
-            qids: list[str], depth: int, show_progress: bool) -> tuple[pa.Table, pa.Table]:
+def _search(
+    ctx: AuditContext,
+    eligible: np.ndarray,
+    visible: list[np.ndarray],
+    qids: list[str],
+    depth: int,
+    show_progress: bool,
+) -> tuple[pa.Table, pa.Table]:
     from trueneg.retrieve.base import SearchInput
 
     vectors = ctx.vectors()
     texts = ctx.prepared.dataset.query_texts()
     inputs = SearchInput(
-        query_texts=[texts[i] for i in eligible], doc_texts=ctx.doc_texts, positives=visible,
+        query_texts=[texts[i] for i in eligible],
+        doc_texts=ctx.doc_texts,
+        positives=visible,
         query_embeddings=np.asarray(vectors[0][eligible]) if vectors else None,
-        doc_embeddings=vectors[1] if vectors else None)
+        doc_embeddings=vectors[1] if vectors else None,
+    )
     logger.info("hidden qrels: searching %d queries again, top %d", len(qids), depth)
     cands = ctx.retriever().search(inputs, depth, show_progress=show_progress)
     if vectors is not None:
@@ -157,22 +178,31 @@ def _search(ctx: AuditContext, eligible: np.ndarray, visible: list[np.ndarray],
     return ctx.attach_judge(table, stats, visible)
 
 
-def _replay(ctx: AuditContext, split: HiddenSplit, stats: pa.Table, strategy: Strategy,
-            depth: int) -> None:
+def _replay(
+    ctx: AuditContext, split: HiddenSplit, stats: pa.Table, strategy: Strategy, depth: int
+) -> None:
     """Select with ``strategy`` on the candidates ranked ``<= depth``; store its keep-mask."""
     from trueneg.select import select
 
     rows = np.flatnonzero(split.rank <= depth)
     table = split.table.take(pa.array(rows))
     counts = np.bincount(_query_positions(table, split.query_ids), minlength=len(split.query_ids))
-    stats = stats.set_column(stats.schema.get_field_index("candidates"), "candidates",
-                             pa.array(counts.astype(np.int32)))
-    frame = candidate_frame(table, stats, row_keys(table["query_id"].to_pylist(),
-                                                   table["doc_id"].to_pylist()))
+    stats = stats.set_column(
+        stats.schema.get_field_index("candidates"), "candidates", pa.array(counts.astype(np.int32))
+    )
+    frame = candidate_frame(
+        table, stats, row_keys(table["query_id"].to_pylist(), table["doc_id"].to_pylist())
+    )
     cfg = ctx.config
     try:
-        result = select(frame, list(strategy.filters), strategy.sampler, cfg["num_negatives"],
-                        shortfall=cfg.get("shortfall", "keep-short"), seed=cfg.get("seed", 0))
+        result = select(
+            frame,
+            list(strategy.filters),
+            strategy.sampler,
+            cfg["num_negatives"],
+            shortfall=cfg.get("shortfall", "keep-short"),
+            seed=cfg.get("seed", 0),
+        )
     except ConfigError as exc:
         split.notes.append(f"strategy {strategy.name!r} could not be replayed: {exc.message}")
         return
@@ -183,8 +213,9 @@ def _replay(ctx: AuditContext, split: HiddenSplit, stats: pa.Table, strategy: St
 
 def _query_positions(table: pa.Table, query_ids: list[str]) -> np.ndarray:
     position = {q: i for i, q in enumerate(query_ids)}
-    return np.fromiter((position[q] for q in table["query_id"].to_pylist()), dtype=np.int64,
-                       count=table.num_rows)
+    return np.fromiter(
+        (position[q] for q in table["query_id"].to_pylist()), dtype=np.int64, count=table.num_rows
+    )
 
 
 def bucket_index(rank: np.ndarray) -> np.ndarray:
@@ -193,17 +224,23 @@ def bucket_index(rank: np.ndarray) -> np.ndarray:
     return np.searchsorted(lows, np.asarray(rank), side="right") - 1
 
 
-def bucket_rates(rank: np.ndarray, positive: np.ndarray, mask: np.ndarray | None = None
-                 ) -> list[BucketRate]:
+def bucket_rates(
+    rank: np.ndarray, positive: np.ndarray, mask: np.ndarray | None = None
+) -> list[BucketRate]:
     """Rows and share of ``positive`` rows per non-empty rank bucket (within ``mask``)."""
     mask = np.ones(rank.shape[0], dtype=bool) if mask is None else mask
     index = bucket_index(rank[mask])
     rows = np.bincount(index, minlength=len(RANK_BUCKETS))
-    hits = np.bincount(index, weights=positive[mask].astype(np.float64),
-                       minlength=len(RANK_BUCKETS))
-    return [BucketRate(bucket_label(*RANK_BUCKETS[b]), int(rows[b]), float(hits[b]),
-                       float(hits[b] / rows[b]))
-            for b in range(len(RANK_BUCKETS)) if rows[b]]
+    hits = np.bincount(
+        index, weights=positive[mask].astype(np.float64), minlength=len(RANK_BUCKETS)
+    )
+    return [
+        BucketRate(
+            bucket_label(*RANK_BUCKETS[b]), int(rows[b]), float(hits[b]), float(hits[b] / rows[b])
+        )
+        for b in range(len(RANK_BUCKETS))
+        if rows[b]
+    ]
 
 
 def summarize_split(split: HiddenSplit, fraction: float, seed: int, k: int) -> HiddenQrels:
@@ -219,18 +256,36 @@ def summarize_split(split: HiddenSplit, fraction: float, seed: int, k: int) -> H
         per_query = np.bincount(qpos[kept], minlength=len(split.query_ids))
         fn = int(np.count_nonzero(kept & split.is_hidden))
         n = int(kept.sum())
-        rates.append(StrategyRate(s.name, list(s.filters), s.sampler, n, fn,
-                                  fn / n if n else None, int((per_query > 0).sum()),
-                                  int((per_query >= k).sum()),
-                                  bucket_rates(rank, split.is_hidden, kept)))
+        rates.append(
+            StrategyRate(
+                s.name,
+                list(s.filters),
+                s.sampler,
+                n,
+                fn,
+                fn / n if n else None,
+                int((per_query > 0).sum()),
+                int((per_query >= k).sum()),
+                bucket_rates(rank, split.is_hidden, kept),
+            )
+        )
     run_rate = next((r.fn_rate for r in rates if r.strategy == RUN), None)
-    notes = [*split.notes, "A lower bound: qrels are incomplete, so an unlabeled relevant "
-             "document that is kept counts as a true negative here."]
+    notes = [
+        *split.notes,
+        "A lower bound: qrels are incomplete, so an unlabeled relevant "
+        "document that is kept counts as a true negative here.",
+    ]
     return HiddenQrels(
-        hide_fraction=fraction, seed=seed, queries_eligible=len(split.query_ids),
+        hide_fraction=fraction,
+        seed=seed,
+        queries_eligible=len(split.query_ids),
         positives_hidden=sum(len(v) for v in split.hidden_ids.values()),
         candidate_rate_by_rank=bucket_rates(rank, split.is_hidden, in_run_depth),
-        strategies=rates, run_strategy=RUN, false_negative_rate=run_rate, notes=notes)
+        strategies=rates,
+        run_strategy=RUN,
+        false_negative_rate=run_rate,
+        notes=notes,
+    )
 
 
 def query_halves(query_ids: Sequence[str], seed: int) -> np.ndarray:

@@ -23,6 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trueneg.audit.estimator import (
+    N_BOOT,
+    bootstrap_rates,
+    matched_indices,
+    mixture_rate,
+    percentile_ci,
+    stratified_indices,
+    stratified_share,
+    threshold_for_recall,
+)
 from trueneg.audit.hidden import RUN, HiddenSplit, bucket_index, query_halves
 from trueneg.audit.report import RANK_BUCKETS, BucketRate, JudgeEstimate, bucket_label
 
@@ -31,83 +41,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-RECALL_TARGET = 0.5
-N_BOOT = 2000
-MIN_PER_STRATUM = 3
 MIN_HIDDEN_REFERENCE = 10
-
-
-# --- the estimator (pure numpy) --------------------------------------------------------------
-def mixture_rate(
-    pi: np.ndarray | float, rho: np.ndarray | float, alpha: np.ndarray | float
-) -> np.ndarray:
-    """``(π − α) / (ρ − α)`` clipped to [0, 1]; NaN where the judge does not separate (ρ ≤ α)."""
-    pi, rho, alpha = (np.asarray(x, dtype=np.float64) for x in (pi, rho, alpha))
-    gap = rho - alpha
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(gap > 0, (pi - alpha) / gap, np.nan)
-    return np.clip(out, 0.0, 1.0)
-
-
-def threshold_for_recall(positive_scores: np.ndarray, recall: float = RECALL_TARGET) -> float:
-    """The score ``τ`` that a share ``recall`` of the positive reference reaches."""
-    return float(np.quantile(np.asarray(positive_scores, dtype=np.float64), 1.0 - recall))
-
-
-def stratified_share(flags: np.ndarray, strata: np.ndarray, weights: np.ndarray) -> float:
-    """Population share of ``flags`` from a stratified sample (``weights`` = stratum shares);
-    strata without a sampled row are left out and the rest re-weighted."""
-    present = [s for s in np.flatnonzero(weights > 0) if (strata == s).any()]
-    if not present:
-        return float("nan")
-    total = sum(weights[s] * float(flags[strata == s].mean()) for s in present)
-    return float(total / weights[present].sum())
-
-
-def bootstrap_rates(
-    pos: np.ndarray,
-    rand: np.ndarray,
-    kept: np.ndarray,
-    strata: np.ndarray,
-    weights: np.ndarray,
-    *,
-    seed: int,
-    n_boot: int = N_BOOT,
-    recall: float = RECALL_TARGET,
-) -> np.ndarray:
-    """``f`` on ``n_boot`` resamples of the three samples (τ re-chosen in each); NaN = no gap."""
-    rng = np.random.default_rng(seed)
-    pos_b = pos[rng.integers(0, pos.size, (n_boot, pos.size))]
-    tau = np.quantile(pos_b, 1.0 - recall, axis=1)[:, None]
-    rho = (pos_b >= tau).mean(axis=1)
-    alpha = (rand[rng.integers(0, rand.size, (n_boot, rand.size))] >= tau).mean(axis=1)
-    pi = np.zeros(n_boot)
-    present = [s for s in np.flatnonzero(weights > 0) if (strata == s).any()]
-    for s in present:
-        scores = kept[strata == s]
-        draw = scores[rng.integers(0, scores.size, (n_boot, scores.size))]
-        pi += weights[s] * (draw >= tau).mean(axis=1)
-    pi /= float(weights[present].sum() or 1.0)
-    return mixture_rate(pi, rho, alpha)
-
-
-def percentile_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Percentile interval of the finite bootstrap values ((0, 1) when none is finite)."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return 0.0, 1.0
-    tail = 100 * (1 - level) / 2
-    return float(np.percentile(finite, tail)), float(np.percentile(finite, 100 - tail))
-
-
-def stratified_indices(strata: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """About ``n`` rows, proportional to stratum size, at least a few from every stratum."""
-    chosen = []
-    sizes = np.bincount(strata, minlength=len(RANK_BUCKETS))
-    for s in np.flatnonzero(sizes):
-        take = min(int(sizes[s]), max(MIN_PER_STRATUM, round(n * sizes[s] / strata.size)))
-        chosen.append(rng.choice(np.flatnonzero(strata == s), take, replace=False))
-    return np.sort(np.concatenate(chosen)) if chosen else np.empty(0, dtype=np.int64)
 
 
 # --- samples ---------------------------------------------------------------------------------
@@ -153,10 +87,13 @@ def positive_reference(
     ctx: AuditContext,
     split: HiddenSplit | None,
     calibration: set[str],
+    weights: np.ndarray,
     n: int,
     rng: np.random.Generator,
 ) -> tuple[Sample, str]:
-    """Hidden positives retrieved as candidates (calibration half), else labeled positives."""
+    """Relevant documents at the ranks where the kept negatives sit (``weights`` = their rank
+    bucket mix): hidden positives that came back as candidates in the calibration half of the
+    hidden split, else labeled positives by their query's positive rank."""
     if split is not None:
         rows = np.flatnonzero(
             split.is_hidden
@@ -164,19 +101,27 @@ def positive_reference(
             & np.isin(split.row_query(), list(calibration))
         )
         if rows.size >= MIN_HIDDEN_REFERENCE:
-            rows = np.sort(rng.choice(rows, min(n, rows.size), replace=False))
+            rows = rows[matched_indices(bucket_index(split.rank[rows]), weights, n, rng)]
             table = split.table.take(rows)
             text = (
-                f"hidden positives that came back among the top {split.run_depth} candidates "
-                f"of the hidden-qrels split ({len(calibration)} calibration queries)"
+                "hidden positives that came back as candidates of the hidden-qrels split "
+                f"({len(calibration)} calibration queries), sampled to match the kept "
+                "negatives' rank buckets"
             )
             return Sample(table["query_id"].to_pylist(), table["doc_id"].to_pylist()), text
-    queries = [q for q, docs in ctx.positives_by_query.items() if docs]
-    picked = rng.choice(np.asarray(queries, dtype=object), min(n, len(queries)), replace=False)
+    stats = ctx.stats
+    ranks = stats["positive_rank"].to_numpy(zero_copy_only=False)
+    queries = np.asarray(stats["query_id"].to_pylist(), dtype=object)
+    known = np.flatnonzero((ranks > 0) & np.isin(queries, list(ctx.positives_by_query)))
+    picked = queries[known[matched_indices(bucket_index(ranks[known]), weights, n, rng)]]
     docs = [
         ctx.positives_by_query[q][int(rng.integers(len(ctx.positives_by_query[q])))] for q in picked
     ]
-    return Sample(list(picked), docs), "labeled positives (one per sampled query)"
+    text = (
+        "labeled positives (one per sampled query), queries sampled so their positive's rank "
+        "buckets match the kept negatives'"
+    )
+    return Sample(list(picked), docs), text
 
 
 # --- the part --------------------------------------------------------------------------------
@@ -234,7 +179,9 @@ def _draw(
             rng,
         )
     }
-    samples["positives"], reference = positive_reference(ctx, split, calibration, n_pos, rng)
+    samples["positives"], reference = positive_reference(
+        ctx, split, calibration, samples["kept"].weights, n_pos, rng
+    )
     samples["random"] = random_sample(ctx, sorted(set(kept_q)), n_rand, rng)
     if with_split:
         rows = np.flatnonzero(split.kept[RUN] & ~np.isin(split.row_query(), list(calibration)))
@@ -278,7 +225,7 @@ def _estimate(
         recall_on_positives=rho,
         false_alarm_rate=alpha,
         flagged_share=pi,
-        estimated_false_negative_rate=f if np.isfinite(f) else float("nan"),
+        estimated_false_negative_rate=f if np.isfinite(f) else None,
         ci_low=low,
         ci_high=high,
         sample_size=int(kept.size),
@@ -346,7 +293,8 @@ def _validation(
         "ci_low": low,
         "ci_high": high,
         "agrees": agrees,
-        "explanation": _explain(agrees, f, counted),
+        "explanation": _explain(agrees, f, counted)
+        + (f" Only {val.size} negatives were judged: not conclusive." if val.size < 30 else ""),
     }
 
 

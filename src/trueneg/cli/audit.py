@@ -12,14 +12,49 @@ from trueneg.cli.common import err_console, handle_errors, setup_logging
 @handle_errors
 def audit_command(
     run_dir: Annotated[str, typer.Argument(help="A finished run directory.", show_default=False)],
-    hide_fraction: Annotated[float, typer.Option("--hide-fraction", help="Share of each query's labeled positives to hide for the hidden-qrels protocol (queries with 2+ positives; 0 skips it).")] = 0.5,
-    judge: Annotated[str | None, typer.Option("--judge", help="Judge folder or name (e.g. the ms-marco cross-encoder) for the judge estimate. [default: the run's own judge, if any]")] = None,
-    judge_sample: Annotated[int, typer.Option("--judge-sample", help="Judge budget in (query, document) pairs, all samples together.")] = 300,
-    cost_ratio: Annotated[float, typer.Option("--cost-ratio", help="Cost of a false negative in units of the hardest true negative's value (depth advice).")] = 1.0,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of every draw (hidden positives, samples, bootstrap).")] = 0,
-    json_: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object on stdout (logs stay on stderr).")] = False,
-    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write RUN_DIR/report.html.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")] = False,
+    hide_fraction: Annotated[
+        float,
+        typer.Option(
+            "--hide-fraction",
+            help="Share of each query's labeled positives to hide for the hidden-qrels protocol (queries with 2+ positives; 0 skips it).",
+        ),
+    ] = 0.5,
+    judge: Annotated[
+        str | None,
+        typer.Option(
+            "--judge",
+            help="Judge folder or name (e.g. the ms-marco cross-encoder) for the judge estimate. [default: the run's own judge, if any]",
+        ),
+    ] = None,
+    judge_sample: Annotated[
+        int,
+        typer.Option(
+            "--judge-sample", help="Judge budget in (query, document) pairs, all samples together."
+        ),
+    ] = 300,
+    cost_ratio: Annotated[
+        float,
+        typer.Option(
+            "--cost-ratio",
+            help="Cost of a false negative in units of the hardest true negative's value (depth advice).",
+        ),
+    ] = 1.0,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", help="Seed of every draw (hidden positives, samples, bootstrap)."),
+    ] = 0,
+    json_: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the report as one JSON object on stdout (logs stay on stderr)."
+        ),
+    ] = False,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="Do not write RUN_DIR/report.html.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
+    ] = False,
 ) -> None:
     """Measure how many false negatives RUN_DIR kept: hidden-qrels rates, a judge estimate with
     a confidence interval, a recommended rank window, and data-health signals.
@@ -31,8 +66,15 @@ def audit_command(
 
     setup_logging(quiet)
     run = Run(run_dir)
-    report = audit(run, hide_fraction=hide_fraction, judge=judge, judge_sample=judge_sample,
-                   cost_ratio=cost_ratio, seed=seed, show_progress=not quiet)
+    report = audit(
+        run,
+        hide_fraction=hide_fraction,
+        judge=judge,
+        judge_sample=judge_sample,
+        cost_ratio=cost_ratio,
+        seed=seed,
+        show_progress=not quiet,
+    )
     report.save(run.path / "audit.json")
     if not no_report:
         from trueneg.audit.html import write_html_report

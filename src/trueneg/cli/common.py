@@ -6,9 +6,9 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 
@@ -16,14 +16,24 @@ from trueneg.errors import TruenegError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+_DEBUG: ContextVar[bool] = ContextVar("trueneg_debug", default=False)
+
+
+def set_debug(value: bool) -> None:
+    """Called by the top-level callback with the value of --debug."""
+    _DEBUG.set(value)
 
 
 def debug_enabled() -> bool:
-    ctx = click.get_current_context(silent=True)
-    root = ctx.find_root() if ctx else None
-    return bool(root and isinstance(root.obj, dict) and root.obj.get("debug"))
+    return _DEBUG.get()
+
+
+def _is_cli_exception(exc: BaseException) -> bool:
+    """click's and typer's own exceptions (usage errors, exits) pass through untouched."""
+    return type(exc).__module__.split(".")[0] in {"click", "typer"} or hasattr(exc, "exit_code")
 
 
 def handle_errors(func: F) -> F:
@@ -33,8 +43,6 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException):
-            raise
         except TruenegError as exc:
             if debug_enabled():
                 raise
@@ -44,7 +52,7 @@ def handle_errors(func: F) -> F:
             err_console.print("Interrupted. Re-run the same command to resume where it stopped.")
             raise typer.Exit(130) from None
         except Exception as exc:
-            if debug_enabled():
+            if debug_enabled() or _is_cli_exception(exc):
                 raise
             err_console.print(
                 f"[bold red]Error:[/] unexpected {type(exc).__name__}: {exc}. "

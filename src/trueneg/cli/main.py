@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from trueneg import __version__
+from trueneg.cli.common import set_debug
 from trueneg.cli.demo import demo_command
 from trueneg.cli.export import export_command
 from trueneg.cli.mine import mine_command
@@ -36,6 +37,7 @@ def callback(
 ) -> None:
     """trueneg: mine hard negatives that are truly negative, and measure how many are not."""
     ctx.obj = {"debug": debug}
+    set_debug(debug)
 
 
 app.command("mine")(mine_command)

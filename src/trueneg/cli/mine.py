@@ -39,7 +39,7 @@ def mine_command(
     seed: Annotated[int | None, typer.Option(help="Seed of every random choice. Default: 0.")] = None,
     judge: Annotated[str | None, typer.Option(help="Judge (cross-encoder folder with model.onnx + tokenizer.json, a sentence-transformers CrossEncoder, or a bi-encoder) that rescores the top candidates; enables the judge-threshold filter and NAME:VALUE@judge.")] = None,
     judge_depth: Annotated[int | None, typer.Option(help="Candidates per query the judge scores (ranks 1..N; deeper ones stay unjudged). Default: 30.")] = None,
-    cache_dir: Annotated[str | None, typer.Option(help="Folder for cached embeddings, to share them between runs. Default: RUN_DIR/embeddings.")] = None,
+    cache_dir: Annotated[str | None, typer.Option(help="Folder for cached embeddings (and judge scores, under judge/), to share them between runs. Default: inside RUN_DIR.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="run.toml with the same settings (command-line flags win).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")] = False,
 ) -> None:
@@ -59,8 +59,7 @@ def mine_command(
         sampler=sampler, num_negatives=num_negatives, shortfall=shortfall, seed=seed,
         judge=judge, judge_depth=judge_depth)
     if filter_:
-        settings["filters"] = [] if filter_ == ["none"] else list(filter_)
-    if cache_dir:
-        settings["extra"] = {**base.extra, "cache_dir": cache_dir}
+        settings["filters"] = list(filter_)
+    settings["cache_dir"] = cache_dir
     run = trueneg.mine(data, out, config=base, show_progress=not quiet, **settings)
     print_summary(run.summary(), console, str(run.path))

@@ -13,9 +13,11 @@ def print_summary(summary: Summary, console: Console, run_path: str | None = Non
     head.add_column("what")
     head.add_column("value", justify="right")
     head.add_row("queries", f"{summary.queries:,}")
-    head.add_row(f"  with {summary.num_negatives} negatives", f"{summary.queries_full:,}")
-    head.add_row("  short of negatives", f"{summary.queries_short:,}")
-    head.add_row("  dropped (policy drop)", f"{summary.queries_dropped:,}")
+    k = summary.num_negatives
+    head.add_row(f"  with {k} negative{'s' if k != 1 else ''}", f"{summary.queries_full:,}")
+    head.add_row(f"  short of {k}", f"{summary.queries_short:,}")
+    if summary.queries_dropped:
+        head.add_row("  dropped for being short", f"{summary.queries_dropped:,}")
     head.add_row("candidates", f"{summary.candidates:,}")
     head.add_row("kept negatives", f"{summary.kept:,}")
     for reason, rows in sorted(summary.dropped.items(), key=lambda kv: -kv[1]):
