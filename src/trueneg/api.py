@@ -73,6 +73,15 @@ class Run:
         return to_hf_dataset(build_export(self.negatives(), self.dataset(), fmt,
                                           include_scores=include_scores))
 
+    def audit(self, **options: Any):
+        """Measure how contaminated this run's negatives are; see :func:`trueneg.audit.audit`.
+
+        Returns an :class:`~trueneg.audit.AuditReport` (``to_dict``, ``to_markdown``, ``save``).
+        """
+        from trueneg.audit import audit
+
+        return audit(self, **options)
+
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
 

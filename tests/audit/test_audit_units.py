@@ -191,23 +191,24 @@ def test_softmax_weights_average_per_rank_over_queries():
 
 
 def test_expected_utility_and_admission_rule():
-    f = np.array([0.6, 0.3, 0.1, 0.1])
-    b = np.array([1.0, 0.5, 0.2, 0.01])
-    eu = expected_utility(f, b, cost=1.0)
-    np.testing.assert_allclose(eu, [0.4 - 0.6, 0.35 - 0.3, 0.18 - 0.1, 0.009 - 0.1])
-    assert best_window(eu) == (2, 3)
-    # a judge with recall 0.5 and keep rate 0.9 halves the cost side
+    f = np.array([0.5, 0.2, 0.05, 0.02])
+    b = np.array([1.0, 0.5, 0.2, 0.001])
+    eu = expected_utility(f, b, cost=9.0)
+    # (1 - f) - 9 f > 0  <=>  f < 10%: ranks 3 and 4
+    assert list(eu > 0) == [False, False, True, True]
+    np.testing.assert_allclose(eu, b * ((1 - f) - 9 * f))
     np.testing.assert_allclose(
-        expected_utility(f, b, 1.0, kappa=0.9, rho=0.5), 0.9 * (1 - f) * b - 0.5 * f
+        expected_utility(f, b, 9.0, kappa=0.9, rho=0.5), b * (0.9 * (1 - f) - 0.5 * 9 * f)
     )
 
 
-def test_best_window_maximises_total_utility_and_skips_unknown_ranks():
+def test_best_window_starts_after_the_last_rejected_rank_and_ends_where_value_fades():
     assert best_window(np.array([-1.0, -0.5])) is None
-    # the short valuable run beats the long nearly worthless one
-    assert best_window(np.array([0.5, 0.4, -0.1, 0.01, 0.01, 0.01, 0.01])) == (1, 2)
-    assert best_window(np.array([0.2, -0.05, 0.2])) == (1, 3)  # a small dip is bridged
-    assert best_window(np.array([0.2, np.nan, 0.3])) == (3, 3)
+    assert best_window(np.array([-1.0, 0.5, 0.4, 0.3])) == (2, 4)
+    assert best_window(np.array([0.2, -0.05, 0.2, 0.1])) == (3, 4)  # a late rejection moves lo
+    assert best_window(np.array([-0.2, np.nan, 0.3])) == (3, 3)
+    value = np.array([1.0, 0.5, 0.1, 0.004, 0.001])
+    assert best_window(np.array([-1.0, 0.2, 0.1, 0.01, 0.001]), value) == (2, 3)
 
 
 def test_fn_ceiling_is_the_judges_precision_bound():

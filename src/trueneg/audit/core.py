@@ -165,7 +165,7 @@ def audit(
     judge: Any = None,
     judge_sample: int = 300,
     strategies: Sequence[Strategy | tuple[Sequence[str], str]] | None = None,
-    cost_ratio: float = 1.0,
+    cost_ratio: float = 9.0,
     seed: int = 0,
     show_progress: bool = False,
 ) -> AuditReport:
@@ -179,7 +179,8 @@ def audit(
         strategies: reference strategies replayed on the hidden split, as
             :class:`~trueneg.audit.hidden.Strategy` or ``(filters, sampler)`` pairs (None: naive
             top-k, percent 0.95, rank-window 10-110 random, the default filters).
-        cost_ratio: cost of one false negative in units of the hardest true negative's value.
+        cost_ratio: how many true negatives at the same rank one false negative undoes
+            (depth advice; 9 admits ranks whose false-negative rate is below 10%).
         seed: seed of every draw (hidden positives, judge samples, bootstrap).
     """
     _check_args(hide_fraction, judge_sample, cost_ratio)

@@ -1,15 +1,21 @@
 """Depth advice: the window of ranks where a true negative is worth more than a false one costs.
 
-ALGORITHMS.md §9.2: admitting rank ``r`` is worth ``EU(r) = κ(1 − f(r))·b(r) − (1 − ρ)·f(r)·C``
-where ``f(r)`` is the false-negative rate at rank ``r``, ``b(r)`` the value of a true negative
-there, ``C`` the cost of a false negative, and a filter keeps true negatives with rate ``κ``
-and removes false negatives with recall ``ρ`` (no filter: ``κ = 1, ρ = 0``).
+ALGORITHMS.md §9.2: admitting rank ``r`` is worth ``κ(1 − f(r))·b(r)`` minus the cost of the
+false negatives it lets in, where ``f(r)`` is the false-negative rate at rank ``r``, ``b(r)``
+the value of a true negative there, and a filter keeps true negatives with rate ``κ`` and
+removes false negatives with recall ``ρ`` (no filter: ``κ = 1, ρ = 0``).
 
-Here ``b(r)`` is the student's softmax weight at rank ``r`` (MNRL scale 20, i.e. temperature
-0.05, over each query's candidate scores, averaged over queries) and values are expressed in
-units of ``b(1)``, the weight of the hardest negative. ``C = cost_ratio · b(1)``: by default one
-false negative costs as much as the most valuable true negative is worth, so at rank 1 a
-candidate is admitted only while ``f < 1/2``.
+``b(r)`` is the student's softmax weight at rank ``r`` (MNRL scale 20, i.e. temperature 0.05,
+over each query's candidate scores, averaged over queries), shown relative to ``b(1)``. A false
+negative at rank ``r`` receives the same softmax weight, i.e. the same share of the gradient,
+pushing the query away from a relevant document, so its cost is ``cost_ratio · b(r)``::
+
+    EU(r) = b(r) · (κ(1 − f(r)) − (1 − ρ)·f(r)·cost_ratio)
+
+Rank ``r`` is admitted iff ``f(r) < κ / (κ + (1 − ρ)·cost_ratio)``; with the default
+``cost_ratio = 9`` (one false negative undoes nine true ones) that is ``f < 10%``. Because
+``f`` falls with rank, the admitted ranks start at ``r_min``; the window ends where a negative
+carries less than 1% of the weight of one at ``r_min`` (deeper ones teach almost nothing).
 """
 
 from __future__ import annotations
@@ -56,24 +62,26 @@ def softmax_weights(
 def expected_utility(
     f: np.ndarray, b: np.ndarray, cost: float, kappa: float = 1.0, rho: float = 0.0
 ) -> np.ndarray:
-    """``κ(1 − f)·b − (1 − ρ)·f·C`` per rank (NaN where ``f`` is unknown)."""
-    return kappa * (1.0 - f) * b - (1.0 - rho) * f * cost
+    """``b·(κ(1 − f) − (1 − ρ)·f·cost)`` per rank (NaN where ``f`` is unknown)."""
+    return b * (kappa * (1.0 - f) - (1.0 - rho) * f * cost)
 
 
-def best_window(utility: np.ndarray) -> tuple[int, int] | None:
-    """The ranks ``(lo, hi)`` (1-based, inclusive) whose summed utility is largest and positive
-    (maximum-sum run; a rank of unknown utility, NaN, cannot be inside it)."""
-    best, best_sum, start, running = None, 0.0, 0, 0.0
-    for i, u in enumerate(utility.tolist()):
-        if not np.isfinite(u):
-            start, running = i + 1, 0.0
-            continue
-        if running <= 0:
-            start, running = i, 0.0
-        running += u
-        if running > best_sum:
-            best, best_sum = (start + 1, i + 1), running
-    return best
+def best_window(
+    utility: np.ndarray, value: np.ndarray | None = None, min_value: float = 0.01
+) -> tuple[int, int] | None:
+    """The admitted window ``(lo, hi)`` (1-based, inclusive): ``lo`` is the first rank after the
+    last rank of negative utility, ``hi`` the last admitted rank whose value is still at least
+    ``min_value`` × the value at ``lo``. Ranks of unknown utility (NaN) are skipped."""
+    known = np.isfinite(utility)
+    bad = np.flatnonzero(known & (utility <= 0))
+    start = int(bad[-1]) + 1 if bad.size else 0
+    good = np.flatnonzero(known[start:] & (utility[start:] > 0)) + start
+    if good.size == 0:
+        return None
+    lo = int(good[0])
+    if value is not None:
+        good = good[value[good] >= min_value * value[lo]]
+    return lo + 1, int(good[-1]) + 1
 
 
 def fn_ceiling(f: float, rho: float, kappa: float) -> float:
@@ -135,7 +143,7 @@ def depth_advice(
     f = rates_by_rank(buckets, value.size)
     utility = expected_utility(f, value, cost_ratio)
     admitted = utility > 0
-    window = best_window(utility)
+    window = best_window(utility, value)
     advice = DepthAdvice(
         basis=basis,
         window=window,
@@ -197,9 +205,10 @@ def _percent_and_ceiling(
     window = advice.window
     advice.notes.append(
         f"b(r) = the student's softmax weight at rank r (scale {MNRL_SCALE:g} over each query's "
-        "candidates, averaged over queries), shown relative to b(1); a false negative costs "
-        f"{advice.cost_ratio:g} × b(1) = C; EU(r) = (1 − f)·b − f·C, and the window is the "
-        "run of ranks with the largest total EU."
+        "candidates, averaged over queries), relative to b(1). A false negative at rank r gets "
+        f"the same weight, so it costs {advice.cost_ratio:g} × b(r): EU(r) = b(r)·((1 − f) − "
+        f"{advice.cost_ratio:g}·f), admitting ranks with f < {1 / (1 + advice.cost_ratio):.1%}; "
+        "the window ends where b falls below 1% of its value at the window's first rank."
     )
     if window is None:
         advice.notes.append("No rank has a positive expected utility at this cost.")
@@ -242,7 +251,8 @@ def _positive_min(ctx: AuditContext) -> np.ndarray:
 
 
 def _break_even(f: np.ndarray, value: np.ndarray) -> float | None:
-    """The cost ratio at which the bucket's mean EU turns negative: mean (1 − f)·b / mean f."""
+    """The cost ratio at which the bucket turns from admitted to rejected: (1 − f) / f."""
     if not np.isfinite(f).any() or np.nanmean(f) <= 0:
         return None
-    return float(np.nanmean((1 - f) * value) / np.nanmean(f))
+    mean_f = float(np.nanmean(f))
+    return (1 - mean_f) / mean_f

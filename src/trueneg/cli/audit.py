@@ -36,9 +36,9 @@ def audit_command(
         float,
         typer.Option(
             "--cost-ratio",
-            help="Cost of a false negative in units of the hardest true negative's value (depth advice).",
+            help="How many true negatives at the same rank one false negative undoes; the depth advice admits ranks whose false-negative rate is below 1/(1+ratio).",
         ),
-    ] = 1.0,
+    ] = 9.0,
     seed: Annotated[
         int,
         typer.Option("--seed", help="Seed of every draw (hidden positives, samples, bootstrap)."),

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from trueneg import __version__
+from trueneg.cli.audit import audit_command
 from trueneg.cli.common import set_debug
 from trueneg.cli.demo import demo_command
 from trueneg.cli.export import export_command
@@ -42,6 +43,7 @@ def callback(
 
 app.command("mine")(mine_command)
 app.command("export")(export_command)
+app.command("audit")(audit_command)
 app.command("strategies")(strategies_command)
 app.command("demo")(demo_command)
 
