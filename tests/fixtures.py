@@ -62,11 +62,13 @@ def write_subset(source: Path, folder: Path, *, queries: int, extra_docs: int, s
     rng = random.Random(seed)
     chosen = sorted(rng.sample(sorted(qrels), queries))
     needed = {d for q in chosen for d, _ in qrels[q]}
-    docs = [json.loads(line) for line in open(source / "corpus.jsonl", encoding="utf-8")]
+    with open(source / "corpus.jsonl", encoding="utf-8") as handle:
+        docs = [json.loads(line) for line in handle]
     others = [d for d in docs if d["_id"] not in needed]
     keep_ids = needed | {d["_id"] for d in rng.sample(others, extra_docs)}
     corpus = [(d["_id"], d.get("title", ""), d["text"]) for d in docs if d["_id"] in keep_ids]
-    all_queries = {json.loads(line)["_id"]: json.loads(line)["text"]
-                   for line in open(source / "queries.jsonl", encoding="utf-8")}
+    with open(source / "queries.jsonl", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    all_queries = {row["_id"]: row["text"] for row in rows}
     return write_beir(folder, corpus, [(q, all_queries[q]) for q in chosen],
                       [(q, d, s) for q in chosen for d, s in qrels[q]], split=split)

@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from fixtures import write_tiny_beir
 
 import trueneg
+from fixtures import write_tiny_beir
 from trueneg.errors import ConfigError
 
 pytestmark = pytest.mark.slow

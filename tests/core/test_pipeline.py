@@ -4,9 +4,9 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
-from fixtures import write_tiny_beir
 
 import trueneg
+from fixtures import write_tiny_beir
 from trueneg.errors import ConfigError, DataError, ModelError
 
 pytestmark = pytest.mark.slow

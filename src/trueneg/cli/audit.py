@@ -56,8 +56,7 @@ def audit_command(
         bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
     ] = False,
 ) -> None:
-    """Measure how many false negatives RUN_DIR kept: hidden-qrels rates, a judge estimate with
-    a confidence interval, a recommended rank window, and data-health signals.
+    """Measure how many false negatives RUN_DIR kept: hidden-qrels rates, a judge estimate with a confidence interval, a recommended rank window, and data-health signals.
 
     Writes RUN_DIR/audit.json and RUN_DIR/report.html.
     """
