@@ -115,7 +115,7 @@ def test_naive_top_k_on_topics_keeps_known_false_negatives(topic_run):
     hidden = report.hidden_qrels
     assert hidden.queries_eligible == 10 and hidden.positives_hidden == 20  # round(1.5) = 2
     run = hidden.strategies[0]
-    assert run.strategy == "run" and run.kept == 30
+    assert run.strategy == "this run's strategy" and run.kept == 30
     assert run.false_negatives > 0  # hidden positives share the topic words: BM25 ranks them up
     assert hidden.false_negative_rate == pytest.approx(run.false_negatives / run.kept)
     assert "lower bound" in hidden.notes[-1]

@@ -172,7 +172,7 @@ def test_query_halves_are_seeded_and_balanced():
 def test_strategies_put_the_run_first_and_drop_duplicates():
     config = {"filters": ["percent:0.95", "near-duplicate:0.95"], "sampler": "top"}
     names = [s.name for s in strategies_for(config, None)]
-    assert names == ["run", "naive top-k", "percent 0.95", "rank-window 10-110"]
+    assert names == ["this run's strategy", "naive top-k", "percent 0.95", "rank-window 10-110"]
     custom = strategies_for(
         {"filters": [], "sampler": "top"}, [(("margin:0.1",), "top"), Strategy("x", (), "top")]
     )

@@ -89,7 +89,7 @@ def test_sections_and_strategy_rows(written):
         "Most suspicious kept negatives",
     ):
         assert f"<h2>{heading}</h2>" in page
-    assert '<tr class="mine"><td>percent:0.95/top ← this run</td>' in page
+    assert '<tr class="mine"><td>percent:0.95/top</td>' in page
     assert "all candidates (no filter)" in page
     assert "<code>rank-window:10:100</code>" in page
 

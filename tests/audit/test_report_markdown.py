@@ -22,15 +22,15 @@ def test_key_numbers_show_both_rates_and_the_ci(report_full):
     text = render_markdown(report_full)
     assert "hidden qrels: 6.0%" in text
     assert "judge estimate: 7.3% (95% CI 4.1%–11.2%)" in text
-    assert "calibrated by labeled positives and random documents" in text
-    assert "recall on labeled positives 82.0%" in text
+    assert "Calibration: labeled positives and random documents" in text
+    assert "Recall on the reference positives 82.0%" in text
 
 
 def test_strategy_table_marks_this_run_and_buckets(report_full):
     lines = render_markdown(report_full).splitlines()
     header = next(line for line in lines if line.startswith("| strategy |"))
     assert header.count("| rank ") == 5
-    mine = next(line for line in lines if "(this run)" in line)
+    mine = next(line for line in lines if "**percent:0.95/top**" in line)
     assert "percent:0.95/top" in mine and "6.0%" in mine and "97/100" in mine
     candidate = next(line for line in lines if line.startswith("| all candidates"))
     assert "31.0%" in candidate

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-RUN = "run"
+RUN = "this run's strategy"
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ def strategy_table(report: AuditReport) -> str:
         mine = s.strategy == hidden.run_strategy
         rows.append(
             [
-                s.strategy + (" ← this run" if mine else ""),
+                s.strategy,
                 s.kept,
                 s.false_negatives,
                 pct(s.fn_rate),
@@ -137,11 +137,22 @@ def judge_section(report: AuditReport) -> str:
         ],
         ["judge", f"{e.judge} (threshold {num(e.threshold)})"],
         ["calibration", e.calibration],
-        ["recall on labeled positives", pct(e.recall_on_positives)],
+        ["recall on the reference positives", pct(e.recall_on_positives)],
         ["false-alarm rate on random documents", pct(e.false_alarm_rate)],
         ["flagged share of sampled negatives", pct(e.flagged_share)],
         ["sample size", f"{e.sample_size:,}"],
     ]
+    if e.validation:
+        v = e.validation
+        rows.append(
+            [
+                "check against hidden qrels",
+                f"judge {pct(v.get('judge_estimate'))} (95% CI {pct(v.get('ci_low'))}–"
+                f"{pct(v.get('ci_high'))}) vs counted {pct(v.get('hidden_qrels_rate'))} on "
+                f"{v.get('population')}: {'agrees' if v.get('agrees') else 'disagrees'}. "
+                f"{v.get('explanation', '')}",
+            ]
+        )
     parts = [html_table(["measure", "value"], rows)]
     if e.by_rank:
         parts.append(

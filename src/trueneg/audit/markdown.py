@@ -151,7 +151,7 @@ def _hidden_qrels(hidden: HiddenQrels) -> list[str]:
         ]
     ]
     for s in hidden.strategies:
-        name = f"**{s.strategy}** (this run)" if s.strategy == hidden.run_strategy else s.strategy
+        name = f"**{s.strategy}**" if s.strategy == hidden.run_strategy else s.strategy
         rows.append(
             [
                 name,
@@ -172,15 +172,26 @@ def _judge_estimate(estimate: JudgeEstimate) -> list[str]:
         f"sampled kept negatives.",
         "",
         f"Judge `{estimate.judge}` at threshold {num(estimate.threshold)} flagged "
-        f"{pct(estimate.flagged_share)}; calibrated by {estimate.calibration}: recall on "
-        f"labeled positives {pct(estimate.recall_on_positives)}, false-alarm rate on random "
-        f"documents {pct(estimate.false_alarm_rate)}.",
+        f"{pct(estimate.flagged_share)} of the sample. Calibration: {estimate.calibration}. "
+        f"Recall on the reference positives {pct(estimate.recall_on_positives)}, false-alarm "
+        f"rate on random documents {pct(estimate.false_alarm_rate)}.",
     ]
     if estimate.by_rank:
         rows = [
             [b.bucket, b.rows, num(b.false_negatives, 1), pct(b.rate)] for b in estimate.by_rank
         ]
         lines += ["", *table(["rank", "sampled", "est. false negatives", "rate"], rows)]
+    if estimate.validation:
+        v = estimate.validation
+        lines += [
+            "",
+            (
+                f"Check against hidden qrels ({v.get('population')}): judge estimate "
+                f"{pct(v.get('judge_estimate'))} (95% CI {pct(v.get('ci_low'))}–"
+                f"{pct(v.get('ci_high'))}) vs counted {pct(v.get('hidden_qrels_rate'))} — "
+                f"{'agrees' if v.get('agrees') else 'disagrees'}. {v.get('explanation', '')}"
+            ),
+        ]
     return lines + _notes(estimate.notes)
 
 

@@ -145,7 +145,7 @@ def fn_rate_by_rank(report: AuditReport) -> bytes | None:
                 color=f"C{index % 10}",
                 linewidth=3.0 if mine else 1.6,
                 alpha=1.0 if mine else 0.85,
-                label=strategy.strategy + ("  ← this run" if mine else ""),
+                label=strategy.strategy,
             )
         axes.set_xticks(x, labels)
         axes.set_ylim(bottom=0)

@@ -230,9 +230,7 @@ class FaissIVFRetriever(FaissRetriever):
         if value is None:
             return cls()
         numbers = _parse_ints(value, "faiss-ivf:NLIST or faiss-ivf:NLIST,NPROBE", 2)
-        if len(numbers) == 1:
-            return cls(nlist=numbers[0])
-        return cls(nlist=numbers[0], nprobe=numbers[1])
+        return cls(**dict(zip(("nlist", "nprobe"), numbers, strict=False)))
 
     def _new_index(self, faiss: ModuleType, docs: np.ndarray) -> Any:
         n, dim = docs.shape
