@@ -254,6 +254,12 @@ def _retrieve_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, retrie
         doc_embeddings=vectors.docs if vectors else None)
     logger.info("retrieve: %s, top %d of %d documents", cfg.retriever, depth, dataset.num_docs)
     cands = retriever.search(inputs, depth, show_progress=show_progress)
+    recall = {}
+    if hasattr(retriever, "estimate_recall"):  # approximate search: measure it against exact
+        recall = retriever.estimate_recall(inputs, depth, sample=1000, seed=cfg.seed,
+                                           candidates=cands)
+        logger.info("retrieve: recall@%d vs exact search %.3f on %d sampled queries", depth,
+                    recall["recall_at_depth"], recall["sample_queries"])
     if vectors is not None:
         cands.columns["pos_cosine"] = pos_cosine(cands, prepared.positives, vectors.docs)
     table, stats = candidates_table(cands, prepared.query_ids, prepared.doc_ids,
@@ -261,7 +267,7 @@ def _retrieve_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, retrie
     run_dir.write_table("candidates.parquet", table)
     run_dir.write_table("query_stats.parquet", stats)
     run_dir.mark_stage("retrieve", stage_fp, outputs=outputs, seconds=time.perf_counter() - start,
-                       depth=depth, rows=table.num_rows)
+                       depth=depth, rows=table.num_rows, retriever=cfg.retriever, **recall)
     timings["retrieve"] = round(time.perf_counter() - start, 3)
     return stage_fp
 
@@ -307,9 +313,11 @@ def _finish(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, vectors: Vecto
     state = run_dir.state()
     rescore = {k: v for k, v in state.get("rescore", {}).items()
                if k in ("judge", "judge_kind", "pairs", "pairs_scored", "pairs_per_s", "seconds")}
+    retrieval = {k: v for k, v in state.get("retrieve", {}).items()
+                 if k in ("retriever", "depth", "recall_at_depth", "sample_queries")}
     summary = summarize(negatives, stats, num_negatives=cfg.num_negatives, timings=timings,
                         load=prepared.dataset.report.to_dict(), config=cfg.to_dict(),
-                        rescore=rescore if cfg.judge else None)
+                        rescore=rescore if cfg.judge else None, retrieval=retrieval)
     run_dir.write_manifest({
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "config": cfg.to_dict(),

@@ -30,6 +30,7 @@ class Summary:
     timings: dict[str, float] = field(default_factory=dict)
     load: dict[str, Any] = field(default_factory=dict)
     rescore: dict[str, Any] = field(default_factory=dict)
+    retrieval: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,6 +71,7 @@ def summarize(
     load: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
     rescore: dict[str, Any] | None = None,
+    retrieval: dict[str, Any] | None = None,
 ) -> Summary:
     """Build a :class:`Summary` from the negatives table and per-query stats."""
     kept_mask = negatives["kept"].to_numpy(zero_copy_only=False)
@@ -98,6 +100,7 @@ def summarize(
         timings=dict(timings or {}),
         load=dict(load or {}),
         rescore=dict(rescore or {}),
+        retrieval=dict(retrieval or {}),
         config=dict(config or {}),
     )
 

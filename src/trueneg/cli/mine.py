@@ -30,7 +30,7 @@ def mine_command(
     document_prompt: Annotated[str | None, typer.Option(help="Prompt prepended to documents.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Encoding batch size. Default: 64.")] = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda. Default: auto.")] = None,
-    retriever: Annotated[str | None, typer.Option(help="exact | bm25 | hybrid. Default: exact.")] = None,
+    retriever: Annotated[str | None, typer.Option(help="exact | bm25 | hybrid | faiss-flat | faiss-ivf | faiss-hnsw (NAME[:VALUE]). Default: exact.")] = None,
     depth: Annotated[int | None, typer.Option(help="Candidates retrieved per query. Default: 100.")] = None,
     filter_: Annotated[list[str] | None, typer.Option("--filter", help="Filter NAME[:VALUE], repeatable; all must pass. `none` for no filter. Default: percent:0.95 near-duplicate:0.95.")] = None,
     sampler: Annotated[str | None, typer.Option(help="top | random | simans | softmax (NAME[:VALUE]). Default: top.")] = None,

@@ -34,6 +34,10 @@ def print_summary(summary: Summary, console: Console, run_path: str | None = Non
         scores.add_row(label, *(_fmt(quantiles.get(name, float("nan"))) for name in names))
     console.print(scores)
 
+    if "recall_at_depth" in summary.retrieval:
+        r = summary.retrieval
+        console.print(f"{r['retriever']}: recall@{r['depth']} vs exact search "
+                      f"{r['recall_at_depth']:.3f} on {r['sample_queries']:,} sampled queries")
     if summary.rescore:
         r = summary.rescore
         console.print(f"judge: {r.get('pairs', 0):,} pairs ({r.get('pairs_scored', 0):,} newly "
