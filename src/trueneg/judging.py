@@ -51,10 +51,9 @@ def rescore_stage(run_dir: RunDir, cfg: Any, prepared: Any, retrieve_fp: str,
     doc_text = dict(zip(prepared.doc_ids, dataset.doc_texts(), strict=True))
     logger.info("rescore: %d candidates (ranks <= %d) and %d positives with %s",
                 judged.size, cfg.judge_depth, len(pos_q), cfg.judge)
-    shared = cfg.cache_dir or cfg.extra.get("cache_dir")
-    cache = Path(shared) / "judge" if shared else run_dir.file("judge")
     result = rescore(judge, [*cand_q, *pos_q], [*cand_d, *pos_d], query_text, doc_text,
-                     cache, batch_size=cfg.judge_batch_size, show_progress=show_progress)
+                     judge_cache(run_dir, cfg), batch_size=cfg.judge_batch_size,
+                     show_progress=show_progress)
     scores = np.full(candidates.num_rows, np.nan, dtype=np.float32)
     scores[judged] = result.scores[: judged.size]
     positive_judge = _min_per_query(prepared.query_ids, pos_q, result.scores[judged.size:])
@@ -65,6 +64,13 @@ def rescore_stage(run_dir: RunDir, cfg: Any, prepared: Any, retrieve_fp: str,
                        pairs_scored=result.pairs_scored, pairs_per_s=round(result.pairs_per_s, 2))
     timings["rescore"] = round(time.perf_counter() - start, 3)
     return stage_fp
+
+
+def judge_cache(run_dir: RunDir, cfg: Any) -> Path:
+    """Where judge scores are cached: ``CACHE_DIR/judge`` when a shared cache folder is set,
+    else ``RUN_DIR/judge``."""
+    shared = cfg.cache_dir or cfg.extra.get("cache_dir")
+    return Path(shared) / "judge" if shared else run_dir.file("judge")
 
 
 def _min_per_query(query_ids: list[str], pos_q: list[str], scores: np.ndarray) -> np.ndarray:

@@ -188,7 +188,8 @@ def test_real_judge_estimate_on_a_small_sample(nf_run):
     validation = estimate.validation
     assert validation is not None and validation["explanation"]
     assert report.suspicious[0]["judge"] is not None
-    scored = sum(1 for _ in (nf_run.path / "judge").rglob("part-*.parquet"))
+    cache = Path(nf_run.manifest["config"]["extra"]["cache_dir"]) / "judge"  # shared cache
+    scored = sum(1 for _ in cache.rglob("part-*.parquet"))
     assert scored >= 1
     again = audit(nf_run, judge=str(_judge_dir()), judge_sample=48, seed=0)  # all cached
     assert (

@@ -21,6 +21,8 @@ from trueneg.audit.hidden import Strategy, build_split, strategies_for, summariz
 from trueneg.audit.report import AuditReport
 from trueneg.config import MineConfig
 from trueneg.errors import ConfigError
+from trueneg.judging import judge_cache
+from trueneg.pipeline import cache_root
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ class AuditContext:
                 batch_size=cfg.batch_size,
                 device=cfg.device,
             )
-            cache = Path(cfg.extra.get("cache_dir") or self.run.dir.file("embeddings"))
+            cache = Path(cache_root(cfg) or self.run.dir.file("embeddings"))
             docs = encode_cached(
                 encoder, self.doc_texts, "document", cache, show_progress=self.show_progress
             )
@@ -155,7 +157,8 @@ class AuditContext:
             return None
         from trueneg.rescore.cache import ScoreCache
 
-        return ScoreCache(self.run.dir.file("judge"), info["judge_fingerprint"]).load()
+        return ScoreCache(judge_cache(self.run.dir, self.mine_config),
+                          info["judge_fingerprint"]).load()
 
 
 def audit(

@@ -35,6 +35,7 @@ from trueneg.audit.estimator import (
 )
 from trueneg.audit.hidden import RUN, HiddenSplit, bucket_index, query_halves
 from trueneg.audit.report import RANK_BUCKETS, BucketRate, JudgeEstimate, bucket_label
+from trueneg.judging import judge_cache
 
 if TYPE_CHECKING:
     from trueneg.audit.core import AuditContext
@@ -144,7 +145,7 @@ def estimate_with_judge(
         pairs_d,
         ctx.query_text,
         ctx.doc_text,
-        ctx.run.dir.file("judge"),
+        judge_cache(ctx.run.dir, ctx.mine_config),
         show_progress=ctx.show_progress,
     )
     ctx.judged.update(zip(zip(pairs_q, pairs_d, strict=True), result.scores.tolist(), strict=True))
