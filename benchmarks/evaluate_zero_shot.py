@@ -59,15 +59,21 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     results = {name: run_dataset(name) for name in args.datasets}
-    path = write_result("zero_shot.json", {"model": "all-MiniLM-L6-v2 (bundled)",
-                                           "split": "test", "results": results})
+    path = write_result(
+        "zero_shot.json",
+        {"model": "all-MiniLM-L6-v2 (bundled)", "split": "test", "results": results},
+    )
     print(f"wrote {path}\n")
-    print("| dataset | nDCG@10 | published | Recall@100 | MRR@10 | queries | docs | cache hit | s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| dataset | nDCG@10 | published | Recall@100 | MRR@10 | queries | docs | cache hit "
+        "| s |\n|---|---|---|---|---|---|---|---|---|"
+    )
     for name, r in results.items():
-        print(f"| {name} | {r['ndcg@10']:.4f} | {r['published_ndcg@10']} | "
-              f"{r['recall@100']:.4f} | {r['mrr@10']:.4f} | {r['num_queries']} | "
-              f"{r['num_docs']} | {r['doc_cache_hit']} | {r['seconds']:.1f} |")
+        print(
+            f"| {name} | {r['ndcg@10']:.4f} | {r['published_ndcg@10']} | "
+            f"{r['recall@100']:.4f} | {r['mrr@10']:.4f} | {r['num_queries']} | "
+            f"{r['num_docs']} | {r['doc_cache_hit']} | {r['seconds']:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -139,7 +139,10 @@ def test_hidden_qrels_match_a_brute_force_recount(nf_report, brute_force):
     assert (by_name["naive top-k"].kept, by_name["naive top-k"].false_negatives) == tuple(
         brute_force["naive"]
     )
-    assert (by_name["this run's strategy"].kept, by_name["this run's strategy"].false_negatives) == tuple(brute_force["run"])
+    assert (
+        by_name["this run's strategy"].kept,
+        by_name["this run's strategy"].false_negatives,
+    ) == tuple(brute_force["run"])
     rows = [(b.rows, int(b.false_negatives)) for b in hidden.candidate_rate_by_rank]
     assert rows == [tuple(r) for r in brute_force["buckets"] if r[0]]
     assert hidden.false_negative_rate == pytest.approx(

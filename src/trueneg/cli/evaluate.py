@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from trueneg.cli.common import console, handle_errors, setup_logging
 from trueneg.errors import ConfigError
+
+if TYPE_CHECKING:
+    from trueneg.evaluate import EvalResult
 
 INPUTS_HELP = (
     "MODEL and DATA: a sentence-transformers folder or hub name (`default` for the bundled "
@@ -21,20 +24,61 @@ INPUTS_HELP = (
 
 @handle_errors
 def evaluate_command(
-    inputs: Annotated[list[str] | None, typer.Argument(metavar="MODEL DATA | FILE.json...", help=INPUTS_HELP, show_default=False)] = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="MODEL DATA | FILE.json...", help=INPUTS_HELP, show_default=False),
+    ] = None,
     split: Annotated[str, typer.Option(help="Qrels split to evaluate.")] = "test",
-    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object (scores at the top level) instead of a table.")] = False,
-    metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="ranx metric NAME[@K], repeatable. Default: ndcg@10 recall@100 mrr@10 (with --compare: those in the first file).")] = None,
-    depth: Annotated[int, typer.Option(help="Documents retrieved per query (exact search over the whole corpus).")] = 100,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON object (scores at the top level) instead of a table."
+        ),
+    ] = False,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            "-m",
+            help="ranx metric NAME or NAME@K, repeatable. Default: ndcg@10 recall@100 mrr@10 (with --compare: those in the first file).",
+        ),
+    ] = None,
+    depth: Annotated[
+        int,
+        typer.Option(help="Documents retrieved per query (exact search over the whole corpus)."),
+    ] = 100,
     batch_size: Annotated[int, typer.Option(help="Encoding batch size.")] = 64,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
-    cache_dir: Annotated[str | None, typer.Option(help="Embedding cache folder, shared between runs. Default: $TRUENEG_CACHE/embeddings or ~/.cache/trueneg/embeddings.")] = None,
+    cache_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="Embedding cache folder, shared between runs. Default: $TRUENEG_CACHE/embeddings or ~/.cache/trueneg/embeddings."
+        ),
+    ] = None,
     query_prompt: Annotated[str | None, typer.Option(help="Prompt prepended to queries.")] = None,
-    document_prompt: Annotated[str | None, typer.Option(help="Prompt prepended to documents.")] = None,
-    name: Annotated[str | None, typer.Option(help="System name saved with the result, used by --compare. Default: MODEL.")] = None,
-    save: Annotated[Path | None, typer.Option(help="Write the result with per-query scores to this JSON file (input of --compare).")] = None,
-    compare_files: Annotated[bool, typer.Option("--compare", help="Compare saved results (the arguments are FILE.json...): mean ± std over seeds and a paired t-test against the first system.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")] = False,
+    document_prompt: Annotated[
+        str | None, typer.Option(help="Prompt prepended to documents.")
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="System name saved with the result, used by --compare. Default: MODEL."),
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the result with per-query scores to this JSON file (input of --compare)."
+        ),
+    ] = None,
+    compare_files: Annotated[
+        bool,
+        typer.Option(
+            "--compare",
+            help="Compare saved results (the arguments are FILE.json...): mean ± std over seeds and a paired t-test against the first system.",
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
+    ] = False,
 ) -> None:
     """Score MODEL on DATA's SPLIT: nDCG@10, Recall@100 and MRR@10 by exact search over the whole corpus.
 
@@ -48,16 +92,27 @@ def evaluate_command(
     if len(inputs) != 2:
         raise ConfigError(
             "trueneg evaluate needs MODEL and DATA, or --compare with saved result files",
-            received=" ".join(inputs) or "no arguments", expected="MODEL DATA | --compare FILE.json ...",
-            fix="Run `trueneg evaluate default path/to/beir --split test`, or see --help")
+            received=" ".join(inputs) or "no arguments",
+            expected="MODEL DATA | --compare FILE.json ...",
+            fix="Run `trueneg evaluate default path/to/beir --split test`, or see --help",
+        )
     from trueneg.evaluate import DEFAULT_METRICS, evaluate
 
     model, data = inputs
     result = evaluate(
-        None if model == "default" else model, data, split=split,
-        metrics=metric or DEFAULT_METRICS, depth=depth, batch_size=batch_size, device=device,
-        cache_dir=cache_dir, query_prompt=query_prompt, document_prompt=document_prompt,
-        name=name, show_progress=not quiet)
+        None if model == "default" else model,
+        data,
+        split=split,
+        metrics=metric or DEFAULT_METRICS,
+        depth=depth,
+        batch_size=batch_size,
+        device=device,
+        cache_dir=cache_dir,
+        query_prompt=query_prompt,
+        document_prompt=document_prompt,
+        name=name,
+        show_progress=not quiet,
+    )
     if save is not None:
         result.save(save)
     if json_output:
@@ -66,19 +121,28 @@ def evaluate_command(
     _print_result(result, save)
 
 
-def _compare(files: list[str], metric: list[str] | None, json_output: bool,
-             save: Path | None) -> None:
+def _compare(
+    files: list[str], metric: list[str] | None, json_output: bool, save: Path | None
+) -> None:
     from trueneg.evaluate import EvalResult, compare
 
     if not files:
-        raise ConfigError("--compare needs saved result files", received="none",
-                          expected="FILE.json ... written by `trueneg evaluate --save`")
+        raise ConfigError(
+            "--compare needs saved result files",
+            received="none",
+            expected="FILE.json ... written by `trueneg evaluate --save`",
+        )
     if save is not None:
-        raise ConfigError("--save applies to an evaluation, not to --compare", received=str(save),
-                          fix="Drop --save (use --json to capture the comparison)")
+        raise ConfigError(
+            "--save applies to an evaluation, not to --compare",
+            received=str(save),
+            fix="Drop --save (use --json to capture the comparison)",
+        )
     systems: dict[str, list[EvalResult]] = {}
     for item in files:
-        label, _, path = item.partition("=") if "=" in item and not Path(item).exists() else ("", "", item)
+        label, _, path = (
+            item.partition("=") if "=" in item and not Path(item).exists() else ("", "", item)
+        )
         result = EvalResult.load(path)
         systems.setdefault(label or result.name or Path(path).stem, []).append(result)
     first = next(iter(systems.values()))[0]
@@ -89,7 +153,7 @@ def _compare(files: list[str], metric: list[str] | None, json_output: bool,
         console.print(table)
 
 
-def _print_result(result, save: Path | None) -> None:
+def _print_result(result: EvalResult, save: Path | None) -> None:
     from rich.table import Table
 
     table = Table("metric", "score", title=f"{result.name} on {result.data} ({result.split})")
@@ -98,7 +162,9 @@ def _print_result(result, save: Path | None) -> None:
     console.print(table)
     skipped = result.queries_without_relevant
     note = f"; {skipped} queries without a relevant document left out" if skipped else ""
-    console.print(f"{result.num_queries} queries{note}; {result.num_docs} documents; "
-                  f"{result.device}; {result.seconds:.1f} s")
+    console.print(
+        f"{result.num_queries} queries{note}; {result.num_docs} documents; "
+        f"{result.device}; {result.seconds:.1f} s"
+    )
     if save is not None:
         console.print(f"Saved to {save}")

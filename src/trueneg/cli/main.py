@@ -10,6 +10,7 @@ from trueneg import __version__
 from trueneg.cli.audit import audit_command
 from trueneg.cli.common import set_debug
 from trueneg.cli.demo import demo_command
+from trueneg.cli.evaluate import evaluate_command
 from trueneg.cli.export import export_command
 from trueneg.cli.mine import mine_command
 from trueneg.cli.strategies import strategies_command
@@ -44,6 +45,7 @@ def callback(
 app.command("mine")(mine_command)
 app.command("export")(export_command)
 app.command("audit")(audit_command)
+app.command("evaluate")(evaluate_command)
 app.command("strategies")(strategies_command)
 app.command("demo")(demo_command)
 

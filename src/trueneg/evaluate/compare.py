@@ -46,9 +46,14 @@ class ComparisonTable:
         return self.rows[0].name
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metrics": self.metrics, "baseline": self.baseline, "test": self.test,
-                "alpha": self.alpha, "num_queries": self.num_queries,
-                "systems": [asdict(row) for row in self.rows]}
+        return {
+            "metrics": self.metrics,
+            "baseline": self.baseline,
+            "test": self.test,
+            "alpha": self.alpha,
+            "num_queries": self.num_queries,
+            "systems": [asdict(row) for row in self.rows],
+        }
 
     def cells(self, row: SystemScores) -> list[str]:
         """Display cells of ``row``: seeds, then ``mean ± std`` and ``Δ (p)`` per metric."""
@@ -67,12 +72,13 @@ class ComparisonTable:
         return ["system", "seeds"] + [h for m in self.metrics for h in (m, f"Δ {m}")]
 
     def footnote(self) -> str:
-        return (f"Δ and p against {self.baseline}: {self.test} on per-query scores averaged "
-                f"over seeds ({self.num_queries} queries); * p < {self.alpha}.")
+        return (
+            f"Δ and p against {self.baseline}: {self.test} on per-query scores averaged "
+            f"over seeds ({self.num_queries} queries); * p < {self.alpha}."
+        )
 
     def to_markdown(self) -> str:
-        lines = ["| " + " | ".join(self.headers()) + " |",
-                 "|" + "---|" * len(self.headers())]
+        lines = ["| " + " | ".join(self.headers()) + " |", "|" + "---|" * len(self.headers())]
         lines += ["| " + " | ".join([row.name, *self.cells(row)]) + " |" for row in self.rows]
         return "\n".join([*lines, "", self.footnote()])
 
@@ -113,12 +119,24 @@ def compare(
         means = {m: float(np.mean([r.scores[m] for r in runs])) for m in metrics}
         stds = {m: _std([r.scores[m] for r in runs]) for m in metrics}
         base = names[0]
-        rows.append(SystemScores(
-            name=name, seeds=len(runs), mean=means, std=stds,
-            delta={m: means[m] - float(np.mean([r.scores[m] for r in results[base]]))
-                   for m in metrics},
-            p_value={m: None if name == base else paired_t_test(
-                per_query[m][base], per_query[m][name]) for m in metrics}))
+        rows.append(
+            SystemScores(
+                name=name,
+                seeds=len(runs),
+                mean=means,
+                std=stds,
+                delta={
+                    m: means[m] - float(np.mean([r.scores[m] for r in results[base]]))
+                    for m in metrics
+                },
+                p_value={
+                    m: None
+                    if name == base
+                    else paired_t_test(per_query[m][base], per_query[m][name])
+                    for m in metrics
+                },
+            )
+        )
     return ComparisonTable(metrics=metrics, rows=rows, num_queries=len(query_ids), alpha=alpha)
 
 
@@ -134,8 +152,9 @@ def paired_t_test(baseline: np.ndarray, system: np.ndarray) -> float:
     return float(ttest_rel(system, baseline).pvalue)
 
 
-def _seed_mean(runs: Sequence[EvalResult], metric: str, query_ids: list[str],
-               name: str) -> np.ndarray:
+def _seed_mean(
+    runs: Sequence[EvalResult], metric: str, query_ids: list[str], name: str
+) -> np.ndarray:
     rows = []
     for run in runs:
         scores = run.per_query[metric]
@@ -144,7 +163,8 @@ def _seed_mean(runs: Sequence[EvalResult], metric: str, query_ids: list[str],
                 f"System {name!r} was scored on other queries than the first system",
                 received=f"{len(scores)} queries ({run.data} {run.split})",
                 expected=f"the same {len(query_ids)} queries",
-                fix="Compare results of the same dataset and split")
+                fix="Compare results of the same dataset and split",
+            )
         rows.append([scores[q] for q in query_ids])
     return np.mean(np.asarray(rows, dtype=np.float64), axis=0)
 
@@ -155,14 +175,20 @@ def _std(values: list[float]) -> float:
 
 def _check_results(results: Mapping[str, Sequence[EvalResult]], metrics: list[str]) -> None:
     if not results or not metrics:
-        raise ConfigError("Nothing to compare", received=dict(results) or None,
-                          expected="at least one named system with one result, and a metric")
+        raise ConfigError(
+            "Nothing to compare",
+            received=dict(results) or None,
+            expected="at least one named system with one result, and a metric",
+        )
     for name, runs in results.items():
         if not runs:
             raise ConfigError(f"System {name!r} has no results", expected="one per seed")
         for run in runs:
             missing = [m for m in metrics if m not in run.scores or m not in run.per_query]
             if missing:
-                raise DataError(f"A result of {name!r} has no {', '.join(missing)}",
-                                received=sorted(run.scores), expected=metrics,
-                                fix="Evaluate with that metric, or compare another one")
+                raise DataError(
+                    f"A result of {name!r} has no {', '.join(missing)}",
+                    received=sorted(run.scores),
+                    expected=metrics,
+                    fix="Evaluate with that metric, or compare another one",
+                )

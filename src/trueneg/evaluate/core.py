@@ -28,8 +28,19 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_METRICS = ("ndcg@10", "recall@100", "mrr@10")
 # Metric names ranx accepts (with an optional @k cutoff); trec_eval conventions throughout.
-KNOWN_METRICS = ("ndcg", "ndcg_burges", "recall", "mrr", "precision", "map", "hits",
-                 "hit_rate", "f1", "r-precision", "bpref")
+KNOWN_METRICS = (
+    "ndcg",
+    "ndcg_burges",
+    "recall",
+    "mrr",
+    "precision",
+    "map",
+    "hits",
+    "hit_rate",
+    "f1",
+    "r-precision",
+    "bpref",
+)
 RESULT_VERSION = 1
 
 
@@ -70,8 +81,11 @@ class EvalResult:
         and :meth:`load` read)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"trueneg_eval": RESULT_VERSION, **self.to_dict(per_query=True),
-                   "scores": self.scores}
+        payload = {
+            "trueneg_eval": RESULT_VERSION,
+            **self.to_dict(per_query=True),
+            "scores": self.scores,
+        }
         path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
         return path
 
@@ -82,13 +96,17 @@ class EvalResult:
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise DataError(f"Cannot read the result file {path}: {exc}",
-                            expected="a JSON file written by `trueneg evaluate --save`") from None
+            raise DataError(
+                f"Cannot read the result file {path}: {exc}",
+                expected="a JSON file written by `trueneg evaluate --save`",
+            ) from None
         if not isinstance(payload, dict) or "per_query" not in payload or "scores" not in payload:
-            raise DataError(f"{path} is not a saved evaluation result",
-                            received=sorted(payload) if isinstance(payload, dict) else payload,
-                            expected="keys scores and per_query (from `trueneg evaluate --save`)",
-                            fix="Re-run `trueneg evaluate MODEL DATA --save FILE`")
+            raise DataError(
+                f"{path} is not a saved evaluation result",
+                received=sorted(payload) if isinstance(payload, dict) else payload,
+                expected="keys scores and per_query (from `trueneg evaluate --save`)",
+                fix="Re-run `trueneg evaluate MODEL DATA --save FILE`",
+            )
         names = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in payload.items() if k in names})
 
@@ -125,28 +143,40 @@ def evaluate(
     ids = dataset.queries.column("query_id").to_pylist()
     keep = [i for i, query_id in enumerate(ids) if query_id in qrels]
     if not keep:
-        raise DataError(f"No query of split {split!r} has a relevant document",
-                        received=f"{len(ids)} queries, none with a qrel of relevance > 0",
-                        expected="at least one qrel with relevance > 0")
+        raise DataError(
+            f"No query of split {split!r} has a relevant document",
+            received=f"{len(ids)} queries, none with a qrel of relevance > 0",
+            expected="at least one qrel with relevance > 0",
+        )
     encoder, resolved = _encoder(model, query_prompt, document_prompt, batch_size, device)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     texts = dataset.query_texts()
-    doc_vectors = encode_cached(encoder, dataset.doc_texts(), "document", cache,
-                                show_progress=show_progress)
-    query_vectors = encode_cached(encoder, [texts[i] for i in keep], "query", cache,
-                                  show_progress=show_progress)
+    doc_vectors = encode_cached(
+        encoder, dataset.doc_texts(), "document", cache, show_progress=show_progress
+    )
+    query_vectors = encode_cached(
+        encoder, [texts[i] for i in keep], "query", cache, show_progress=show_progress
+    )
     query_ids = [ids[i] for i in keep]
     doc_ids = dataset.corpus.column("doc_id").to_pylist()
-    run = dense_run(query_vectors, doc_vectors, query_ids, doc_ids, depth, resolved,
-                    show_progress)
+    run = dense_run(query_vectors, doc_vectors, query_ids, doc_ids, depth, resolved, show_progress)
     scores, per_query = score_run(qrels, run, metrics)
     label = _model_label(model)
     source = dataset.report.source if isinstance(data, Dataset) else str(data)
     return EvalResult(
-        scores=scores, per_query=per_query, model=label, data=source, split=split,
-        name=name or label, depth=depth, num_queries=len(keep),
-        queries_without_relevant=len(ids) - len(keep), num_docs=dataset.num_docs,
-        device=resolved, seconds=round(time.perf_counter() - start, 3))
+        scores=scores,
+        per_query=per_query,
+        model=label,
+        data=source,
+        split=split,
+        name=name or label,
+        depth=depth,
+        num_queries=len(keep),
+        queries_without_relevant=len(ids) - len(keep),
+        num_docs=dataset.num_docs,
+        device=resolved,
+        seconds=round(time.perf_counter() - start, 3),
+    )
 
 
 def check_metrics(metrics: Sequence[str] | str, depth: int) -> list[str]:
@@ -159,12 +189,19 @@ def check_metrics(metrics: Sequence[str] | str, depth: int) -> list[str]:
     for metric in metrics:
         base, _, cutoff = metric.partition("@")
         if base not in KNOWN_METRICS or (cutoff and not cutoff.isdigit()) or cutoff == "0":
-            raise ConfigError("Unknown metric", received=metric,
-                              expected=f"NAME or NAME@K with NAME one of {', '.join(KNOWN_METRICS)}")
+            names = ", ".join(KNOWN_METRICS)
+            raise ConfigError(
+                "Unknown metric",
+                received=metric,
+                expected=f"NAME or NAME@K with NAME one of {names}",
+            )
         if cutoff and int(cutoff) > depth:
-            raise ConfigError(f"{metric} needs at least {cutoff} results per query",
-                              received=f"depth {depth}", expected=f"depth >= {cutoff}",
-                              fix=f"Pass --depth {cutoff} or more")
+            raise ConfigError(
+                f"{metric} needs at least {cutoff} results per query",
+                received=f"depth {depth}",
+                expected=f"depth >= {cutoff}",
+                fix=f"Pass --depth {cutoff} or more",
+            )
     return metrics
 
 
@@ -191,9 +228,13 @@ def dense_run(
     from trueneg.retrieve import ExactRetriever, SearchInput
 
     empty = np.empty(0, dtype=np.int64)
-    inputs = SearchInput(query_texts=[""] * len(query_ids), doc_texts=[""] * len(doc_ids),
-                         positives=[empty] * len(query_ids), query_embeddings=query_vectors,
-                         doc_embeddings=doc_vectors)
+    inputs = SearchInput(
+        query_texts=[""] * len(query_ids),
+        doc_texts=[""] * len(doc_ids),
+        positives=[empty] * len(query_ids),
+        query_embeddings=query_vectors,
+        doc_embeddings=doc_vectors,
+    )
     retriever = ExactRetriever(device="cuda" if device == "cuda" else "cpu")
     found = retriever.search(inputs, min(depth, len(doc_ids)), show_progress=show_progress)
     run: dict[str, dict[str, float]] = {}
@@ -214,7 +255,12 @@ def score_run(
     Queries of ``qrels`` missing from ``run`` score 0; queries of ``run`` without qrels are
     ignored.
     """
-    import ranx
+    try:
+        import ranx
+    except ImportError:
+        raise ConfigError(
+            "Evaluation needs ranx, which is not installed", fix="pip install 'trueneg[eval]'"
+        ) from None
 
     run = {q: run.get(q) or {} for q in qrels}
     with warnings.catch_warnings():  # numba's uint64 -> int64 cast notice inside ranx
@@ -232,8 +278,9 @@ def default_cache_dir() -> Path:
     return (Path(root) if root else Path.home() / ".cache" / "trueneg") / "embeddings"
 
 
-def _encoder(model: Any, query_prompt: str | None, document_prompt: str | None,
-             batch_size: int, device: str) -> tuple[Encoder, str]:
+def _encoder(
+    model: Any, query_prompt: str | None, document_prompt: str | None, batch_size: int, device: str
+) -> tuple[Encoder, str]:
     """The encoder for ``model`` and the device exact search should use."""
     if not isinstance(model, str | Path | None):
         return model, "cpu"  # an Encoder instance
@@ -241,8 +288,12 @@ def _encoder(model: Any, query_prompt: str | None, document_prompt: str | None,
     from trueneg.encode.st import _pick_device
 
     encoder = SentenceTransformerEncoder(
-        None if model is None else str(model), query_prompt=query_prompt,
-        document_prompt=document_prompt, batch_size=batch_size, device=device)
+        None if model is None else str(model),
+        query_prompt=query_prompt,
+        document_prompt=document_prompt,
+        batch_size=batch_size,
+        device=device,
+    )
     return encoder, _pick_device(device)
 
 
