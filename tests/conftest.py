@@ -113,3 +113,17 @@ def judge_model_dir() -> Path:
 def bge_model_dir() -> Path:
     """Folder of the INT8 ONNX bge-small-en bi-encoder."""
     return _model_dir("TRUENEG_BGE_MODEL", "bge-small-en")
+
+
+@pytest.fixture(autouse=True)
+def _restore_trueneg_logger():
+    """CLI commands run in-process attach a handler to the ``trueneg`` logger; undo that after
+    each test so library tests stay silent and caplog sees records."""
+    import logging
+
+    logger = logging.getLogger("trueneg")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:] = saved[0]
+    logger.setLevel(saved[1])
+    logger.propagate = saved[2]

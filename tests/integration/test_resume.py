@@ -7,7 +7,6 @@ N"), and the real CLI in a subprocess interrupted with SIGINT (exit 130, clean m
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -49,11 +48,12 @@ def _use_fake(monkeypatch, encoders: list, chunk_size: int = 4) -> None:
     monkeypatch.setattr(
         trueneg.encode, "SentenceTransformerEncoder", lambda *args, **kwargs: next(pending)
     )
-    monkeypatch.setattr(
-        trueneg.encode,
-        "encode_cached",
-        functools.partial(trueneg.encode.encode_cached, chunk_size=chunk_size),
-    )
+    real = trueneg.encode.encode_cached
+
+    def encode_cached(*args, **kwargs):  # the pipeline passes its own chunk size: override it
+        return real(*args, **{**kwargs, "chunk_size": chunk_size})
+
+    monkeypatch.setattr(trueneg.encode, "encode_cached", encode_cached)
 
 
 def test_interrupted_encoding_resumes_from_the_last_chunk(
