@@ -27,7 +27,7 @@ def chunk_topk(scores: np.ndarray, k: int, offset: int = 0) -> tuple[np.ndarray,
     if k >= m:
         index = np.broadcast_to(np.arange(offset, offset + m, dtype=np.int64), (n, m))
         return sort_rows(scores, index)
-    top = np.argpartition(scores, m - k, axis=1)[:, m - k :]
+    top = _top_k_unsorted(scores, k)
     threshold = np.take_along_axis(scores, top, 1).min(axis=1)
     at_or_above = (scores >= threshold[:, None]).sum(axis=1)
     for row in np.flatnonzero(at_or_above > k):  # ties straddle the cut: take the lowest docs
@@ -36,6 +36,21 @@ def chunk_topk(scores: np.ndarray, k: int, offset: int = 0) -> tuple[np.ndarray,
         top[row] = np.concatenate([above, tied])
     top_scores = np.take_along_axis(scores, top, 1)
     return sort_rows(top_scores, top.astype(np.int64) + offset)
+
+
+def _top_k_unsorted(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column positions of each row's ``k`` largest scores, in no order.
+
+    ``torch.topk`` runs on every core where ``np.argpartition`` uses one (about 4x faster on
+    a 1024 x 50,000 block); numpy is the fallback when torch is not installed.
+    """
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch comes with sentence-transformers
+        m = scores.shape[1]
+        return np.argpartition(scores, m - k, axis=1)[:, m - k :]
+    block = torch.from_numpy(np.ascontiguousarray(scores))
+    return torch.topk(block, k, dim=1, sorted=False).indices.numpy()
 
 
 def running_topk(
