@@ -63,15 +63,30 @@ class Run:
         from trueneg.export import build_export, write_export
 
         table = build_export(self.negatives(), self.dataset(), fmt,
-                             include_scores=include_scores, score_column=score_column)
+                             include_scores=include_scores, score_column=score_column,
+                             positive_scores=self.positive_scores())
         return table if to is None else write_export(table, to)
 
-    def to_dataset(self, fmt: str = "triplet", *, include_scores: bool = False):
+    def positive_scores(self) -> pa.Table | None:
+        """Every labeled positive with its scores (``score``, ``score_dense``, ``judge``), or
+        None for runs that stored none."""
+        if not self.dir.file("positives.parquet").is_file():
+            return None
+        table = self.dir.read_table("positives.parquet")
+        if self.dir.file("judge_positive_pairs.parquet").is_file():
+            judged = self.dir.read_table("judge_positive_pairs.parquet")
+            table = table.join(judged, ["query_id", "doc_id"], join_type="left outer")
+        return table
+
+    def to_dataset(self, fmt: str = "triplet", *, include_scores: bool = False,
+                   score_column: str = "score"):
         """The export as a Hugging Face ``datasets.Dataset`` (for SentenceTransformerTrainer)."""
         from trueneg.export import build_export, to_hf_dataset
 
         return to_hf_dataset(build_export(self.negatives(), self.dataset(), fmt,
-                                          include_scores=include_scores))
+                                          include_scores=include_scores,
+                                          score_column=score_column,
+                                          positive_scores=self.positive_scores()))
 
     def audit(self, **options: Any):
         """Measure how contaminated this run's negatives are; see :func:`trueneg.audit.audit`.

@@ -14,7 +14,7 @@ from trueneg.run import RunDir, fingerprint
 
 logger = logging.getLogger(__name__)
 
-OUTPUTS = ["judge_scores.parquet", "judge_positives.parquet"]
+OUTPUTS = ["judge_scores.parquet", "judge_positives.parquet", "judge_positive_pairs.parquet"]
 
 
 def rescore_stage(run_dir: RunDir, cfg: Any, prepared: Any, retrieve_fp: str,
@@ -58,6 +58,9 @@ def rescore_stage(run_dir: RunDir, cfg: Any, prepared: Any, retrieve_fp: str,
     scores[judged] = result.scores[: judged.size]
     positive_judge = _min_per_query(prepared.query_ids, pos_q, result.scores[judged.size:])
     _write(run_dir, scores, prepared.query_ids, positive_judge)
+    run_dir.write_table("judge_positive_pairs.parquet", pa.table({
+        "query_id": pa.array(pos_q, type=pa.string()), "doc_id": pa.array(pos_d, type=pa.string()),
+        "judge": pa.array(result.scores[judged.size:])}))
     run_dir.mark_stage("rescore", stage_fp, outputs=OUTPUTS, seconds=time.perf_counter() - start,
                        judge=str(cfg.judge), judge_kind=judge.kind,
                        judge_fingerprint=judge.fingerprint, pairs=len(result.scores),

@@ -17,7 +17,13 @@ from trueneg.data.tables import Dataset, LoadReport
 from trueneg.errors import ConfigError, DataError
 from trueneg.judging import attach_judge, rescore_stage
 from trueneg.run import RunDir, file_fingerprint, fingerprint
-from trueneg.stages import candidate_frame, candidates_table, pos_cosine, row_keys
+from trueneg.stages import (
+    candidate_frame,
+    candidates_table,
+    pos_cosine,
+    positive_scores,
+    row_keys,
+)
 from trueneg.summary import Summary, summarize
 
 logger = logging.getLogger(__name__)
@@ -240,7 +246,7 @@ def _retrieve_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, retrie
     depth = _search_depth(cfg, filters)
     stage_fp = fingerprint("retrieve", prepared.fingerprint,
                            vectors.fingerprint if vectors else None, cfg.retriever, depth)
-    outputs = ["candidates.parquet", "query_stats.parquet"]
+    outputs = ["candidates.parquet", "query_stats.parquet", "positives.parquet"]
     if run_dir.stage_done("retrieve", stage_fp):
         logger.info("retrieve: reusing candidates")
         timings["retrieve"] = 0.0
@@ -264,6 +270,7 @@ def _retrieve_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, retrie
         cands.columns["pos_cosine"] = pos_cosine(cands, prepared.positives, vectors.docs)
     table, stats = candidates_table(cands, prepared.query_ids, prepared.doc_ids,
                                     prepared.positives)
+    run_dir.write_table("positives.parquet", positives_table(prepared, vectors, retriever))
     run_dir.write_table("candidates.parquet", table)
     run_dir.write_table("query_stats.parquet", stats)
     run_dir.mark_stage("retrieve", stage_fp, outputs=outputs, seconds=time.perf_counter() - start,
@@ -273,6 +280,21 @@ def _retrieve_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, retrie
 
 
 # select ----------------------------------------------------------------------------------
+def positives_table(prepared: Prepared, vectors: Vectors | None, retriever) -> pa.Table:
+    """Every labeled positive with its dense score: ``score`` on the scale of the candidates'
+    scores when the retriever is dense (NaN otherwise), and ``score_dense``."""
+    query_ids = [q for q, pos in zip(prepared.query_ids, prepared.positives, strict=True)
+                 for _ in pos]
+    doc_ids = [prepared.doc_ids[i] for pos in prepared.positives for i in pos]
+    dense = positive_scores(prepared.positives, vectors.queries, vectors.docs) if vectors \
+        else np.full(len(doc_ids), np.nan, dtype=np.float32)
+    cosine_scale = retriever.name == "exact" or retriever.name.startswith("faiss")
+    score = dense if cosine_scale else np.full(len(doc_ids), np.nan, dtype=np.float32)
+    return pa.table({"query_id": pa.array(query_ids, type=pa.string()),
+                     "doc_id": pa.array(doc_ids, type=pa.string()),
+                     "score": pa.array(score), "score_dense": pa.array(dense)})
+
+
 def _select_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, filters, sampler,
                   retrieve_fp: tuple[str, str | None], timings: dict[str, float]) -> None:
     from trueneg.select import select

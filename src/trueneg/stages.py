@@ -46,6 +46,16 @@ def pos_cosine(
     return out
 
 
+def positive_scores(positives: list[np.ndarray], query_vectors: np.ndarray,
+                    doc_vectors: np.ndarray) -> np.ndarray:
+    """Inner product of every query with each of its positives, flat in ``positives`` order."""
+    rows = np.repeat(np.arange(len(positives)), [p.size for p in positives])
+    docs = np.concatenate(positives) if positives else np.empty(0, dtype=np.int64)
+    q = np.asarray(query_vectors[rows], dtype=np.float32)
+    d = np.asarray(doc_vectors[docs], dtype=np.float32)
+    return np.einsum("ij,ij->i", q, d).astype(np.float32)
+
+
 def candidates_table(cands: Candidates, query_ids: list[str], doc_ids: list[str],
                      positives: list[np.ndarray]) -> tuple[pa.Table, pa.Table]:
     """The ``candidates`` table (ids, rank, scores) and the per-query ``query_stats`` table."""

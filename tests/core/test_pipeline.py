@@ -115,3 +115,14 @@ def test_more_negatives_than_corpus_keeps_short(tiny, tmp_path):
     summary = run.summary()
     assert summary.queries_short == 4
     assert summary.kept == summary.candidates
+
+
+def test_scores_export_uses_the_positives_real_scores(naive_run):
+    table = naive_run.export("flagembedding", include_scores=True)
+    rows = table.to_pylist()
+    positives = naive_run.positive_scores().to_pylist()
+    by_pair = {(r["query_id"], r["doc_id"]): r["score"] for r in positives}
+    assert by_pair[("q1", "d1")] > 0.5  # cosine of q1 with its positive, not a placeholder
+    q1 = next(r for r in rows if r["query"].startswith("Does vitamin D"))
+    assert q1["pos_scores"] == [pytest.approx(by_pair[("q1", "d1")], abs=1e-6)]
+    assert all(s < q1["pos_scores"][0] for s in q1["neg_scores"])

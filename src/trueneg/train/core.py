@@ -1,0 +1,169 @@
+"""``train``: fine-tune a sentence-transformers model on a finished mining run.
+
+A thin wrapper over ``SentenceTransformerTrainer``: the run's export is the training set,
+the loss comes from :data:`~trueneg.train.losses.LOSSES`, batches never repeat a text
+(no-duplicates sampler), and the saved model's README names the mining config.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trueneg import __version__
+from trueneg.errors import ConfigError, DataError
+from trueneg.train.card import append_card, card_section
+from trueneg.train.losses import LOSSES, LossContext, TrainLoss
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What one training run produced."""
+
+    model_dir: Path
+    steps: int
+    seconds: float
+    loss_history: list[float]
+    loss: str = "mnrl"
+    rows: int = 0
+    device: str = "cpu"
+    export_notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def queries_short_of_k(self) -> int:
+        """Queries the n-tuple export left out for having fewer kept negatives than the rest."""
+        return int(self.export_notes.get("queries_short_of_k", 0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model_dir": str(self.model_dir), "steps": self.steps,
+                "seconds": round(self.seconds, 3), "loss_history": self.loss_history,
+                "loss": self.loss, "rows": self.rows, "device": self.device,
+                "export_notes": self.export_notes}
+
+
+def train(run: Any, out: str | Path, *, model: str | None = None, loss: str | TrainLoss = "mnrl",
+          epochs: float = 1, batch_size: int = 64, lr: float = 2e-5, seed: int = 0,
+          max_steps: int = -1, guide: str | None = None, mini_batch_size: int = 32,
+          warmup_ratio: float = 0.1, device: str = "auto",
+          show_progress: bool = False) -> TrainResult:
+    """Train ``model`` (default: the run's mining model) on the run's hard negatives.
+
+    ``run`` is a :class:`~trueneg.api.Run` or its directory. Losses: ``trueneg strategies``
+    or :data:`LOSSES`. ``gist``'s ``guide`` defaults to the run's mining model. The model is
+    saved to ``out`` with a README section naming the run and its mining config.
+    """
+    loss_obj = LOSSES.resolve(loss)
+    _check_settings(out, epochs, batch_size, lr, max_steps, mini_batch_size, warmup_ratio,
+                    device)
+    from trueneg.api import Run
+    from trueneg.encode import resolve_model
+
+    run = run if isinstance(run, Run) else Run(run)
+    mining_model = run.manifest.get("config", {}).get("model")
+    model_path = resolve_model(model if model is not None else mining_model)
+    context = LossContext(
+        guide=resolve_model(guide if guide is not None else mining_model)
+        if loss_obj.name == "gist" else None,
+        mini_batch_size=mini_batch_size, device=_device(device))
+    dataset, notes = _training_set(run, loss_obj)
+    start = time.perf_counter()
+    steps, history, used = _fit(model_path, dataset, loss_obj, context, Path(out), epochs=epochs,
+                                batch_size=batch_size, lr=lr, seed=seed, max_steps=max_steps,
+                                warmup_ratio=warmup_ratio, show_progress=show_progress)
+    seconds = time.perf_counter() - start
+    hyper = {"loss": loss_obj.name, **loss_obj.config(context), "base_model": model_path,
+             "epochs": epochs, "batch_size": batch_size, "learning_rate": lr, "seed": seed,
+             "max_steps": max_steps, "warmup_ratio": warmup_ratio,
+             "batch_sampler": "no-duplicates", "export_format": loss_obj.fmt, "rows": len(dataset),
+             "export_notes": notes, "steps": steps, "trueneg_version": __version__}
+    append_card(Path(out), card_section(run.path.resolve(), run.manifest, hyper))
+    return TrainResult(Path(out), steps, seconds, history, loss=loss_obj.name,
+                       rows=len(dataset), device=used, export_notes=notes)
+
+
+def _check_settings(out: str | Path, epochs: float, batch_size: int, lr: float,
+                    max_steps: int, mini_batch_size: int, warmup_ratio: float,
+                    device: str) -> None:
+    checks = [("epochs", epochs, epochs > 0), ("batch_size", batch_size, batch_size >= 1),
+              ("lr", lr, lr > 0), ("mini_batch_size", mini_batch_size, mini_batch_size >= 1),
+              ("max_steps", max_steps, max_steps == -1 or max_steps >= 1),
+              ("warmup_ratio", warmup_ratio, 0 <= warmup_ratio < 1)]
+    for name, value, ok in checks:
+        if not ok:
+            raise ConfigError(f"Invalid {name}", received=value,
+                              expected="a positive number (max_steps: -1 for no limit; "
+                              "warmup_ratio: 0 to < 1)")
+    if device not in {"auto", "cpu", "cuda"} and not device.startswith("cuda:"):
+        raise ConfigError("Unknown device", received=device, expected="auto | cpu | cuda")
+    path = Path(out)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ConfigError("The model output folder is not empty", received=str(path),
+                          fix="Pass a new --out folder, or delete this one first")
+
+
+def _device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _training_set(run: Any, loss: TrainLoss) -> tuple[Any, dict[str, Any]]:
+    from trueneg.export import build_export, to_hf_dataset
+    from trueneg.export.build import export_notes
+
+    table = build_export(run.negatives(), run.dataset(), loss.fmt,
+                         include_scores=loss.include_scores)
+    notes = {k: v for k, v in export_notes(table).items() if k != "format"}
+    if table.num_rows == 0:
+        raise DataError("The run has no training rows for this loss", received=str(run.path),
+                        expected=f"queries with a positive and kept negatives ({loss.fmt})",
+                        fix="Check `trueneg audit` / the run summary: were all negatives filtered?")
+    if notes.get("queries_short_of_k"):
+        logger.info("%s queries have fewer kept negatives than the others and are left out of "
+                    "the %s export", notes["queries_short_of_k"], loss.fmt)
+    return to_hf_dataset(table), notes
+
+
+def _fit(model_path: str, dataset: Any, loss: TrainLoss, context: LossContext, out: Path,
+         **opts: Any) -> tuple[int, list[float], str]:
+    from sentence_transformers import SentenceTransformer
+    from transformers import set_seed
+
+    set_seed(opts["seed"])
+    model = SentenceTransformer(model_path, device=context.device)
+    with tempfile.TemporaryDirectory(prefix="trueneg-train-") as scratch:
+        trainer = _trainer(model, dataset, loss.build(model, context), scratch, context, **opts)
+        trainer.train()
+    history = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
+    model.save(str(out))
+    return int(trainer.state.global_step), history, context.device or "cpu"
+
+
+def _trainer(model: Any, dataset: Any, loss_module: Any, scratch: str, context: LossContext,
+             *, epochs: float, batch_size: int, lr: float, seed: int, max_steps: int,
+             warmup_ratio: float, show_progress: bool) -> Any:
+    import torch
+    from sentence_transformers import (
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.base.sampler import BatchSamplers
+
+    on_gpu = (context.device or "").startswith("cuda")
+    args = SentenceTransformerTrainingArguments(
+        output_dir=scratch, num_train_epochs=epochs, max_steps=max_steps,
+        per_device_train_batch_size=batch_size, learning_rate=lr, warmup_steps=warmup_ratio,
+        seed=seed, data_seed=seed, bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        use_cpu=not on_gpu, batch_sampler=BatchSamplers.NO_DUPLICATES, save_strategy="no",
+        logging_steps=1, report_to="none", disable_tqdm=not show_progress,
+    )
+    return SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset,
+                                      loss=loss_module)
