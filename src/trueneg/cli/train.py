@@ -9,10 +9,18 @@ from typing import Annotated
 import typer
 
 from trueneg.cli.common import console, handle_errors, setup_logging
+from trueneg.registry import describe
+from trueneg.train.losses import LOSSES
+from trueneg.train.samplers import SAMPLERS
 
-LOSS_HELP = (
-    "mnrl (MultipleNegativesRankingLoss) | cached-mnrl (GradCache: large batches on small "
-    "memory) | gist (GISTEmbedLoss: a guide model masks negatives scoring above the positive)."
+LOSS_HELP = "Training loss: " + " | ".join(
+    f"{name} ({describe(cls).rstrip('.')})" for name, cls in LOSSES.items()
+)
+
+SAMPLER_HELP = (
+    "How rows are batched: "
+    + " | ".join(f"{name} ({describe(cls).rstrip('.')})" for name, cls in SAMPLERS.items())
+    + ". topic:K sets K clusters (default: rows / batch size)."
 )
 
 
@@ -21,27 +29,49 @@ def train_command(
     run_dir: Annotated[str, typer.Argument(help="A finished run directory.", show_default=False)],
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="New folder for the trained model (must be empty or absent).", show_default=False),
+        typer.Option(
+            "--out",
+            "-o",
+            help="New folder for the trained model (must be empty or absent).",
+            show_default=False,
+        ),
     ],
     loss: Annotated[str, typer.Option(help=LOSS_HELP)] = "mnrl",
     model: Annotated[
         str | None,
-        typer.Option(help="Model to fine-tune: a sentence-transformers folder or hub name. Default: the run's mining model."),
+        typer.Option(
+            help="Model to fine-tune: a sentence-transformers folder or hub name. Default: the run's mining model."
+        ),
     ] = None,
     guide: Annotated[
         str | None,
         typer.Option(help="Guide model for --loss gist. Default: the run's mining model."),
     ] = None,
+    batch_sampler: Annotated[str, typer.Option(help=SAMPLER_HELP)] = "no-duplicates",
     epochs: Annotated[float, typer.Option(help="Training epochs.")] = 1,
-    batch_size: Annotated[int, typer.Option(help="Training batch size (no text repeats within a batch).")] = 64,
-    mini_batch_size: Annotated[int, typer.Option(help="Mini-batch size of --loss cached-mnrl.")] = 32,
+    batch_size: Annotated[
+        int, typer.Option(help="Training batch size (no text repeats within a batch).")
+    ] = 64,
+    mini_batch_size: Annotated[
+        int, typer.Option(help="Mini-batch size of --loss cached-mnrl.")
+    ] = 32,
     lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 2e-5,
     warmup_ratio: Annotated[float, typer.Option(help="Fraction of steps of linear warmup.")] = 0.1,
-    seed: Annotated[int, typer.Option(help="Seed of python, numpy, torch and the batch order.")] = 0,
-    max_steps: Annotated[int, typer.Option(help="Stop after this many steps (-1: no limit; overrides --epochs).")] = -1,
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda (bf16 on a GPU that supports it).")] = "auto",
-    json_output: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")] = False,
+    seed: Annotated[
+        int, typer.Option(help="Seed of python, numpy, torch and the batch order.")
+    ] = 0,
+    max_steps: Annotated[
+        int, typer.Option(help="Stop after this many steps (-1: no limit; overrides --epochs).")
+    ] = -1,
+    device: Annotated[
+        str, typer.Option(help="auto | cpu | cuda (bf16 on a GPU that supports it).")
+    ] = "auto",
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the result as one JSON object.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
+    ] = False,
 ) -> None:
     """Fine-tune a sentence-transformers model on RUN_DIR's hard negatives and save it to --out.
 
@@ -50,16 +80,31 @@ def train_command(
     setup_logging(quiet)
     from trueneg.train import train
 
-    result = train(run_dir, out, model=model, loss=loss, epochs=epochs, batch_size=batch_size,
-                   lr=lr, seed=seed, max_steps=max_steps, guide=guide,
-                   mini_batch_size=mini_batch_size, warmup_ratio=warmup_ratio, device=device,
-                   show_progress=not quiet)
+    result = train(
+        run_dir,
+        out,
+        model=model,
+        loss=loss,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        max_steps=max_steps,
+        guide=guide,
+        mini_batch_size=mini_batch_size,
+        warmup_ratio=warmup_ratio,
+        device=device,
+        batch_sampler=batch_sampler,
+        show_progress=not (quiet or json_output),
+    )
     if json_output:
         typer.echo(json.dumps(result.to_dict()))
         return
     last = f"; last loss {result.loss_history[-1]:.4f}" if result.loss_history else ""
     short = result.queries_short_of_k
     note = f"; {short} queries short of k negatives left out" if short else ""
-    console.print(f"Trained with {result.loss} for {result.steps} steps on {result.rows} rows "
-                  f"({result.device}, {result.seconds:.1f} s{last}{note}).")
+    console.print(
+        f"Trained with {result.loss} for {result.steps} steps on {result.rows} rows "
+        f"({result.device}, {result.seconds:.1f} s{last}{note})."
+    )
     console.print(f"Saved to {result.model_dir}")

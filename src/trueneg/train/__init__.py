@@ -2,5 +2,14 @@
 
 from trueneg.train.core import TrainResult, train
 from trueneg.train.losses import LOSSES, LossContext, TrainLoss
+from trueneg.train.samplers import SAMPLERS, BatchSampler
 
-__all__ = ["LOSSES", "LossContext", "TrainLoss", "TrainResult", "train"]
+__all__ = [
+    "LOSSES",
+    "SAMPLERS",
+    "BatchSampler",
+    "LossContext",
+    "TrainLoss",
+    "TrainResult",
+    "train",
+]

@@ -7,8 +7,19 @@ from pathlib import Path
 from typing import Any
 
 CARD_HEADING = "## Hard negatives mined with trueneg"
-MINING_KEYS = ("retriever", "model", "filters", "sampler", "num_negatives", "depth",
-               "judge", "shortfall", "split", "seed", "data")
+MINING_KEYS = (
+    "retriever",
+    "model",
+    "filters",
+    "sampler",
+    "num_negatives",
+    "depth",
+    "judge",
+    "shortfall",
+    "split",
+    "seed",
+    "data",
+)
 
 
 def card_section(run_dir: Path, manifest: dict[str, Any], training: dict[str, Any]) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from trueneg import __version__
 from trueneg.errors import ConfigError, DataError
 from trueneg.train.card import append_card, card_section
 from trueneg.train.losses import LOSSES, LossContext, TrainLoss
+from trueneg.train.samplers import SAMPLERS, BatchSampler
 
 logger = logging.getLogger(__name__)
 
@@ -41,26 +44,48 @@ class TrainResult:
         return int(self.export_notes.get("queries_short_of_k", 0))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model_dir": str(self.model_dir), "steps": self.steps,
-                "seconds": round(self.seconds, 3), "loss_history": self.loss_history,
-                "loss": self.loss, "rows": self.rows, "device": self.device,
-                "export_notes": self.export_notes}
+        return {
+            "model_dir": str(self.model_dir),
+            "steps": self.steps,
+            "seconds": round(self.seconds, 3),
+            "loss_history": self.loss_history,
+            "loss": self.loss,
+            "rows": self.rows,
+            "device": self.device,
+            "export_notes": self.export_notes,
+        }
 
 
-def train(run: Any, out: str | Path, *, model: str | None = None, loss: str | TrainLoss = "mnrl",
-          epochs: float = 1, batch_size: int = 64, lr: float = 2e-5, seed: int = 0,
-          max_steps: int = -1, guide: str | None = None, mini_batch_size: int = 32,
-          warmup_ratio: float = 0.1, device: str = "auto",
-          show_progress: bool = False) -> TrainResult:
+def train(
+    run: Any,
+    out: str | Path,
+    *,
+    model: str | None = None,
+    loss: str | TrainLoss = "mnrl",
+    epochs: float = 1,
+    batch_size: int = 64,
+    lr: float = 2e-5,
+    seed: int = 0,
+    max_steps: int = -1,
+    guide: str | None = None,
+    mini_batch_size: int = 32,
+    warmup_ratio: float = 0.1,
+    device: str = "auto",
+    batch_sampler: str | BatchSampler = "no-duplicates",
+    show_progress: bool = False,
+) -> TrainResult:
     """Train ``model`` (default: the run's mining model) on the run's hard negatives.
 
-    ``run`` is a :class:`~trueneg.api.Run` or its directory. Losses: ``trueneg strategies``
-    or :data:`LOSSES`. ``gist``'s ``guide`` defaults to the run's mining model. The model is
-    saved to ``out`` with a README section naming the run and its mining config.
+    ``run`` is a :class:`~trueneg.api.Run` or its directory. Losses: :data:`LOSSES`; batch
+    samplers (``no-duplicates``, ``topic[:K]``): :data:`~trueneg.train.samplers.SAMPLERS`.
+    ``gist``'s ``guide`` defaults to the run's mining model; distillation losses (``margin-mse``,
+    ``kl``) use the run's judge scores, else its retriever scores. Seeds python, numpy and
+    torch; bf16 on a CUDA GPU that supports it. The model is saved to ``out`` with a README
+    section naming the run, its mining config and the training settings.
     """
     loss_obj = LOSSES.resolve(loss)
-    _check_settings(out, epochs, batch_size, lr, max_steps, mini_batch_size, warmup_ratio,
-                    device)
+    sampler = SAMPLERS.resolve(batch_sampler)
+    _check_settings(out, epochs, batch_size, lr, max_steps, mini_batch_size, warmup_ratio, device)
     from trueneg.api import Run
     from trueneg.encode import resolve_model
 
@@ -69,42 +94,94 @@ def train(run: Any, out: str | Path, *, model: str | None = None, loss: str | Tr
     model_path = resolve_model(model if model is not None else mining_model)
     context = LossContext(
         guide=resolve_model(guide if guide is not None else mining_model)
-        if loss_obj.name == "gist" else None,
-        mini_batch_size=mini_batch_size, device=_device(device))
-    dataset, notes = _training_set(run, loss_obj)
+        if loss_obj.name == "gist"
+        else None,
+        mini_batch_size=mini_batch_size,
+        device=_device(device),
+        score_column=_teacher_column(run, loss_obj),
+    )
+    dataset, notes = _training_set(run, loss_obj, context.score_column)
     start = time.perf_counter()
-    steps, history, used = _fit(model_path, dataset, loss_obj, context, Path(out), epochs=epochs,
-                                batch_size=batch_size, lr=lr, seed=seed, max_steps=max_steps,
-                                warmup_ratio=warmup_ratio, show_progress=show_progress)
+    steps, history, used = _fit(
+        model_path,
+        dataset,
+        loss_obj,
+        context,
+        Path(out),
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        max_steps=max_steps,
+        warmup_ratio=warmup_ratio,
+        sampler=sampler,
+        show_progress=show_progress,
+    )
     seconds = time.perf_counter() - start
-    hyper = {"loss": loss_obj.name, **loss_obj.config(context), "base_model": model_path,
-             "epochs": epochs, "batch_size": batch_size, "learning_rate": lr, "seed": seed,
-             "max_steps": max_steps, "warmup_ratio": warmup_ratio,
-             "batch_sampler": "no-duplicates", "export_format": loss_obj.fmt, "rows": len(dataset),
-             "export_notes": notes, "steps": steps, "trueneg_version": __version__}
+    hyper = {
+        "loss": loss_obj.name,
+        **loss_obj.config(context),
+        "base_model": model_path,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": lr,
+        "seed": seed,
+        "max_steps": max_steps,
+        "warmup_ratio": warmup_ratio,
+        **sampler.config(),
+        "export_format": loss_obj.fmt,
+        "rows": len(dataset),
+        "export_notes": notes,
+        "steps": steps,
+        "trueneg_version": __version__,
+    }
     append_card(Path(out), card_section(run.path.resolve(), run.manifest, hyper))
-    return TrainResult(Path(out), steps, seconds, history, loss=loss_obj.name,
-                       rows=len(dataset), device=used, export_notes=notes)
+    return TrainResult(
+        Path(out),
+        steps,
+        seconds,
+        history,
+        loss=loss_obj.name,
+        rows=len(dataset),
+        device=used,
+        export_notes=notes,
+    )
 
 
-def _check_settings(out: str | Path, epochs: float, batch_size: int, lr: float,
-                    max_steps: int, mini_batch_size: int, warmup_ratio: float,
-                    device: str) -> None:
-    checks = [("epochs", epochs, epochs > 0), ("batch_size", batch_size, batch_size >= 1),
-              ("lr", lr, lr > 0), ("mini_batch_size", mini_batch_size, mini_batch_size >= 1),
-              ("max_steps", max_steps, max_steps == -1 or max_steps >= 1),
-              ("warmup_ratio", warmup_ratio, 0 <= warmup_ratio < 1)]
+def _check_settings(
+    out: str | Path,
+    epochs: float,
+    batch_size: int,
+    lr: float,
+    max_steps: int,
+    mini_batch_size: int,
+    warmup_ratio: float,
+    device: str,
+) -> None:
+    checks = [
+        ("epochs", epochs, epochs > 0),
+        ("batch_size", batch_size, batch_size >= 1),
+        ("lr", lr, lr > 0),
+        ("mini_batch_size", mini_batch_size, mini_batch_size >= 1),
+        ("max_steps", max_steps, max_steps == -1 or max_steps >= 1),
+        ("warmup_ratio", warmup_ratio, 0 <= warmup_ratio < 1),
+    ]
     for name, value, ok in checks:
         if not ok:
-            raise ConfigError(f"Invalid {name}", received=value,
-                              expected="a positive number (max_steps: -1 for no limit; "
-                              "warmup_ratio: 0 to < 1)")
+            raise ConfigError(
+                f"Invalid {name}",
+                received=value,
+                expected="a positive number (max_steps: -1 for no limit; warmup_ratio: 0 to < 1)",
+            )
     if device not in {"auto", "cpu", "cuda"} and not device.startswith("cuda:"):
         raise ConfigError("Unknown device", received=device, expected="auto | cpu | cuda")
     path = Path(out)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ConfigError("The model output folder is not empty", received=str(path),
-                          fix="Pass a new --out folder, or delete this one first")
+        raise ConfigError(
+            "The model output folder is not empty",
+            received=str(path),
+            fix="Pass a new --out folder, or delete this one first",
+        )
 
 
 def _device(device: str) -> str:
@@ -115,55 +192,147 @@ def _device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _training_set(run: Any, loss: TrainLoss) -> tuple[Any, dict[str, Any]]:
+def _training_set(run: Any, loss: TrainLoss, column: str | None) -> tuple[Any, dict[str, Any]]:
     from trueneg.export import build_export, to_hf_dataset
     from trueneg.export.build import export_notes
 
-    table = build_export(run.negatives(), run.dataset(), loss.fmt,
-                         include_scores=loss.include_scores)
+    positives = run.positive_scores() if column else None
+    if column and (positives is None or column not in positives.column_names):
+        raise DataError(
+            f"The run stored no {column!r} scores for its positives, needed as teacher scores",
+            received=str(run.path),
+            expected="a run mined by this trueneg version (positives.parquet)",
+            fix="Re-run the same `trueneg mine` command into a new --out, or use --loss mnrl",
+        )
+    table = build_export(
+        run.negatives(),
+        run.dataset(),
+        loss.fmt,
+        include_scores=column is not None,
+        score_column=column or "score",
+        positive_scores=positives,
+    )
     notes = {k: v for k, v in export_notes(table).items() if k != "format"}
     if table.num_rows == 0:
-        raise DataError("The run has no training rows for this loss", received=str(run.path),
-                        expected=f"queries with a positive and kept negatives ({loss.fmt})",
-                        fix="Check `trueneg audit` / the run summary: were all negatives filtered?")
+        raise DataError(
+            "The run has no training rows for this loss",
+            received=str(run.path),
+            expected=f"queries with a positive and kept negatives ({loss.fmt})",
+            fix="Check `trueneg audit` / the run summary: were all negatives filtered?",
+        )
+    if column is not None:
+        _check_teacher_scores(table, column, run.path)
     if notes.get("queries_short_of_k"):
-        logger.info("%s queries have fewer kept negatives than the others and are left out of "
-                    "the %s export", notes["queries_short_of_k"], loss.fmt)
+        logger.info(
+            "%s queries have fewer kept negatives than the others and are left out of "
+            "the %s export",
+            notes["queries_short_of_k"],
+            loss.fmt,
+        )
     return to_hf_dataset(table), notes
 
 
-def _fit(model_path: str, dataset: Any, loss: TrainLoss, context: LossContext, out: Path,
-         **opts: Any) -> tuple[int, list[float], str]:
+def _teacher_column(run: Any, loss: TrainLoss) -> str | None:
+    """The judge's scores when the run has them, else the retriever's; None if not needed."""
+    if not loss.include_scores:
+        return None
+    return "judge" if "judge" in run.negatives().column_names else "score"
+
+
+def _check_teacher_scores(table: Any, column: str, run_path: Path) -> None:
+    import numpy as np
+
+    values = np.array(table["scores"].to_pylist(), dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise DataError(
+            f"The run has no {column!r} teacher score for some positives or negatives",
+            received=f"{int((~np.isfinite(values)).sum())} missing scores in {run_path}",
+            expected="a judge (--judge) or a dense retriever (exact, faiss) when mining",
+            fix="Mine with --judge or --retriever exact, or train with --loss mnrl",
+        )
+
+
+def _fit(
+    model_path: str, dataset: Any, loss: TrainLoss, context: LossContext, out: Path, **opts: Any
+) -> tuple[int, list[float], str]:
     from sentence_transformers import SentenceTransformer
     from transformers import set_seed
 
-    set_seed(opts["seed"])
-    model = SentenceTransformer(model_path, device=context.device)
-    with tempfile.TemporaryDirectory(prefix="trueneg-train-") as scratch:
-        trainer = _trainer(model, dataset, loss.build(model, context), scratch, context, **opts)
-        trainer.train()
+    with _progress_bars(opts["show_progress"]):
+        set_seed(opts["seed"])
+        model = SentenceTransformer(model_path, device=context.device)
+        with tempfile.TemporaryDirectory(prefix="trueneg-train-") as scratch:
+            batches = opts.pop("sampler").trainer_arg(
+                model, dataset, batch_size=opts["batch_size"], seed=opts["seed"]
+            )
+            trainer = _trainer(
+                model, dataset, loss.build(model, context), scratch, context, batches, **opts
+            )
+            trainer.train()
+        model.save(str(out))
     history = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
-    model.save(str(out))
     return int(trainer.state.global_step), history, context.device or "cpu"
 
 
-def _trainer(model: Any, dataset: Any, loss_module: Any, scratch: str, context: LossContext,
-             *, epochs: float, batch_size: int, lr: float, seed: int, max_steps: int,
-             warmup_ratio: float, show_progress: bool) -> Any:
+@contextmanager
+def _progress_bars(show: bool) -> Iterator[None]:
+    """Hide transformers' load/save progress bars unless ``show``; restore them afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    if not show:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _trainer(
+    model: Any,
+    dataset: Any,
+    loss_module: Any,
+    scratch: str,
+    context: LossContext,
+    batch_sampler: Any,
+    *,
+    epochs: float,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    max_steps: int,
+    warmup_ratio: float,
+    show_progress: bool,
+) -> Any:
     import torch
     from sentence_transformers import (
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
     )
-    from sentence_transformers.base.sampler import BatchSamplers
+    from transformers import PrinterCallback
 
     on_gpu = (context.device or "").startswith("cuda")
     args = SentenceTransformerTrainingArguments(
-        output_dir=scratch, num_train_epochs=epochs, max_steps=max_steps,
-        per_device_train_batch_size=batch_size, learning_rate=lr, warmup_steps=warmup_ratio,
-        seed=seed, data_seed=seed, bf16=on_gpu and torch.cuda.is_bf16_supported(),
-        use_cpu=not on_gpu, batch_sampler=BatchSamplers.NO_DUPLICATES, save_strategy="no",
-        logging_steps=1, report_to="none", disable_tqdm=not show_progress,
+        output_dir=scratch,
+        num_train_epochs=epochs,
+        max_steps=max_steps,
+        per_device_train_batch_size=batch_size,
+        learning_rate=lr,
+        warmup_steps=warmup_ratio,
+        seed=seed,
+        data_seed=seed,
+        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        use_cpu=not on_gpu,
+        batch_sampler=batch_sampler,
+        save_strategy="no",
+        logging_steps=1,
+        report_to="none",
+        disable_tqdm=not show_progress,
     )
-    return SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset,
-                                      loss=loss_module)
+    trainer = SentenceTransformerTrainer(
+        model=model, args=args, train_dataset=dataset, loss=loss_module
+    )
+    if not show_progress:  # it prints every log line to stdout
+        trainer.remove_callback(PrinterCallback)
+    return trainer

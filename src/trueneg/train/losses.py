@@ -23,6 +23,7 @@ class LossContext:
     guide: str | None = None  # resolved guide model (folder or hub name), for ``gist``
     mini_batch_size: int = 32  # for ``cached-mnrl``
     device: str | None = None
+    score_column: str | None = None  # teacher scores of the distillation losses
 
 
 class TrainLoss:
@@ -86,3 +87,41 @@ class GIST(TrainLoss):
 
     def config(self, context: LossContext) -> dict[str, Any]:
         return {"guide": context.guide}
+
+
+@LOSSES.register("margin-mse")
+@dataclass(frozen=True)
+class MarginMSE(TrainLoss):
+    """MarginMSELoss: match the teacher's positive-minus-negative score margins.
+
+    The teacher is the run's judge (``judge`` scores) or else its dense retriever.
+    """
+
+    include_scores: ClassVar[bool] = True
+
+    def build(self, model: SentenceTransformer, context: LossContext) -> nn.Module:
+        from sentence_transformers.sentence_transformer.losses import MarginMSELoss
+
+        return MarginMSELoss(model)
+
+    def config(self, context: LossContext) -> dict[str, Any]:
+        return {"teacher_scores": context.score_column}
+
+
+@LOSSES.register("kl")
+@dataclass(frozen=True)
+class ListwiseKL(TrainLoss):
+    """DistillKLDivLoss: listwise KL distillation of the teacher's scores over positive + negatives.
+
+    The teacher is the run's judge (``judge`` scores) or else its dense retriever.
+    """
+
+    include_scores: ClassVar[bool] = True
+
+    def build(self, model: SentenceTransformer, context: LossContext) -> nn.Module:
+        from sentence_transformers.sentence_transformer.losses import DistillKLDivLoss
+
+        return DistillKLDivLoss(model)
+
+    def config(self, context: LossContext) -> dict[str, Any]:
+        return {"teacher_scores": context.score_column}

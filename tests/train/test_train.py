@@ -1,0 +1,207 @@
+"""`trueneg.train.train` and `trueneg train`: real, tiny MiniLM runs on the tiny BEIR set.
+
+The run is mined with BM25 and no filters, so nothing is encoded before training; every
+training run is 1-2 steps of batch 4 on CPU.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import trueneg
+from fixtures import write_tiny_beir
+from trueneg.cli.train import train_command
+from trueneg.errors import ConfigError, DataError, RunDirError
+from trueneg.train import LOSSES, train
+from trueneg.train.card import CARD_HEADING
+
+pytest.importorskip("accelerate", reason="training needs `pip install accelerate`")
+pytest.importorskip("datasets", reason="training needs `pip install datasets`")
+
+runner = CliRunner()
+app = typer.Typer()
+app.command("train")(train_command)
+app.command("noop")(lambda: None)  # two commands, so `train` stays a subcommand
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("train")
+    data = write_tiny_beir(root / "beir")
+    run = trueneg.mine(data, root / "run", retriever="bm25", filters=[], num_negatives=2)
+    return run.path
+
+
+@pytest.fixture(scope="module")
+def dense_run_dir(tmp_path_factory: pytest.TempPathFactory, minilm_path: str) -> Path:
+    """Mined with exact search, so positives and negatives carry cosine (teacher) scores."""
+    root = tmp_path_factory.mktemp("train-dense")
+    data = write_tiny_beir(root / "beir")
+    run = trueneg.mine(
+        data,
+        root / "run",
+        retriever="exact",
+        filters=[],
+        num_negatives=2,
+        device="cpu",
+        cache_dir=str(root / "cache"),
+    )
+    return run.path
+
+
+def test_training_saves_a_loadable_model_whose_card_names_the_mining_config(
+    run_dir: Path, tmp_path: Path, minilm_path: str
+):
+    from sentence_transformers import SentenceTransformer
+
+    result = train(run_dir, tmp_path / "model", max_steps=2, batch_size=4, device="cpu")
+
+    assert result.steps == 2
+    assert len(result.loss_history) == 2
+    assert result.rows > 0 and result.loss == "mnrl"
+    assert "queries_short_of_k" in result.export_notes
+    model = SentenceTransformer(str(result.model_dir), device="cpu")
+    assert model.encode(["vitamin D"]).shape == (1, 384)
+    card = (result.model_dir / "README.md").read_text(encoding="utf-8")
+    assert CARD_HEADING in card
+    assert str(run_dir.resolve()) in card
+    assert '"retriever": "bm25"' in card and '"filters": []' in card
+    assert '"num_negatives": 2' in card and '"sampler": "top"' in card
+    assert '"loss": "mnrl"' in card and '"batch_sampler": "no-duplicates"' in card
+    assert f"trueneg {trueneg.__version__}" in card
+
+
+@pytest.mark.parametrize("loss", ["cached-mnrl", "gist"])
+def test_each_loss_trains_a_step(run_dir: Path, tmp_path: Path, minilm_path: str, loss: str):
+    result = train(
+        run_dir,
+        tmp_path / "model",
+        loss=loss,
+        max_steps=1,
+        batch_size=4,
+        mini_batch_size=2,
+        device="cpu",
+    )
+
+    assert result.steps == 1 and result.loss == loss
+    assert (result.model_dir / "model.safetensors").is_file()
+    card = (result.model_dir / "README.md").read_text(encoding="utf-8")
+    assert f'"loss": "{loss}"' in card
+    if loss == "gist":  # the guide defaults to the run's mining model (the bundled MiniLM)
+        assert '"guide": ' in card and str(Path(minilm_path).name) in card
+
+
+@pytest.mark.parametrize("loss", ["margin-mse", "kl"])
+def test_distillation_losses_train_on_the_runs_scores(
+    dense_run_dir: Path, tmp_path: Path, loss: str
+):
+    result = train(
+        dense_run_dir, tmp_path / "model", loss=loss, max_steps=1, batch_size=4, device="cpu"
+    )
+
+    assert result.steps == 1 and result.loss_history
+    card = (result.model_dir / "README.md").read_text(encoding="utf-8")
+    assert f'"loss": "{loss}"' in card and '"teacher_scores": "score"' in card
+
+
+def test_distillation_needs_teacher_scores_for_positives(run_dir: Path, tmp_path: Path):
+    # BM25 scores of positives are not stored (NaN): no teacher for the margins
+    with pytest.raises(DataError, match="teacher score"):
+        train(run_dir, tmp_path / "model", loss="margin-mse", max_steps=1)
+    assert not (tmp_path / "model").exists()
+
+
+def test_every_registered_loss_is_tested():
+    assert LOSSES.names() == ["cached-mnrl", "gist", "kl", "margin-mse", "mnrl"]
+
+
+def test_unknown_loss_lists_the_valid_ones_before_any_work(tmp_path: Path):
+    with pytest.raises(ConfigError) as info:
+        train(tmp_path / "no-such-run", tmp_path / "model", loss="triplet-margin")
+    for name in LOSSES.names():
+        assert name in str(info.value)
+    assert not (tmp_path / "model").exists()
+
+
+def test_unfinished_run_dir_is_a_run_dir_error(run_dir: Path, tmp_path: Path):
+    unfinished = tmp_path / "run"
+    unfinished.mkdir()
+    (unfinished / "state.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(RunDirError, match="not finished"):
+        train(unfinished, tmp_path / "model")
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{"batch_size": 0}, {"epochs": 0}, {"max_steps": 0}, {"warmup_ratio": 1.0}, {"device": "tpu"}],
+)
+def test_bad_settings_are_config_errors(run_dir: Path, tmp_path: Path, setting: dict):
+    with pytest.raises(ConfigError):
+        train(run_dir, tmp_path / "model", **setting)
+
+
+def test_a_non_empty_output_folder_is_refused(run_dir: Path, tmp_path: Path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not empty"):
+        train(run_dir, tmp_path / "model")
+
+
+def test_help_documents_every_option_and_loss():
+    result = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for option in [
+        "--batch-sampler",
+        "--out",
+        "--loss",
+        "--epochs",
+        "--batch-size",
+        "--lr",
+        "--seed",
+        "--max-steps",
+        "--guide",
+        "--model",
+    ]:
+        assert option in text, option
+    for name in LOSSES.names():
+        assert name in text, name
+
+
+def test_cli_trains_and_prints_json(run_dir: Path, tmp_path: Path, minilm_path: str):
+    out = tmp_path / "model"
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(run_dir),
+            "--out",
+            str(out),
+            "--max-steps",
+            "1",
+            "--batch-size",
+            "4",
+            "--device",
+            "cpu",
+            "--json",
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().startswith("{"), result.stdout  # nothing else on stdout
+    payload = json.loads(result.stdout.strip().splitlines()[-1])
+    assert payload["steps"] == 1 and payload["loss"] == "mnrl"
+    assert (out / "README.md").is_file()
+
+
+def test_cli_error_is_one_line_and_exit_1(tmp_path: Path):
+    result = runner.invoke(
+        app, ["train", str(tmp_path), "--out", str(tmp_path / "m"), "--loss", "nope"]
+    )
+    assert result.exit_code == 1
+    assert "Unknown loss 'nope'" in result.output and "Traceback" not in result.output
