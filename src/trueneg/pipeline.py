@@ -281,18 +281,20 @@ def _retrieve_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, retrie
 
 # select ----------------------------------------------------------------------------------
 def positives_table(prepared: Prepared, vectors: Vectors | None, retriever) -> pa.Table:
-    """Every labeled positive with its dense score: ``score`` on the scale of the candidates'
-    scores when the retriever is dense (NaN otherwise), and ``score_dense``."""
+    """Every labeled positive with ``score_dense`` (NaN without embeddings) and, when the
+    candidates' scores are cosines too, ``score`` (BM25 and fused scores of positives are not
+    stored: exports then give positives 1.0 and say so)."""
     query_ids = [q for q, pos in zip(prepared.query_ids, prepared.positives, strict=True)
                  for _ in pos]
     doc_ids = [prepared.doc_ids[i] for pos in prepared.positives for i in pos]
     dense = positive_scores(prepared.positives, vectors.queries, vectors.docs) if vectors \
         else np.full(len(doc_ids), np.nan, dtype=np.float32)
-    cosine_scale = retriever.name == "exact" or retriever.name.startswith("faiss")
-    score = dense if cosine_scale else np.full(len(doc_ids), np.nan, dtype=np.float32)
-    return pa.table({"query_id": pa.array(query_ids, type=pa.string()),
-                     "doc_id": pa.array(doc_ids, type=pa.string()),
-                     "score": pa.array(score), "score_dense": pa.array(dense)})
+    columns = {"query_id": pa.array(query_ids, type=pa.string()),
+               "doc_id": pa.array(doc_ids, type=pa.string()),
+               "score_dense": pa.array(dense)}
+    if retriever.name == "exact" or retriever.name.startswith("faiss"):
+        columns["score"] = pa.array(dense)  # the candidates' scale: positives are comparable
+    return pa.table(columns)
 
 
 def _select_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, filters, sampler,

@@ -14,6 +14,7 @@ from trueneg.cli.evaluate import evaluate_command
 from trueneg.cli.export import export_command
 from trueneg.cli.mine import mine_command
 from trueneg.cli.strategies import strategies_command
+from trueneg.cli.train import train_command
 
 app = typer.Typer(
     help="trueneg: mine hard negatives that are truly negative, and measure how many are not.",
@@ -45,6 +46,7 @@ def callback(
 app.command("mine")(mine_command)
 app.command("export")(export_command)
 app.command("audit")(audit_command)
+app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
 app.command("strategies")(strategies_command)
 app.command("demo")(demo_command)

@@ -15,9 +15,12 @@ def registries() -> dict[str, object]:
     from trueneg.export import EXPORT_FORMATS
     from trueneg.retrieve import RETRIEVERS
     from trueneg.select import FILTERS, SAMPLERS
+    from trueneg.train import LOSSES
+    from trueneg.train import SAMPLERS as BATCH_SAMPLERS
 
     return {"filter": FILTERS, "sampler": SAMPLERS, "retriever": RETRIEVERS,
-            "export format": EXPORT_FORMATS}
+            "export format": EXPORT_FORMATS, "training loss": LOSSES,
+            "batch sampler": BATCH_SAMPLERS}
 
 
 @handle_errors

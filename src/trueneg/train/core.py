@@ -7,7 +7,6 @@ the loss comes from :data:`~trueneg.train.losses.LOSSES`, batches never repeat a
 
 from __future__ import annotations
 
-import logging
 import tempfile
 import time
 from collections.abc import Iterator
@@ -17,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from trueneg import __version__
-from trueneg.errors import ConfigError, DataError
+from trueneg.errors import ConfigError
 from trueneg.train.card import append_card, card_section
+from trueneg.train.data import teacher_column, training_set
 from trueneg.train.losses import LOSSES, LossContext, TrainLoss
 from trueneg.train.samplers import SAMPLERS, BatchSampler
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,9 +96,9 @@ def train(
         else None,
         mini_batch_size=mini_batch_size,
         device=_device(device),
-        score_column=_teacher_column(run, loss_obj),
+        score_column=teacher_column(run, loss_obj),
     )
-    dataset, notes = _training_set(run, loss_obj, context.score_column)
+    dataset, notes = training_set(run, loss_obj, context.score_column)
     start = time.perf_counter()
     steps, history, used = _fit(
         model_path,
@@ -190,66 +188,6 @@ def _device(device: str) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _training_set(run: Any, loss: TrainLoss, column: str | None) -> tuple[Any, dict[str, Any]]:
-    from trueneg.export import build_export, to_hf_dataset
-    from trueneg.export.build import export_notes
-
-    positives = run.positive_scores() if column else None
-    if column and (positives is None or column not in positives.column_names):
-        raise DataError(
-            f"The run stored no {column!r} scores for its positives, needed as teacher scores",
-            received=str(run.path),
-            expected="a run mined by this trueneg version (positives.parquet)",
-            fix="Re-run the same `trueneg mine` command into a new --out, or use --loss mnrl",
-        )
-    table = build_export(
-        run.negatives(),
-        run.dataset(),
-        loss.fmt,
-        include_scores=column is not None,
-        score_column=column or "score",
-        positive_scores=positives,
-    )
-    notes = {k: v for k, v in export_notes(table).items() if k != "format"}
-    if table.num_rows == 0:
-        raise DataError(
-            "The run has no training rows for this loss",
-            received=str(run.path),
-            expected=f"queries with a positive and kept negatives ({loss.fmt})",
-            fix="Check `trueneg audit` / the run summary: were all negatives filtered?",
-        )
-    if column is not None:
-        _check_teacher_scores(table, column, run.path)
-    if notes.get("queries_short_of_k"):
-        logger.info(
-            "%s queries have fewer kept negatives than the others and are left out of "
-            "the %s export",
-            notes["queries_short_of_k"],
-            loss.fmt,
-        )
-    return to_hf_dataset(table), notes
-
-
-def _teacher_column(run: Any, loss: TrainLoss) -> str | None:
-    """The judge's scores when the run has them, else the retriever's; None if not needed."""
-    if not loss.include_scores:
-        return None
-    return "judge" if "judge" in run.negatives().column_names else "score"
-
-
-def _check_teacher_scores(table: Any, column: str, run_path: Path) -> None:
-    import numpy as np
-
-    values = np.array(table["scores"].to_pylist(), dtype=np.float64)
-    if not np.isfinite(values).all():
-        raise DataError(
-            f"The run has no {column!r} teacher score for some positives or negatives",
-            received=f"{int((~np.isfinite(values)).sum())} missing scores in {run_path}",
-            expected="a judge (--judge) or a dense retriever (exact, faiss) when mining",
-            fix="Mine with --judge or --retriever exact, or train with --loss mnrl",
-        )
 
 
 def _fit(

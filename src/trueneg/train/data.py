@@ -1,0 +1,72 @@
+"""The training set of a run for one loss: its export, and the teacher scores it needs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from trueneg.errors import DataError
+from trueneg.train.losses import TrainLoss
+
+logger = logging.getLogger(__name__)
+
+
+def training_set(run: Any, loss: TrainLoss, column: str | None) -> tuple[Any, dict[str, Any]]:
+    from trueneg.export import build_export, to_hf_dataset
+    from trueneg.export.build import export_notes
+
+    positives = run.positive_scores() if column else None
+    if column and (positives is None or column not in positives.column_names):
+        raise DataError(
+            f"The run stored no {column!r} scores for its positives, needed as teacher scores",
+            received=str(run.path),
+            expected="a run mined by this trueneg version (positives.parquet)",
+            fix="Re-run the same `trueneg mine` command into a new --out, or use --loss mnrl",
+        )
+    table = build_export(
+        run.negatives(),
+        run.dataset(),
+        loss.fmt,
+        include_scores=column is not None,
+        score_column=column or "score",
+        positive_scores=positives,
+    )
+    notes = {k: v for k, v in export_notes(table).items() if k != "format"}
+    if table.num_rows == 0:
+        raise DataError(
+            "The run has no training rows for this loss",
+            received=str(run.path),
+            expected=f"queries with a positive and kept negatives ({loss.fmt})",
+            fix="Check `trueneg audit` / the run summary: were all negatives filtered?",
+        )
+    if column is not None:
+        _check_teacher_scores(table, column, run.path)
+    if notes.get("queries_short_of_k"):
+        logger.info(
+            "%s queries have fewer kept negatives than the others and are left out of "
+            "the %s export",
+            notes["queries_short_of_k"],
+            loss.fmt,
+        )
+    return to_hf_dataset(table), notes
+
+
+def teacher_column(run: Any, loss: TrainLoss) -> str | None:
+    """The judge's scores when the run has them, else the retriever's; None if not needed."""
+    if not loss.include_scores:
+        return None
+    return "judge" if "judge" in run.negatives().column_names else "score"
+
+
+def _check_teacher_scores(table: Any, column: str, run_path: Path) -> None:
+    import numpy as np
+
+    values = np.array(table["scores"].to_pylist(), dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise DataError(
+            f"The run has no {column!r} teacher score for some positives or negatives",
+            received=f"{int((~np.isfinite(values)).sum())} missing scores in {run_path}",
+            expected="a judge (--judge) or a dense retriever (exact, faiss) when mining",
+            fix="Mine with --judge or --retriever exact, or train with --loss mnrl",
+        )
