@@ -24,9 +24,12 @@ __all__ = [
     "Summary",
     "TruenegError",
     "__version__",
+    "audit",
+    "evaluate",
     "load_dataset",
     "mine",
     "open_run",
+    "train",
 ]
 
 _LAZY = {
@@ -36,6 +39,9 @@ _LAZY = {
     "MineConfig": ("trueneg.config", "MineConfig"),
     "Summary": ("trueneg.summary", "Summary"),
     "load_dataset": ("trueneg.data", "load_dataset"),
+    "audit": ("trueneg.audit", "audit"),
+    "evaluate": ("trueneg.evaluate", "evaluate"),
+    "train": ("trueneg.train", "train"),
     "TruenegError": ("trueneg.errors", "TruenegError"),
     "DataError": ("trueneg.errors", "DataError"),
     "ConfigError": ("trueneg.errors", "ConfigError"),
@@ -45,11 +51,14 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from trueneg.api import Run, open_run
+    from trueneg.audit import audit
     from trueneg.config import MineConfig
     from trueneg.data import load_dataset
     from trueneg.errors import ConfigError, DataError, ModelError, RunDirError, TruenegError
+    from trueneg.evaluate import evaluate
     from trueneg.pipeline import mine
     from trueneg.summary import Summary
+    from trueneg.train import train
 
 
 def __getattr__(name: str) -> Any:
