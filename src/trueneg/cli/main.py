@@ -9,6 +9,7 @@ import typer
 from trueneg import __version__
 from trueneg.cli.audit import audit_command
 from trueneg.cli.common import set_debug
+from trueneg.cli.compare_cmd import compare_command
 from trueneg.cli.demo import demo_command
 from trueneg.cli.evaluate import evaluate_command
 from trueneg.cli.export import export_command
@@ -48,6 +49,7 @@ app.command("export")(export_command)
 app.command("audit")(audit_command)
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
+app.command("compare")(compare_command)
 app.command("strategies")(strategies_command)
 app.command("demo")(demo_command)
 

@@ -1,0 +1,65 @@
+"""`trueneg compare`: a thin wrapper over :func:`trueneg.compare.run_comparison`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trueneg.cli.common import console, handle_errors, setup_logging
+
+
+@handle_errors
+def compare_command(
+    config: Annotated[
+        Path,
+        typer.Argument(
+            metavar="CONFIG.toml",
+            help="Comparison config: [experiment], [[dataset]], [[mining]], [train], [mine] "
+            "(see examples/compare/tiny.toml).",
+            show_default=False,
+        ),
+    ],
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print the plan (every step and whether it is done); run nothing."
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
+    ] = False,
+) -> None:
+    """Mine, train and evaluate every dataset x mining config x seed of CONFIG, then write one results table.
+
+    Resumable: re-running the same command skips every finished step. Writes OUT/results.md, OUT/results.json and OUT/ndcg_vs_fn.png (nDCG@10 against the hidden-qrels false-negative rate).
+    """
+    setup_logging(quiet)
+    from trueneg.compare import load_config, plan, run_comparison
+
+    cfg = load_config(config)
+    if dry_run:
+        _print_plan(cfg, plan(cfg))
+        return
+    result = run_comparison(cfg, show_progress=not quiet)
+    for dataset, table in result.tables.items():
+        table_fn = result.fn_rates[dataset]
+        console.print(
+            f"[bold]{dataset}[/]  FN rate: "
+            + ", ".join(f"{m} {'—' if v is None else f'{v:.1%}'}" for m, v in table_fn.items())
+        )
+        console.print(table)
+    console.print(f"Results in {result.out / 'results.md'} and {result.out / 'ndcg_vs_fn.png'}")
+
+
+def _print_plan(cfg, steps) -> None:
+    from rich.table import Table
+
+    table = Table("step", "status", "folder", title=f"{cfg.name}: {len(steps)} steps")
+    for step in steps:
+        table.add_row(step.label, step.status, str(step.folder))
+    console.print(table)
+    todo = sum(1 for s in steps if s.status != "done")
+    trainings = sum(1 for s in steps if s.status in {"todo", "mined"} and not s.mining.zero_shot)
+    console.print(f"{todo} steps to run, {trainings} of them train a model. Output: {cfg.out}")

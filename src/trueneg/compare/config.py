@@ -1,0 +1,230 @@
+"""The TOML schema of ``trueneg compare``: datasets x mining configs x seeds, one training recipe.
+
+Relative paths are resolved against the folder of the config file. Every table rejects keys it
+does not know, naming the valid ones.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from trueneg.errors import ConfigError
+
+ZERO_SHOT = "none"
+# mine() settings the [mine] table may not set: the comparison owns them.
+OWNED_MINE_KEYS = {
+    "data",
+    "out",
+    "split",
+    "seed",
+    "filters",
+    "sampler",
+    "num_negatives",
+    "cache_dir",
+    "extra",
+    "model",
+    "device",
+}
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One BEIR folder: mined on ``train_split``, evaluated on ``test_split``."""
+
+    name: str
+    path: Path
+    train_split: str = "train"
+    test_split: str = "test"
+    hide_extra_positives: bool = False
+
+
+@dataclass(frozen=True)
+class MiningSpec:
+    """One row of the table. ``sampler = "none"`` (or ``name = "none"``) is zero-shot: the base
+    model is evaluated as is, with no mining and no training."""
+
+    name: str
+    filters: list[str] | str | None = None
+    sampler: str = "top"
+    num_negatives: int = 4
+
+    @property
+    def zero_shot(self) -> bool:
+        return self.sampler == ZERO_SHOT
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Settings passed to :func:`trueneg.train.train` for every mined run."""
+
+    loss: str = "mnrl"
+    epochs: float = 1
+    batch_size: int = 64
+    lr: float = 2e-5
+    max_steps: int = -1
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """A whole comparison. ``model`` is the base model (None: the bundled all-MiniLM-L6-v2);
+    ``mine`` holds extra :class:`~trueneg.config.MineConfig` settings used by every mining run."""
+
+    name: str
+    out: Path
+    datasets: list[DatasetSpec]
+    mining: list[MiningSpec]
+    train: TrainSpec = field(default_factory=TrainSpec)
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    model: str | None = None
+    device: str = "auto"
+    metric: str = "ndcg@10"
+    mine: dict[str, Any] = field(default_factory=dict)
+
+
+_EXPERIMENT_KEYS = ("name", "out", "seeds", "model", "device", "metric")
+_TOP_KEYS = ("experiment", "dataset", "mining", "train", "mine")
+
+
+def load_config(path: str | Path) -> CompareConfig:
+    """Read and validate a comparison TOML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            "Config file not found",
+            received=str(path),
+            fix="Pass the path of a comparison TOML, e.g. examples/compare/tiny.toml",
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot parse config file {path}: {exc}") from None
+    return parse_config(raw, base=path.resolve().parent)
+
+
+def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig:
+    """Build a :class:`CompareConfig` from parsed TOML; relative paths are taken from ``base``."""
+    base = base or Path.cwd()
+    _check_keys("the config file", raw, _TOP_KEYS)
+    exp = _table(raw, "experiment")
+    _check_keys("[experiment]", exp, _EXPERIMENT_KEYS)
+    for key in ("name", "out"):
+        if not exp.get(key):
+            raise ConfigError(f"[experiment] needs {key!r}", expected=list(_EXPERIMENT_KEYS))
+    datasets = [_dataset(d, base) for d in _array(raw, "dataset")]
+    mining = [_mining(m) for m in _array(raw, "mining")]
+    _unique("dataset", [d.name for d in datasets])
+    _unique("mining", [m.name for m in mining])
+    seeds = exp.get("seeds", [0, 1, 2])
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise ConfigError(
+            "[experiment] seeds must be a non-empty list of integers",
+            received=seeds,
+            expected="e.g. seeds = [0, 1, 2]",
+        )
+    train = _table(raw, "train")
+    _check_keys("[train]", train, [f.name for f in fields(TrainSpec)])
+    mine = _table(raw, "mine")
+    from trueneg.config import MineConfig
+
+    _check_keys("[mine]", mine, sorted({f.name for f in fields(MineConfig)} - OWNED_MINE_KEYS))
+    return CompareConfig(
+        name=str(exp["name"]),
+        out=_path(exp["out"], base),
+        datasets=datasets,
+        mining=mining,
+        train=TrainSpec(**train),
+        seeds=list(dict.fromkeys(seeds)),
+        model=exp.get("model"),
+        device=exp.get("device", "auto"),
+        metric=exp.get("metric", "ndcg@10"),
+        mine=mine,
+    )
+
+
+def _dataset(raw: dict[str, Any], base: Path) -> DatasetSpec:
+    _check_keys("[[dataset]]", raw, [f.name for f in fields(DatasetSpec)])
+    for key in ("name", "path"):
+        if not raw.get(key):
+            raise ConfigError(
+                f"A [[dataset]] entry has no {key!r}",
+                received=raw,
+                expected="name and path (a BEIR folder)",
+            )
+    return DatasetSpec(**{**raw, "name": _slug(raw["name"]), "path": _path(raw["path"], base)})
+
+
+def _mining(raw: dict[str, Any]) -> MiningSpec:
+    _check_keys("[[mining]]", raw, [f.name for f in fields(MiningSpec)])
+    if not raw.get("name"):
+        raise ConfigError(
+            "A [[mining]] entry has no 'name'",
+            received=raw,
+            expected="name, filters, sampler, num_negatives",
+        )
+    values = dict(raw, name=_slug(raw["name"]))
+    if values["name"] == ZERO_SHOT and "sampler" not in values:
+        values["sampler"] = ZERO_SHOT
+    if values.get("sampler") == ZERO_SHOT and ({"filters", "num_negatives"} & set(values)):
+        raise ConfigError(
+            f"The zero-shot entry {values['name']!r} mines nothing",
+            received=sorted(values),
+            fix="Drop filters and num_negatives from it",
+        )
+    spec = MiningSpec(**values)
+    if not isinstance(spec.num_negatives, int) or spec.num_negatives < 1:
+        raise ConfigError("num_negatives must be a positive integer", received=spec.num_negatives)
+    return spec
+
+
+def _check_keys(where: str, raw: dict[str, Any], valid: list[str] | tuple[str, ...]) -> None:
+    unknown = sorted(set(raw) - set(valid))
+    if unknown:
+        raise ConfigError(f"Unknown key in {where}", received=unknown, expected=sorted(valid))
+
+
+def _table(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{key}] must be a table", received=value)
+    return value
+
+
+def _array(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = raw.get(key)
+    if not value or not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(
+            f"The config needs at least one [[{key}]] entry",
+            received=value,
+            fix=f"Add a [[{key}]] table (see examples/compare/tiny.toml)",
+        )
+    return value
+
+
+def _unique(kind: str, names: list[str]) -> None:
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(
+            f"Two [[{kind}]] entries share a name",
+            received=repeated,
+            fix="Give every entry its own name (it names the output folder)",
+        )
+
+
+def _slug(name: Any) -> str:
+    text = str(name)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", text):
+        raise ConfigError(
+            "Names become folder names",
+            received=text,
+            expected="letters, digits, '.', '_' and '-' (e.g. percent-0.95)",
+        )
+    return text
+
+
+def _path(value: Any, base: Path) -> Path:
+    path = Path(str(value)).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()

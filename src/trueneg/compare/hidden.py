@@ -1,0 +1,69 @@
+"""Hidden-qrels data prep: keep one labeled positive per query, hide the rest, and count how
+many mined negatives are in fact hidden positives (known false negatives)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+HIDDEN_FILE = "hidden.json"
+
+
+def read_positives(path: Path) -> dict[str, list[str]]:
+    """Positive qrels (score > 0) of one BEIR qrels file, in file order."""
+    positives: dict[str, list[str]] = {}
+    with open(path, encoding="utf-8") as handle:
+        next(handle, None)
+        for line in handle:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 3 and float(parts[2]) > 0:
+                docs = positives.setdefault(parts[0], [])
+                if parts[1] not in docs:
+                    docs.append(parts[1])
+    return positives
+
+
+def hide_extra_positives(
+    source: Path, split: str, dest: Path, *, seed: int = 0, keep: int = 1
+) -> dict[str, list[str]]:
+    """Write a BEIR folder at ``dest`` whose ``split`` keeps ``keep`` random positives per query.
+
+    Corpus and queries are linked, not copied. The hidden positives per query are written to
+    ``dest/hidden.json`` and returned; a finished ``dest`` is reused as is.
+    """
+    done = dest / HIDDEN_FILE
+    if done.is_file():
+        return load_hidden(dest)
+    rng = random.Random(seed)
+    rows = ["query-id\tcorpus-id\tscore"]
+    hidden: dict[str, list[str]] = {}
+    for query_id, docs in sorted(read_positives(source / "qrels" / f"{split}.tsv").items()):
+        docs = list(docs)
+        rng.shuffle(docs)
+        rows += [f"{query_id}\t{d}\t1" for d in docs[:keep]]
+        if docs[keep:]:
+            hidden[query_id] = sorted(docs[keep:])
+    (dest / "qrels").mkdir(parents=True, exist_ok=True)
+    (dest / "qrels" / f"{split}.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for item in source.iterdir():  # corpus and queries, whatever their compression
+        link = dest / item.name
+        if item.is_file() and item.name.startswith(("corpus", "queries")) and not link.exists():
+            link.symlink_to(item.resolve())
+    done.write_text(json.dumps(hidden, indent=1) + "\n", encoding="utf-8")
+    return hidden
+
+
+def load_hidden(dest: Path) -> dict[str, list[str]]:
+    return json.loads((dest / HIDDEN_FILE).read_text(encoding="utf-8"))
+
+
+def false_negative_rate(run: Any, hidden: dict[str, list[str]]) -> dict[str, Any]:
+    """Share of a run's kept negatives that are hidden positives of their query."""
+    kept = run.negatives(kept_only=True)
+    pairs = zip(kept["query_id"].to_pylist(), kept["doc_id"].to_pylist(), strict=True)
+    lookup = {q: set(docs) for q, docs in hidden.items()}
+    hits = sum(1 for q, d in pairs if d in lookup.get(q, ()))
+    total = kept.num_rows
+    return {"kept": total, "false_negatives": hits, "fn_rate": hits / total if total else 0.0}

@@ -1,0 +1,127 @@
+"""The comparison's results: one table per dataset, rendered to JSON, Markdown and a plot."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trueneg.evaluate import ComparisonTable
+
+
+@dataclass
+class ComparisonResult:
+    """Per dataset: the :class:`ComparisonTable` over mining configs (mean ± std over seeds,
+    p-value vs the first config) and each config's mean hidden-qrels false-negative rate
+    (None: zero-shot, or no hidden positives). ``counts``: steps mined/trained/evaluated/reused
+    by the call that built it."""
+
+    name: str
+    out: Path
+    metric: str
+    tables: dict[str, ComparisonTable]
+    fn_rates: dict[str, dict[str, float | None]]
+    counts: dict[str, int] = field(default_factory=dict)
+    seeds: list[int] = field(default_factory=list)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat row per dataset and mining config."""
+        out = []
+        for dataset, table in self.tables.items():
+            for row in table.rows:
+                out.append(
+                    {
+                        "dataset": dataset,
+                        "mining": row.name,
+                        "seeds": row.seeds,
+                        "fn_rate": self.fn_rates[dataset].get(row.name),
+                        "mean": row.mean[self.metric],
+                        "std": row.std[self.metric],
+                        "p_value": row.p_value[self.metric],
+                    }
+                )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "metric": self.metric,
+            "seeds": self.seeds,
+            "rows": self.rows(),
+            "counts": self.counts,
+            "tables": {d: t.to_dict() for d, t in self.tables.items()},
+        }
+
+    def to_markdown(self) -> str:
+        lines = [f"# {self.name}", ""]
+        for dataset, table in self.tables.items():
+            lines += [
+                f"## {dataset}",
+                "",
+                f"| mining | FN rate | {self.metric} (mean ± std) | seeds | p vs "
+                f"{table.baseline} |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            for row in (r for r in self.rows() if r["dataset"] == dataset):
+                fn = "—" if row["fn_rate"] is None else f"{row['fn_rate']:.1%}"
+                p = "—" if row["p_value"] is None else f"{row['p_value']:.3g}"
+                lines.append(
+                    f"| {row['mining']} | {fn} | {row['mean']:.4f} ± {row['std']:.4f} "
+                    f"| {row['seeds']} | {p} |"
+                )
+            lines += ["", table.footnote(), ""]
+        return "\n".join(lines)
+
+    def save(self, out: str | Path | None = None) -> Path:
+        """Write ``results.json`` and ``results.md`` into ``out`` (default: the comparison's)."""
+        folder = Path(out) if out is not None else self.out
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "results.json").write_text(
+            json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8"
+        )
+        (folder / "results.md").write_text(self.to_markdown(), encoding="utf-8")
+        return folder
+
+
+def write_plot(result: ComparisonResult, path: Path) -> Path:
+    """nDCG (mean ± std over seeds) against FN rate, one marker per mining config, one colour
+    per dataset; configs without an FN rate (zero-shot) are dashed horizontal lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, dataset in enumerate(result.tables):
+        colour = f"C{i}"
+        rows = [r for r in result.rows() if r["dataset"] == dataset]
+        for row in rows:
+            if row["fn_rate"] is None:
+                ax.axhline(
+                    row["mean"],
+                    color=colour,
+                    linestyle="--",
+                    linewidth=1,
+                    label=f"{dataset} {row['mining']}",
+                )
+                continue
+            ax.errorbar(
+                row["fn_rate"], row["mean"], yerr=row["std"], fmt="o", color=colour, capsize=3
+            )
+            ax.annotate(
+                row["mining"],
+                (row["fn_rate"], row["mean"]),
+                fontsize=7,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
+        ax.plot([], [], "o", color=colour, label=dataset)
+    ax.set_xlabel("false-negative rate of mined negatives (hidden qrels)")
+    ax.set_ylabel(f"test {result.metric}")
+    ax.set_title(result.name)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

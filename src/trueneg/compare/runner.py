@@ -1,0 +1,231 @@
+"""``run_comparison``: mine → train → evaluate for every dataset x mining config x seed.
+
+Layout: ``OUT/<dataset>/<mining>/seed-<s>/{run,model,train.json,fn.json,eval.json}``; a
+zero-shot entry is evaluated once, in ``OUT/<dataset>/<mining>/eval.json``. Every finished step
+is skipped on a re-run: ``eval.json`` means done, ``train.json`` means the model is complete
+(a model folder without it is a killed run and is trained again), and mining reuses the run
+directory's finished stages. Embeddings are cached per dataset in ``OUT/<dataset>/cache``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trueneg.compare.config import CompareConfig, DatasetSpec, MiningSpec, load_config
+from trueneg.compare.hidden import false_negative_rate, hide_extra_positives
+from trueneg.compare.report import ComparisonResult, write_plot
+
+logger = logging.getLogger(__name__)
+
+HIDDEN_SEED = 0  # one hidden split per dataset, shared by every mining config and seed
+
+
+@dataclass(frozen=True)
+class Step:
+    """One cell of the comparison: a dataset, a mining config and a seed (None: zero-shot)."""
+
+    dataset: DatasetSpec
+    mining: MiningSpec
+    seed: int | None
+    folder: Path
+
+    @property
+    def label(self) -> str:
+        seed = "" if self.seed is None else f"/seed-{self.seed}"
+        return f"{self.dataset.name}/{self.mining.name}{seed}"
+
+    @property
+    def status(self) -> str:
+        """``done``, ``trained``, ``mined`` or ``todo``: how far an earlier call got."""
+        if (self.folder / "eval.json").is_file():
+            return "done"
+        if (self.folder / "train.json").is_file():
+            return "trained"
+        if (self.folder / "run" / "manifest.json").is_file():
+            return "mined"
+        return "todo"
+
+
+def plan(config: CompareConfig | str | Path) -> list[Step]:
+    """Every step of the comparison, in the order it runs."""
+    config = _config(config)
+    steps = []
+    for dataset in config.datasets:
+        for mining in config.mining:
+            folder = config.out / dataset.name / mining.name
+            if mining.zero_shot:
+                steps.append(Step(dataset, mining, None, folder))
+                continue
+            steps += [Step(dataset, mining, s, folder / f"seed-{s}") for s in config.seeds]
+    return steps
+
+
+def run_comparison(
+    config: CompareConfig | str | Path, *, show_progress: bool = False
+) -> ComparisonResult:
+    """Run (or resume) the comparison and write ``results.json``, ``results.md`` and
+    ``ndcg_vs_fn.png`` to the output folder. ``result.counts`` says what this call did."""
+    from trueneg.evaluate import compare
+
+    config = _config(config)
+    config.out.mkdir(parents=True, exist_ok=True)
+    counts: Counter[str] = Counter()
+    tables, fn_rates = {}, {}
+    steps = plan(config)
+    for dataset in config.datasets:
+        mine_data, hidden = _prepare(config, dataset)
+        results: dict[str, list[Any]] = {}
+        fns: dict[str, list[float]] = {}
+        for step in (s for s in steps if s.dataset == dataset):
+            evaluation, fn = _run_step(config, step, mine_data, hidden, counts, show_progress)
+            results.setdefault(step.mining.name, []).append(evaluation)
+            if fn is not None:
+                fns.setdefault(step.mining.name, []).append(fn["fn_rate"])
+        tables[dataset.name] = compare(results, config.metric)
+        fn_rates[dataset.name] = {
+            m: (sum(fns[m]) / len(fns[m]) if m in fns else None) for m in results
+        }
+    result = ComparisonResult(
+        config.name,
+        config.out,
+        config.metric,
+        tables,
+        fn_rates,
+        dict(counts),
+        seeds=list(config.seeds),
+    )
+    result.save()
+    write_plot(result, config.out / "ndcg_vs_fn.png")
+    logger.info("compare: %s; results in %s", dict(counts), config.out)
+    return result
+
+
+def _config(config: CompareConfig | str | Path) -> CompareConfig:
+    return config if isinstance(config, CompareConfig) else load_config(config)
+
+
+def _prepare(config: CompareConfig, dataset: DatasetSpec) -> tuple[Path, dict | None]:
+    """The folder to mine from, and the hidden positives when extra positives are hidden."""
+    if not dataset.hide_extra_positives:
+        return dataset.path, None
+    from trueneg.errors import DataError
+
+    qrels = dataset.path / "qrels" / f"{dataset.train_split}.tsv"
+    if not qrels.is_file():
+        raise DataError(
+            "hide_extra_positives needs a BEIR qrels file",
+            received=str(qrels),
+            fix=f"Check path and train_split of dataset {dataset.name!r}",
+        )
+    dest = config.out / dataset.name / "data"
+    hidden = hide_extra_positives(dataset.path, dataset.train_split, dest, seed=HIDDEN_SEED)
+    return dest, hidden
+
+
+def _run_step(
+    config: CompareConfig,
+    step: Step,
+    mine_data: Path,
+    hidden: dict | None,
+    counts: Counter[str],
+    show_progress: bool,
+) -> tuple[Any, dict | None]:
+    from trueneg.evaluate import EvalResult, evaluate
+
+    eval_path = step.folder / "eval.json"
+    fn_path = step.folder / "fn.json"
+    if eval_path.is_file():
+        counts["reused"] += 1
+        logger.info("compare: %s already evaluated", step.label)
+        return EvalResult.load(eval_path), _read_json(fn_path)
+    step.folder.mkdir(parents=True, exist_ok=True)
+    model = (
+        config.model
+        if step.mining.zero_shot
+        else _trained_model(config, step, mine_data, hidden, counts, show_progress)
+    )
+    logger.info("compare: evaluating %s", step.label)
+    evaluation = evaluate(
+        model,
+        step.dataset.path,
+        split=step.dataset.test_split,
+        metrics=[config.metric],
+        device=config.device,
+        cache_dir=config.out / step.dataset.name / "cache",
+        name=step.mining.name,
+        show_progress=show_progress,
+    )
+    evaluation.save(eval_path)
+    counts["evaluated"] += 1
+    return evaluation, _read_json(fn_path)
+
+
+def _trained_model(
+    config: CompareConfig,
+    step: Step,
+    mine_data: Path,
+    hidden: dict | None,
+    counts: Counter[str],
+    show_progress: bool,
+) -> Path:
+    """Mine and train unless a complete model is already there; returns the model folder."""
+    from trueneg.pipeline import mine
+    from trueneg.train import train
+
+    model_dir = step.folder / "model"
+    done = step.folder / "train.json"
+    if done.is_file():
+        return model_dir
+    logger.info("compare: mining %s", step.label)
+    filters = step.mining.filters
+    run = mine(
+        mine_data,
+        step.folder / "run",
+        split=step.dataset.train_split,
+        filters=[filters] if isinstance(filters, str) else filters,
+        sampler=step.mining.sampler,
+        num_negatives=step.mining.num_negatives,
+        seed=step.seed,
+        cache_dir=str(config.out / step.dataset.name / "cache"),
+        model=config.model,
+        device=config.device,
+        show_progress=show_progress,
+        **config.mine,
+    )
+    counts["mined"] += 1
+    if hidden is not None:
+        _write_json(step.folder / "fn.json", false_negative_rate(run, hidden))
+    if model_dir.exists():
+        shutil.rmtree(model_dir)  # left by a killed run: no train.json was written
+    logger.info("compare: training %s", step.label)
+    spec = config.train
+    result = train(
+        run,
+        model_dir,
+        model=config.model,
+        loss=spec.loss,
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        lr=spec.lr,
+        seed=step.seed,
+        max_steps=spec.max_steps,
+        device=config.device,
+        show_progress=show_progress,
+    )
+    _write_json(done, result.to_dict())
+    counts["trained"] += 1
+    return model_dir
+
+
+def _read_json(path: Path) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")

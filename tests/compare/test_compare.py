@@ -1,0 +1,163 @@
+"""`trueneg compare`: a real tiny end-to-end comparison (BM25 mining, 1 training step of
+batch 4 per cell on CPU), its resumability, its dry run and its config errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from fixtures import TINY_CORPUS, TINY_QRELS, TINY_QUERIES, write_beir
+from trueneg.cli.compare_cmd import compare_command
+from trueneg.compare import load_config, plan, run_comparison
+from trueneg.errors import ConfigError
+
+pytest.importorskip("accelerate", reason="training needs `pip install accelerate`")
+pytest.importorskip("datasets", reason="training needs `pip install datasets`")
+
+runner = CliRunner()
+app = typer.Typer()
+app.command("compare")(compare_command)
+app.command("noop")(lambda: None)  # two commands, so `compare` stays a subcommand
+
+# q1 gets a second positive: d2 says what d1 says. With hide_extra_positives one of them is
+# hidden, and naive top-k mining of q1 may keep it as a (known) false negative.
+QRELS = [*TINY_QRELS, ("q1", "d2", 1)]
+
+CONFIG = """
+[experiment]
+name = "tiny"
+out = "out"
+seeds = [0]
+device = "cpu"
+
+[[dataset]]
+name = "tiny"
+path = "beir"
+train_split = "train"
+test_split = "train"
+hide_extra_positives = true
+
+[train]
+max_steps = 1
+batch_size = 4
+
+[mine]
+retriever = "bm25"
+
+[[mining]]
+name = "naive"
+filters = "none"
+sampler = "top"
+num_negatives = 2
+
+[[mining]]
+name = "random"
+filters = "none"
+sampler = "random"
+num_negatives = 2
+
+[[mining]]
+name = "zero-shot"
+sampler = "none"
+"""
+
+
+def _write(root: Path, text: str = CONFIG) -> Path:
+    write_beir(root / "beir", TINY_CORPUS, TINY_QUERIES, QRELS)
+    path = root / "compare.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory, minilm_path: str) -> Path:
+    config = _write(tmp_path_factory.mktemp("compare"))
+    result = run_comparison(config)
+    assert result.counts == {"mined": 2, "trained": 2, "evaluated": 3}
+    return config
+
+
+def test_writes_layout_results_and_plot(finished: Path):
+    out = finished.parent / "out"
+    for mining in ("naive", "random"):
+        cell = out / "tiny" / mining / "seed-0"
+        for name in ("run/manifest.json", "model/config.json", "train.json", "eval.json"):
+            assert (cell / name).is_file(), name
+    assert (out / "tiny" / "zero-shot" / "eval.json").is_file()
+    assert (out / "tiny" / "data" / "hidden.json").is_file()
+    assert (out / "ndcg_vs_fn.png").stat().st_size > 1000
+    results = json.loads((out / "results.json").read_text())
+    rows = {row["mining"]: row for row in results["rows"]}
+    assert list(rows) == ["naive", "random", "zero-shot"]
+    assert rows["naive"]["p_value"] is None  # the first config is the baseline
+    assert rows["zero-shot"]["fn_rate"] is None
+    assert 0.0 <= rows["naive"]["fn_rate"] <= 1.0
+    assert all(0.0 <= row["mean"] <= 1.0 for row in rows.values())
+    markdown = (out / "results.md").read_text()
+    assert "| naive |" in markdown and "ndcg@10" in markdown
+
+
+def test_second_call_trains_nothing(finished: Path):
+    out = finished.parent / "out"
+    stamp = (out / "tiny" / "naive" / "seed-0" / "train.json").stat().st_mtime_ns
+    result = run_comparison(finished)
+    assert result.counts == {"reused": 3}
+    assert (out / "tiny" / "naive" / "seed-0" / "train.json").stat().st_mtime_ns == stamp
+    assert [s.status for s in plan(finished)] == ["done"] * 3
+
+
+def test_a_killed_training_is_redone_and_evaluation_resumes(finished: Path):
+    cell = finished.parent / "out" / "tiny" / "random" / "seed-0"
+    (cell / "eval.json").unlink()
+    assert plan(finished)[1].status == "trained"
+    result = run_comparison(finished)
+    assert result.counts == {"reused": 2, "evaluated": 1}
+
+
+def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
+    config = _write(tmp_path)
+    result = runner.invoke(app, ["compare", str(config), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "tiny/naive/seed-0" in result.output and "todo" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("[train]", "[train]\nlearning_rate = 1e-5"), "Unknown key in [train]"),
+        (("[mine]", "[mine]\nseed = 3"), "Unknown key in [mine]"),
+        (('name = "naive"', 'name = "naive"\nsamplr = "top"'), "expected: filters, name"),
+        (('name = "random"', 'name = "naive"'), "share a name"),
+        (('sampler = "none"', 'sampler = "none"\nnum_negatives = 2'), "mines nothing"),
+        (("seeds = [0]", "seeds = []"), "seeds must be"),
+    ],
+)
+def test_config_errors_name_what_is_valid(tmp_path: Path, edit, message):
+    config = _write(tmp_path, CONFIG.replace(*edit, 1))
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_config(config)
+    result = runner.invoke(app, ["compare", str(config)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+
+
+def test_config_paths_resolve_against_the_file(tmp_path: Path):
+    cfg = load_config(_write(tmp_path))
+    assert cfg.out == tmp_path / "out"
+    assert cfg.datasets[0].path == tmp_path / "beir"
+    assert [m.zero_shot for m in cfg.mining] == [False, False, True]
+    assert cfg.mine == {"retriever": "bm25"}
+
+
+def test_shipped_examples_parse():
+    examples = Path(__file__).resolve().parents[2] / "examples" / "compare"
+    table = load_config(examples / "reproduce_st_table.toml")
+    assert [d.name for d in table.datasets] == ["nfcorpus", "scifact"]
+    assert len(table.mining) == 4 and table.seeds == [0, 1, 2]
+    assert sum(not s.mining.zero_shot for s in plan(table)) == 18
+    load_config(examples / "tiny.toml")
