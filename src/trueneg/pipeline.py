@@ -71,6 +71,8 @@ def mine(
         from trueneg.encode import resolve_model
 
         resolve_model(cfg.model)  # a missing model folder fails before any work
+    if cfg.device == "cuda":
+        _check_cuda()
     if not Path(cfg.data).exists():
         from trueneg.data import load_dataset
 
@@ -89,6 +91,15 @@ def mine(
     summary = _finish(run_dir, cfg, prepared, vectors, timings)
     logger.info("mined %d negatives for %d queries", summary.kept, summary.queries)
     return Run(run_dir.path)
+
+
+def _check_cuda() -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError("CUDA was requested but no GPU is available to torch",
+                          received="--device cuda", expected="--device cpu or auto here",
+                          fix="Pass --device auto, or install a CUDA build of torch")
 
 
 def cache_root(cfg: MineConfig) -> str | None:

@@ -126,3 +126,13 @@ def test_scores_export_uses_the_positives_real_scores(naive_run):
     q1 = next(r for r in rows if r["query"].startswith("Does vitamin D"))
     assert q1["pos_scores"] == [pytest.approx(by_pair[("q1", "d1")], abs=1e-6)]
     assert all(s < q1["pos_scores"][0] for s in q1["neg_scores"])
+
+
+def test_cuda_without_a_gpu_fails_before_any_work(tiny, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ConfigError, match="CUDA"):
+        trueneg.mine(tiny, tmp_path / "gpu", device="cuda")
+    assert not (tmp_path / "gpu").exists()
