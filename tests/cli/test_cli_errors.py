@@ -3,7 +3,6 @@ traceback unless `--debug` is given."""
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -17,14 +16,6 @@ from trueneg.cli.main import app
 
 runner = CliRunner()
 CLI = [sys.executable, "-c", "from trueneg.cli.main import main; main()"]
-
-
-@pytest.fixture(autouse=True)
-def _restore_trueneg_logger():
-    logger = logging.getLogger("trueneg")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 
 import pyarrow.parquet as pq
 import pytest
@@ -30,14 +29,6 @@ SCORE_COLUMNS = {
     "flagembedding": {"pos_scores", "neg_scores"},
     "tevatron": set(),
 }
-
-
-@pytest.fixture(autouse=True)
-def _restore_trueneg_logger():
-    logger = logging.getLogger("trueneg")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
 from typer.testing import CliRunner
@@ -12,15 +11,6 @@ from fixtures import write_tiny_beir
 from trueneg.cli.main import app
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _restore_trueneg_logger():
-    """The CLI reconfigures the `trueneg` logger; give other tests theirs back."""
-    logger = logging.getLogger("trueneg")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import numpy as np
 import pytest
@@ -30,14 +29,6 @@ APP = make_app()
 
 def invoke(*args: str):
     return runner.invoke(APP, ["evaluate", *args])
-
-
-@pytest.fixture(autouse=True)
-def _restore_trueneg_logger():
-    logger = logging.getLogger("trueneg")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture(scope="module")

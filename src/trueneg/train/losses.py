@@ -89,39 +89,33 @@ class GIST(TrainLoss):
         return {"guide": context.guide}
 
 
-@LOSSES.register("margin-mse")
-@dataclass(frozen=True)
-class MarginMSE(TrainLoss):
-    """MarginMSELoss: match the teacher's positive-minus-negative score margins.
-
-    The teacher is the run's judge (``judge`` scores) or else its dense retriever.
-    """
+class _TeacherScoreLoss(TrainLoss):
+    """Shared part of the distillation losses: they train on the run's stored scores, from its
+    judge (``judge``) or else its dense retriever."""
 
     include_scores: ClassVar[bool] = True
+
+    def config(self, context: LossContext) -> dict[str, Any]:
+        return {"teacher_scores": context.score_column}
+
+
+@LOSSES.register("margin-mse")
+@dataclass(frozen=True)
+class MarginMSE(_TeacherScoreLoss):
+    """MarginMSELoss: match the teacher's positive-minus-negative score margins."""
 
     def build(self, model: SentenceTransformer, context: LossContext) -> nn.Module:
         from sentence_transformers.sentence_transformer.losses import MarginMSELoss
 
         return MarginMSELoss(model)
 
-    def config(self, context: LossContext) -> dict[str, Any]:
-        return {"teacher_scores": context.score_column}
-
 
 @LOSSES.register("kl")
 @dataclass(frozen=True)
-class ListwiseKL(TrainLoss):
-    """DistillKLDivLoss: listwise KL distillation of the teacher's scores over positive + negatives.
-
-    The teacher is the run's judge (``judge`` scores) or else its dense retriever.
-    """
-
-    include_scores: ClassVar[bool] = True
+class ListwiseKL(_TeacherScoreLoss):
+    """DistillKLDivLoss: listwise KL distillation of the teacher's scores (positive + negatives)."""
 
     def build(self, model: SentenceTransformer, context: LossContext) -> nn.Module:
         from sentence_transformers.sentence_transformer.losses import DistillKLDivLoss
 
         return DistillKLDivLoss(model)
-
-    def config(self, context: LossContext) -> dict[str, Any]:
-        return {"teacher_scores": context.score_column}
