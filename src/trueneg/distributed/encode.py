@@ -1,0 +1,164 @@
+"""Encoding on Ray: a Ray Data job over text shards, run by a pool of encoder actors.
+
+The vectors land, in order, in the same resumable cache that local encoding uses (same key:
+encoder fingerprint, kind, dtype and texts), one shard at a time: a local run reuses what Ray
+encoded and vice versa, and a crash loses at most the shards in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from trueneg.distributed.cluster import RayCluster, import_ray
+from trueneg.encode.base import Encoder, TextKind
+from trueneg.encode.cache import EmbeddingCache
+from trueneg.errors import ModelError
+from trueneg.progress import progress_bar
+
+logger = logging.getLogger(__name__)
+
+
+class EncoderActor:
+    """One Ray actor's encoder: its model loads on the first shard and serves every later one."""
+
+    def __init__(self, encoder: Encoder, kind: TextKind) -> None:
+        self.encoder = encoder
+        self.kind = kind
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        texts = [str(text) for text in batch["text"]]
+        return {"row": batch["row"], "vector": self.encoder.encode(texts, self.kind)}
+
+
+def encode_on_ray(
+    encoder: Encoder,
+    texts: list[str],
+    kind: TextKind,
+    cache_dir: Path,
+    cluster: RayCluster,
+    *,
+    chunk_size: int = 1024,
+    show_progress: bool = False,
+    dtype: str = "float32",
+) -> np.memmap:
+    """Like :func:`~trueneg.encode.encode_cached`, with the rows not yet cached encoded on Ray.
+
+    Returns the read-only memory map of the finished cache entry. Shards hold at most
+    ``chunk_size`` texts, fewer when that gives every worker a shard.
+    """
+    cache = EmbeddingCache(Path(cache_dir))
+    texts = list(texts)
+    key = cache.key(encoder, texts, kind, dtype)
+    if texts and not cache.is_complete(key):
+        _fill(cache, key, encoder, texts, kind, cluster, chunk_size, show_progress, dtype)
+    # Every row is on disk now: this only checks the entry and marks it done.
+    return cache.encode(encoder, texts, kind, chunk_size=chunk_size, dtype=dtype)
+
+
+def _fill(
+    cache: EmbeddingCache,
+    key: str,
+    encoder: Encoder,
+    texts: list[str],
+    kind: TextKind,
+    cluster: RayCluster,
+    chunk_size: int,
+    show_progress: bool,
+    dtype: str,
+) -> None:
+    """Write the missing rows of ``key`` shard by shard, saving progress after each."""
+    Path(cache.folder).mkdir(parents=True, exist_ok=True)
+    out, row = cache._resume(key, len(texts), dtype)
+    if row == len(texts):
+        return
+    logger.info(
+        "ray: encoding %d %s texts from row %d on %d actors (cache key %s)",
+        len(texts),
+        kind,
+        row,
+        cluster.workers,
+        key,
+    )
+    label = "Encoding queries (Ray)" if kind == "query" else "Encoding documents (Ray)"
+    with progress_bar(show_progress, len(texts), label, row) as advance:
+        for rows, vectors in shard_vectors(encoder, texts, kind, row, cluster, chunk_size):
+            _check_shard(rows, vectors, row, encoder)
+            if out is None:
+                out = cache._create(key, len(texts), vectors.shape[1], dtype)
+            out[row : row + len(rows)] = vectors
+            out.flush()
+            row += len(rows)
+            cache._write_progress(key, row, out.shape)
+            advance(len(rows))
+    if row != len(texts):
+        raise ModelError(
+            "The Ray encode job returned fewer rows than it was given",
+            received=f"{row} of {len(texts)} rows",
+            expected="every row",
+            fix="Re-run: encoded shards are kept in the cache",
+        )
+
+
+def shard_vectors(
+    encoder: Encoder,
+    texts: list[str],
+    kind: TextKind,
+    start: int,
+    cluster: RayCluster,
+    chunk_size: int,
+) -> Iterator[tuple[np.ndarray, Any]]:
+    """Yield ``(rows, vectors)`` for ``texts[start:]``, in order, shard by shard."""
+    ray = import_ray()
+    table = pa.table(
+        {
+            "row": pa.array(range(start, len(texts)), type=pa.int64()),
+            "text": pa.array(texts[start:], type=pa.string()),
+        }
+    )
+    size = max(1, min(chunk_size, -(-table.num_rows // cluster.workers)))
+    shards = [table.slice(lo, size) for lo in range(0, table.num_rows, size)]
+    workers, resources = _actor_pool(encoder, cluster, len(shards))
+    dataset = ray.data.from_arrow(shards).map_batches(
+        EncoderActor,
+        fn_constructor_kwargs={"encoder": encoder, "kind": kind},
+        batch_size=None,
+        batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(size=workers),
+        **resources,
+    )
+    dataset.context.execution_options.preserve_order = True
+    dataset.context.enable_progress_bars = False
+    for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+        yield batch["row"], batch["vector"]
+
+
+def _actor_pool(encoder: Encoder, cluster: RayCluster, shards: int) -> tuple[int, dict]:
+    """Actors and the resources of each: one GPU each when the cluster has GPUs (and the
+    encoder may use them), else an even share of the CPUs, at most one each."""
+    if cluster.gpus and getattr(encoder, "device", "auto") != "cpu":
+        return max(1, min(cluster.workers, cluster.gpus, shards)), {"num_gpus": 1}
+    workers = max(1, min(cluster.workers, shards))
+    return workers, {"num_cpus": min(1.0, cluster.cpus / workers) or 1.0}
+
+
+def _check_shard(rows: np.ndarray, vectors: Any, expected_row: int, encoder: Encoder) -> None:
+    array = np.asarray(vectors)
+    if array.ndim != 2 or array.shape[0] != len(rows):
+        raise ModelError(
+            "The encoder returned vectors of the wrong shape",
+            received=f"{array.shape} from {encoder!r}",
+            expected=f"({len(rows)}, dim)",
+        )
+    if len(rows) and (rows[0] != expected_row or rows[-1] != expected_row + len(rows) - 1):
+        raise ModelError(
+            "The Ray encode job returned shards out of order",
+            received=f"rows {rows[0]}..{rows[-1]}",
+            expected=f"rows from {expected_row}",
+            fix="Re-run: encoded shards are kept in the cache",
+        )

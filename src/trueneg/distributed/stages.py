@@ -1,0 +1,95 @@
+"""What ``mine`` swaps in when ``--ray`` is set: drop-in stand-ins for ``encode_cached`` and
+the exact retriever, each connecting to the cluster only when it has work for it, each
+reporting in ``state()`` what ran on Ray (stored in the stage's entry of ``state.json``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from trueneg.distributed.cluster import RAY_RETRIEVERS, RayCluster, connect
+from trueneg.distributed.encode import encode_on_ray
+from trueneg.distributed.search import search_on_ray, shard_bounds
+from trueneg.encode.base import Encoder, TextKind
+from trueneg.encode.cache import EmbeddingCache, encode_cached
+from trueneg.errors import ConfigError
+from trueneg.retrieve.base import Candidates, SearchInput
+from trueneg.retrieve.exact import ExactRetriever
+
+
+class RayEncode:
+    """Called like ``encode_cached``; rows missing from the cache are encoded on Ray."""
+
+    def __init__(self, address: str, workers: int | None = None) -> None:
+        self.address = address
+        self.workers = workers
+        self.cluster: RayCluster | None = None
+        self.texts = 0  # in the cache entries Ray wrote
+
+    def __call__(
+        self,
+        encoder: Encoder,
+        texts: list[str],
+        kind: TextKind,
+        cache_dir: Path,
+        *,
+        chunk_size: int = 1024,
+        show_progress: bool = False,
+        dtype: str = "float32",
+    ) -> np.memmap:
+        cache = EmbeddingCache(Path(cache_dir))
+        if cache.is_complete(cache.key(encoder, list(texts), kind, dtype)):
+            return encode_cached(encoder, texts, kind, cache_dir, dtype=dtype)
+        self.cluster = self.cluster or connect(self.address, self.workers)
+        self.texts += len(texts)
+        return encode_on_ray(
+            encoder,
+            texts,
+            kind,
+            cache_dir,
+            self.cluster,
+            chunk_size=chunk_size,
+            show_progress=show_progress,
+            dtype=dtype,
+        )
+
+    def state(self) -> dict[str, Any]:
+        """``{"ray": {...}}`` when something was encoded on Ray, else ``{}``."""
+        if self.cluster is None:
+            return {}
+        return {"ray": {**self.cluster.state(), "texts": self.texts}}
+
+
+class RaySearch:
+    """An exact retriever whose search runs over corpus shards on Ray (same candidates)."""
+
+    needs_embeddings: ClassVar[bool] = True
+
+    def __init__(self, retriever: Any, address: str, workers: int | None = None) -> None:
+        if not isinstance(retriever, ExactRetriever):
+            raise ConfigError(
+                "--ray runs exact dense search only",
+                received=getattr(retriever, "name", repr(retriever)),
+                expected=RAY_RETRIEVERS,
+                fix="Use the exact retriever with --ray, or drop --ray",
+            )
+        self.retriever = retriever
+        self.address = address
+        self.workers = workers
+        self._state: dict[str, Any] = {}
+
+    @property
+    def name(self) -> str:
+        return self.retriever.name
+
+    def search(self, inputs: SearchInput, depth: int, show_progress: bool = False) -> Candidates:
+        cluster = connect(self.address, self.workers)
+        shards = len(shard_bounds(inputs.num_docs, cluster.workers))
+        self._state = {"ray": {**cluster.state(), "shards": shards}}
+        return search_on_ray(self.retriever, inputs, depth, cluster, show_progress=show_progress)
+
+    def state(self) -> dict[str, Any]:
+        """``{"ray": {...}}`` once :meth:`search` ran, else ``{}``."""
+        return dict(self._state)
