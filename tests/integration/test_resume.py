@@ -45,9 +45,7 @@ def _use_fake(monkeypatch, encoders: list, chunk_size: int = 4) -> None:
     """The pipeline builds its own encoder: hand it ``encoders`` in turn, and checkpoint the
     embedding cache every ``chunk_size`` rows."""
     pending = iter(encoders)
-    monkeypatch.setattr(
-        trueneg.encode, "SentenceTransformerEncoder", lambda *args, **kwargs: next(pending)
-    )
+    monkeypatch.setattr(trueneg.encode, "make_encoder", lambda *args, **kwargs: next(pending))
     real = trueneg.encode.encode_cached
 
     def encode_cached(*args, **kwargs):  # the pipeline passes its own chunk size: override it

@@ -1,21 +1,34 @@
 """Encoders and the resumable embedding cache.
 
-Importing this package is cheap: torch and sentence-transformers load on first use.
+Importing this package is cheap: torch, transformers, sentence-transformers and onnxruntime
+load on first use.
 """
 
 from trueneg.encode.base import Encoder, TextKind
-from trueneg.encode.cache import EmbeddingCache, encode_cached
+from trueneg.encode.batching import plan_batches
+from trueneg.encode.cache import EmbeddingCache, encode_cached, is_cached
+from trueneg.encode.factory import ENCODERS, describe_encoder, make_encoder, pick_encoder
+from trueneg.encode.fast import FastEncoder
 from trueneg.encode.fingerprint import folder_fingerprint, hash_texts
 from trueneg.encode.models import resolve_model
+from trueneg.encode.onnx import OnnxEncoder
 from trueneg.encode.st import SentenceTransformerEncoder
 
 __all__ = [
+    "ENCODERS",
     "EmbeddingCache",
     "Encoder",
+    "FastEncoder",
+    "OnnxEncoder",
     "SentenceTransformerEncoder",
     "TextKind",
+    "describe_encoder",
     "encode_cached",
     "folder_fingerprint",
     "hash_texts",
+    "is_cached",
+    "make_encoder",
+    "pick_encoder",
+    "plan_batches",
     "resolve_model",
 ]

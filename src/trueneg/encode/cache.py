@@ -158,3 +158,9 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def is_cached(
+    encoder: Encoder, texts: list[str], kind: TextKind, cache_dir: Path, dtype: str = "float32"
+) -> bool:
+    """Whether ``encode_cached`` would return these vectors without encoding anything."""
+    cache = EmbeddingCache(Path(cache_dir))
+    return cache.is_complete(cache.key(encoder, list(texts), kind, dtype))

@@ -38,6 +38,7 @@ class SentenceTransformerEncoder:
     """
 
     normalize: bool = True
+    backend: str = "sentence-transformers"
 
     def __init__(
         self,

@@ -1,0 +1,84 @@
+"""Encoder names → encoders: what ``--encoder`` accepts and what ``auto`` picks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trueneg.encode.base import Encoder
+from trueneg.errors import ConfigError
+
+ENCODERS = ("auto", "sentence-transformers", "fast", "onnx", "onnx-int8")
+ENCODER_HELP = {
+    "auto": "fast on CUDA, sentence-transformers on CPU",
+    "sentence-transformers": "SentenceTransformer.encode (the reference)",
+    "fast": "transformers model with length bucketing, token-budget batches, tokenizer "
+    "workers; bfloat16 on CUDA, float32 on CPU",
+    "onnx": "ONNX Runtime, float32 export (CPU)",
+    "onnx-int8": "ONNX Runtime, INT8-quantized export (CPU; cosine ~0.995 to the reference)",
+}
+
+
+def pick_encoder(name: str, device: str) -> str:
+    """The encoder ``name`` stands for on ``device`` (``auto`` → a concrete name).
+
+    ``auto`` is ``fast`` on CUDA. On CPU it stays ``sentence-transformers``: there the fast
+    encoder measured about as fast (within the noise of a shared 2-core machine, see
+    ``benchmarks/README.md``), and the reference keeps existing embedding caches valid.
+    """
+    if name not in ENCODERS:
+        raise ConfigError("Unknown encoder", received=name, expected=ENCODERS)
+    if name != "auto":
+        return name
+    return "fast" if _resolve_device(device) == "cuda" else "sentence-transformers"
+
+
+def make_encoder(
+    name: str = "auto",
+    *,
+    model: str | None = None,
+    query_prompt: str | None = None,
+    document_prompt: str | None = None,
+    batch_size: int = 64,
+    device: str = "auto",
+    cache_dir: str | Path | None = None,
+) -> Encoder:
+    """Build the encoder called ``name`` (one of :data:`ENCODERS`).
+
+    Args:
+        batch_size: texts per batch for sentence-transformers; the other encoders size
+            batches by a token budget instead.
+        cache_dir: where the ONNX encoders keep their exported models.
+    """
+    chosen = pick_encoder(name, device)
+    prompts = {"query_prompt": query_prompt, "document_prompt": document_prompt}
+    if chosen == "sentence-transformers":
+        from trueneg.encode.st import SentenceTransformerEncoder
+
+        return SentenceTransformerEncoder(model, batch_size=batch_size, device=device, **prompts)
+    if chosen == "fast":
+        from trueneg.encode.fast import FastEncoder
+
+        return FastEncoder(model, device=device, **prompts)
+    if device == "cuda":
+        raise ConfigError(
+            "The ONNX encoders run on CPU only",
+            received=f"{chosen} on cuda",
+            fix="Pass --encoder fast for CUDA, or --device cpu",
+        )
+    from trueneg.encode.onnx import OnnxEncoder
+
+    return OnnxEncoder(model, quantize=chosen == "onnx-int8", cache_dir=cache_dir, **prompts)
+
+
+def _resolve_device(device: str) -> str:
+    from trueneg.encode.st import _pick_device
+
+    return _pick_device(device)
+
+
+def describe_encoder(encoder: Encoder) -> dict[str, str | None]:
+    """``encoder`` (its backend name) and ``precision``, for a run's recorded state."""
+    return {
+        "encoder": getattr(encoder, "backend", type(encoder).__name__),
+        "precision": getattr(encoder, "precision", None),
+    }

@@ -1,0 +1,294 @@
+"""ONNX Runtime encoders for CPU users: the model exported once, optionally quantized to INT8.
+
+The export holds the whole recipe (transformer, pooling, normalisation), so the session returns
+finished vectors. Files live in a cache folder keyed by the model fingerprint and the export
+settings, and are written atomically (to a temporary name, then renamed), so two runs never
+read a half-written model:
+
+- ``<cache>/<key>/model.onnx``: float32, ``torch.onnx.export`` with dynamic batch and
+  sequence axes;
+- ``<cache>/<key>/model.int8.onnx``: ``onnxruntime.quantization.quantize_dynamic`` (QInt8
+  weights of the MatMul layers, per output channel; activations quantized on the fly).
+  Per-channel weights matter: per-tensor INT8 gives MiniLM a mean cosine of 0.94 to the float32
+  vectors, per-channel 0.995.
+
+INT8 vectors are close to, not equal to, sentence-transformers' (see ``benchmarks/README.md``
+for the measured cosine), and since activations are quantized per batch, an INT8 vector also
+depends slightly on the texts batched with it; float32 ONNX matches sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trueneg.encode.base import TextKind
+from trueneg.encode.fingerprint import hash_json
+from trueneg.encode.models import model_fingerprint, resolve_model
+from trueneg.encode.spec import ModelSpec, read_spec
+from trueneg.encode.tokenize import BatchSettings, iter_token_batches, load_tokenizer
+from trueneg.errors import ConfigError, ModelError
+from trueneg.progress import progress_bar
+
+logger = logging.getLogger(__name__)
+
+OPSET = 17
+QUANTIZED_OPS = ("MatMul",)
+
+
+class OnnxEncoder:
+    """Encodes with an exported ONNX model on ONNX Runtime (CPU); the Encoder protocol.
+
+    Args:
+        model: local sentence-transformers folder or cached hub name; None for the bundled
+            all-MiniLM-L6-v2.
+        quantize: run the INT8 model (default) instead of the float32 export.
+        cache_dir: where exports are kept (None: ``$XDG_CACHE_HOME/trueneg/onnx`` or
+            ``~/.cache/trueneg/onnx``).
+        query_prompt / document_prompt: as for :class:`~trueneg.encode.fast.FastEncoder`.
+        token_budget: the most padded tokens in one batch.
+        threads: ONNX Runtime intra-op threads (None: its default, one per core).
+        max_seq_length: truncate to this many tokens (None keeps the model's).
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        quantize: bool = True,
+        cache_dir: str | Path | None = None,
+        query_prompt: str | None = None,
+        document_prompt: str | None = None,
+        token_budget: int = 16_384,
+        threads: int | None = None,
+        max_seq_length: int | None = None,
+    ) -> None:
+        if token_budget < 1:
+            raise ConfigError(
+                "token_budget must be positive", received=token_budget, expected=">= 1"
+            )
+        self.model_path = resolve_model(model)
+        self.quantize = quantize
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.query_prompt = query_prompt
+        self.document_prompt = document_prompt
+        self.token_budget = token_budget
+        self.threads = threads
+        self.max_seq_length = max_seq_length
+        self._spec: ModelSpec | None = None
+        self._tokenizer: Any = None
+        self._session: Any = None
+        self._fingerprint: str | None = None
+
+    backend = property(lambda self: "onnx-int8" if self.quantize else "onnx")
+    precision = property(lambda self: "int8" if self.quantize else "float32")
+    device = "cpu"
+
+    def __repr__(self) -> str:
+        return f"OnnxEncoder(model={self.model_path!r}, backend={self.backend!r})"
+
+    @property
+    def spec(self) -> ModelSpec:
+        if self._spec is None:
+            self._spec = read_spec(self.model_path)
+        return self._spec
+
+    @property
+    def max_length(self) -> int:
+        return self.max_seq_length or self.spec.max_seq_length
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of backend, model files, export settings, prompts, max length and pooling."""
+        if self._fingerprint is None:
+            self._fingerprint = hash_json(
+                {
+                    "backend": self.backend,
+                    "export": self._export_key(),
+                    "query_prompt": self.query_prompt,
+                    "document_prompt": self.document_prompt,
+                    "max_seq_length": self.max_length,
+                }
+            )
+        return self._fingerprint
+
+    @property
+    def dim(self) -> int:
+        return int(self.session.get_outputs()[0].shape[-1])
+
+    @property
+    def model_file(self) -> Path:
+        """The ONNX file this encoder runs (exported and quantized on first use)."""
+        folder = self.cache_dir / self._export_key()
+        plain = ensure_export(self.spec, folder / "model.onnx")
+        return ensure_quantized(plain, folder / "model.int8.onnx") if self.quantize else plain
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            self._session = _session(self.model_file, self.threads)
+        return self._session
+
+    def encode(
+        self, texts: list[str], kind: TextKind, *, show_progress: bool = False
+    ) -> np.ndarray:
+        """Return ``(len(texts), dim)`` float32 L2-normalised vectors, in input order."""
+        if kind not in ("query", "document"):
+            raise ConfigError("Unknown text kind", received=kind, expected=["query", "document"])
+        session = self.session
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        prompt = self.spec.prompt(
+            kind, self.query_prompt if kind == "query" else self.document_prompt
+        )
+        texts = [prompt + t for t in texts] if prompt else list(texts)
+        settings = BatchSettings(self.token_budget, self.max_length)
+        label = "Encoding queries" if kind == "query" else "Encoding documents"
+        with progress_bar(show_progress, len(texts), label) as advance:
+            for batch in iter_token_batches(self.tokenizer, texts, settings, window_size=4096):
+                mask = np.arange(batch.input_ids.shape[1])[None, :] < batch.lengths[:, None]
+                feed = {"input_ids": batch.input_ids, "attention_mask": mask.astype(np.int64)}
+                out[batch.index] = session.run(None, feed)[0]
+                advance(len(batch.index))
+        return out
+
+    @property
+    def tokenizer(self) -> Any:
+        if self._tokenizer is None:
+            self._tokenizer = load_tokenizer(self.spec)
+        return self._tokenizer
+
+    def _export_key(self) -> str:
+        import torch
+
+        return hash_json(
+            {
+                "model": model_fingerprint(self.model_path),
+                "opset": OPSET,
+                "pooling": self.spec.pooling,
+                "torch": torch.__version__,
+                "quantized_ops": QUANTIZED_OPS,
+                "per_channel": True,
+            }
+        )
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/trueneg/onnx``, or ``~/.cache/trueneg/onnx``."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "trueneg" / "onnx"
+
+
+def ensure_export(spec: ModelSpec, dest: Path) -> Path:
+    """Export ``spec``'s model (transformer + pooling + normalisation) to ``dest`` once."""
+    if dest.is_file():
+        return dest
+    import torch
+
+    from trueneg.encode.fast import _load_model
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    logger.info("exporting %s to ONNX at %s", spec.folder, dest)
+    wrapped = _pooled_model(_load_model(spec, "cpu", "float32", attention="eager"), spec.pooling)
+    mask = torch.ones((2, 16), dtype=torch.long)
+    mask[1, 9:] = 0  # a padded row, so no "mask is all ones" shortcut is traced in
+    dummy = (torch.ones((2, 16), dtype=torch.long), mask)
+    axes = {
+        "input_ids": {0: "batch", 1: "sequence"},
+        "attention_mask": {0: "batch", 1: "sequence"},
+        "embedding": {0: "batch"},
+    }
+    tmp = dest.with_name(f"{dest.stem}.{os.getpid()}.tmp.onnx")
+    try:
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes on shapes fixed by design
+            torch.onnx.export(
+                wrapped,
+                dummy,
+                str(tmp),
+                input_names=list(axes)[:2],
+                output_names=["embedding"],
+                dynamic_axes=axes,
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        os.replace(tmp, dest)
+    except ImportError as exc:  # torch's exporter needs the onnx package
+        raise ModelError(f"Exporting to ONNX failed: {exc}",
+                         fix="pip install 'trueneg[onnx]'") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+def ensure_quantized(source: Path, dest: Path) -> Path:
+    """Quantize ``source`` to ``dest`` (dynamic QInt8) once."""
+    if dest.is_file():
+        return dest
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+    except ImportError as exc:
+        raise ModelError(
+            "INT8 quantization needs onnxruntime and onnx", fix="pip install 'trueneg[onnx]'"
+        ) from exc
+    logger.info("quantizing %s to INT8", source)
+    tmp = dest.with_name(f"{dest.stem}.{os.getpid()}.tmp.onnx")
+    prepared = dest.with_name(f"{dest.stem}.{os.getpid()}.pre.onnx")
+    try:
+        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+        quantize_dynamic(
+            str(prepared),
+            str(tmp),
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=list(QUANTIZED_OPS),
+            per_channel=True,
+        )
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+        prepared.unlink(missing_ok=True)
+    return dest
+
+
+def _session(path: Path, threads: int | None) -> Any:
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise ModelError(
+            "The ONNX encoders need onnxruntime",
+            fix="pip install 'trueneg[onnx]'",
+        ) from exc
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _pooled_module() -> type:
+    import torch
+
+    from trueneg.encode.fast import pool
+
+    class Pooled(torch.nn.Module):
+        """Transformer → pooling → L2 normalisation, as one exportable module."""
+
+        def __init__(self, model: Any, pooling: str) -> None:
+            super().__init__()
+            self.model, self.pooling = model, pooling
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask)
+            vectors = pool(hidden.last_hidden_state.float(), attention_mask, self.pooling)
+            return torch.nn.functional.normalize(vectors, dim=-1)
+
+    return Pooled
+
+
+def _pooled_model(model: Any, pooling: str) -> Any:
+    """``model`` wrapped with pooling and normalisation (torch is imported only here)."""
+    return _pooled_module()(model, pooling)
