@@ -1,9 +1,9 @@
 """Does the judge estimate agree with the hidden-qrels count? NFCorpus train, full size.
 
-Mines NFCorpus train with all its labeled positives (naive top-4 and trueneg's default), then
-runs ``trueneg audit`` with the ms-marco judge: the audit hides half of each query's positives,
-re-mines, counts hidden positives among the kept negatives, and estimates the same rate from
-the judge's scores. Run:
+Mines NFCorpus train with all its labeled positives (naive top-4, percent:0.95 +
+near-duplicate:0.95, ranks 30-100 random), then runs ``trueneg audit`` with the ms-marco
+judge: the audit hides half of each query's positives, re-mines, counts hidden positives
+among the kept negatives, and estimates the same rate from the judge's scores. Run:
 
     python -m benchmarks.audit_agreement --judge .models/ms-marco-MiniLM-L-12-v2
 
@@ -20,7 +20,8 @@ from benchmarks.common import CACHE, shared_data, write_result
 
 CONFIGS = {
     "naive top-4": {"filters": [], "sampler": "top"},
-    "default (percent 0.95 + near-duplicate 0.95, top)": {"filters": None, "sampler": "top"},
+    "percent 0.95 + near-duplicate 0.95, top": {"filters": ["percent:0.95", "near-duplicate:0.95"],
+                                                "sampler": "top"},
     "ranks 30-100, random": {"filters": ["rank-window:30-100"], "sampler": "random"},
 }
 

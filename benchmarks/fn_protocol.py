@@ -4,10 +4,11 @@ For every train query keep one random labeled positive (seed 0) and hide the oth
 with trueneg; a kept negative that is a hidden positive is a *known* false negative. The rate
 is a lower bound (qrels are incomplete). Run:
 
-    python -m benchmarks.fn_protocol [--datasets nfcorpus scifact] [--num-negatives 4]
+    python -m benchmarks.fn_protocol [--datasets nfcorpus scifact] [--num-negatives 4] [--seed S]
     python -m benchmarks.fn_protocol --judge .models/ms-marco-MiniLM-L-12-v2 [--judge-queries 300]
 
-Writes benchmarks/results/fn_protocol.json (fn_protocol_judge.json with --judge) and prints
+Writes benchmarks/results/fn_protocol.json (``_seedS`` for another hidden split,
+fn_protocol_judge.json with --judge) and prints
 a Markdown table. With --judge every strategy also runs with ``judge-threshold`` on a random
 query subsample (the judge scores the top ``--judge-depth`` candidates of each query), and the
 judge's own precision and recall at finding the hidden positives are reported.
@@ -25,8 +26,9 @@ import numpy as np
 import trueneg
 from benchmarks.common import CACHE, hidden_qrels_split, shared_data, write_result
 
-# name → (filters, sampler); filters=None is trueneg's default chain
+# name → (filters, sampler); filters=None with sampler "auto" is trueneg's default, auto
 STRATEGIES: dict[str, tuple[list[str] | None, str]] = {
+    "auto (the default)": (None, "auto"),
     "naive top-k": ([], "top"),
     "percent 0.95, top": (["percent:0.95"], "top"),
     "margin 0.05, top": (["margin:0.05"], "top"),
@@ -35,7 +37,7 @@ STRATEGIES: dict[str, tuple[list[str] | None, str]] = {
     "ranks 30-100, random": (["rank-window:30-100"], "random"),
     "percent 0.95, simans": (["percent:0.95"], "simans"),
     "softmax": ([], "softmax"),
-    "default (percent 0.95 + near-duplicate 0.95, top)": (None, "top"),
+    "percent 0.95 + near-duplicate 0.95, top": (["percent:0.95", "near-duplicate:0.95"], "top"),
 }
 
 
@@ -69,7 +71,10 @@ def run_dataset(name: str, k: int, seed: int) -> dict[str, dict[str, object]]:
                            sampler=sampler, num_negatives=k, seed=seed,
                            extra={"cache_dir": str(work / "embeddings")}, show_progress=True)
         rows[label] = {**evaluate(run, hidden, k), "seconds": round(time.perf_counter() - start, 1),
-                       "filters": run.manifest["config"]["filters"], "sampler": sampler}
+                       "filters": run.manifest["config"]["filters"],
+                       "sampler": run.manifest["config"]["sampler"]}
+        if run.manifest.get("auto"):
+            rows[label]["auto"] = run.manifest["auto"]
         print(f"{name:9s} {label:52s} FN {rows[label]['fn_rate']:.1%}  "
               f"kept {rows[label]['kept']}  full {rows[label]['share_with_k']:.1%}", flush=True)
     return rows
@@ -117,15 +122,21 @@ def run_judged(name: str, judge: str, k: int, seed: int, queries: int, depth: in
     rows: dict[str, object] = {}
     for label, (filters, sampler) in STRATEGIES.items():
         for with_judge in (False, True):
-            chain = list(filters) if filters is not None else ["percent:0.95",
-                                                                "near-duplicate:0.95"]
-            chain = [*chain, f"judge-threshold:{tau}"] if with_judge else chain
-            tag = f"{label} + judge-threshold {tau}" if with_judge else label
+            if filters is None:  # auto adds its own judge filter
+                chain = None
+            else:
+                chain = [*filters, f"judge-threshold:{tau}"] if with_judge else list(filters)
+            if filters is None:
+                tag = f"{label} + judge (percent 0.95@judge)" if with_judge else label
+            else:
+                tag = f"{label} + judge-threshold {tau}" if with_judge else label
             slug = "".join(c if c.isalnum() else "-" for c in tag)[:60]
+            use_judge = judge if with_judge or filters is not None else None
             run = trueneg.mine(data, work / "judge-runs" / slug, filters=chain, sampler=sampler,
-                               num_negatives=k, seed=seed, judge=judge, judge_depth=depth,
+                               num_negatives=k, seed=seed, judge=use_judge, judge_depth=depth,
                                extra={"cache_dir": str(work / "embeddings")}, show_progress=True)
-            rows[tag] = {**evaluate(run, hidden, k), "filters": chain, "sampler": sampler}
+            rows[tag] = {**evaluate(run, hidden, k), "filters": run.manifest["config"]["filters"],
+                         "sampler": run.manifest["config"]["sampler"]}
             print(f"{name:9s} {tag:72s} FN {rows[tag]['fn_rate']:.1%}  "
                   f"full {rows[tag]['share_with_k']:.1%}", flush=True)
     rows["judge quality"] = judge_quality(run, hidden, tau)
@@ -142,12 +153,22 @@ def main() -> None:
     parser.add_argument("--judge-queries", type=int, default=300)
     parser.add_argument("--judge-depth", type=int, default=10)
     parser.add_argument("--judge-threshold", type=float, default=0.1)
+    parser.add_argument("--only", nargs="+", metavar="STRATEGY",
+                        help="run only these strategies (labels as in the table)")
+    parser.add_argument("--out", help="result file name (default: fn_protocol.json, "
+                        "fn_protocol_seedS.json or fn_protocol_judge.json)")
     args = parser.parse_args()
+    if args.only:
+        unknown = sorted(set(args.only) - set(STRATEGIES))
+        if unknown:
+            parser.error(f"unknown strategies {unknown}; known: {sorted(STRATEGIES)}")
+        for label in set(STRATEGIES) - set(args.only):
+            del STRATEGIES[label]
     if args.judge:
         judged = {name: run_judged(name, args.judge, args.num_negatives, args.seed,
                                    args.judge_queries, args.judge_depth, args.judge_threshold)
                   for name in args.datasets}
-        path = write_result("fn_protocol_judge.json", {
+        path = write_result(args.out or "fn_protocol_judge.json", {
             "protocol": "hidden qrels as in fn_protocol.json, on a random query subsample",
             "judge": args.judge, "judge_depth": args.judge_depth,
             "judge_queries": args.judge_queries, "num_negatives": args.num_negatives,
@@ -155,8 +176,11 @@ def main() -> None:
         print(f"wrote {path}")
         return
     results = {name: run_dataset(name, args.num_negatives, args.seed) for name in args.datasets}
-    path = write_result("fn_protocol.json", {
-        "protocol": "one random labeled positive kept per train query (seed 0), the rest hidden",
+    name = args.out or ("fn_protocol.json" if args.seed == 0
+                        else f"fn_protocol_seed{args.seed}.json")
+    path = write_result(name, {
+        "protocol": f"one random labeled positive kept per train query (seed {args.seed}), "
+                    "the rest hidden",
         "model": "all-MiniLM-L6-v2 (bundled)", "retriever": "exact", "depth": 100,
         "num_negatives": args.num_negatives, "results": results})
     print(f"\nwrote {path}\n")

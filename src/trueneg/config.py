@@ -9,7 +9,9 @@ from typing import Any
 
 from trueneg.errors import ConfigError
 
-DEFAULT_FILTERS = ("percent:0.95", "near-duplicate:0.95")
+AUTO = "auto"
+# The chain that was the default before ``auto``; the audit still replays it for comparison.
+PERCENT_FILTERS = ("percent:0.95", "near-duplicate:0.95")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -17,8 +19,10 @@ DEVICES = ("auto", "cpu", "cuda")
 class MineConfig:
     """Every setting of ``trueneg mine``. Field names equal the TOML keys and CLI options.
 
-    ``filters=None`` means the default filter chain (:data:`DEFAULT_FILTERS`); an empty list
-    means no filter at all (naive top-k with sampler ``top``).
+    ``filters=None`` (or ``["auto"]``) and ``sampler="auto"`` let :mod:`trueneg.select.auto`
+    choose from the data; an empty filter list means no filter at all. When only one of the two
+    is given, ``auto`` chooses the filters for the given sampler, and given filters without a
+    sampler use ``top``.
     """
 
     data: str = ""
@@ -32,10 +36,11 @@ class MineConfig:
     document_prompt: str | None = None
     batch_size: int = 64
     device: str = "auto"
+    encoder: str = "auto"
     retriever: str = "exact"
     depth: int = 100
     filters: list[str] | None = None
-    sampler: str = "top"
+    sampler: str = AUTO
     num_negatives: int = 4
     shortfall: str = "keep-short"
     seed: int = 0
@@ -43,10 +48,23 @@ class MineConfig:
     judge_depth: int = 30
     judge_batch_size: int = 32
     cache_dir: str | None = None
+    ray: str | None = None
+    ray_workers: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def resolved_filters(self) -> list[str]:
-        return list(DEFAULT_FILTERS) if self.filters is None else list(self.filters)
+    @property
+    def auto_filters(self) -> bool:
+        """``auto`` chooses the filter chain (no ``--filter`` given)."""
+        return self.filters is None
+
+    @property
+    def auto_sampler(self) -> bool:
+        """``auto`` chooses the sampler (neither ``--sampler`` nor ``--filter`` given)."""
+        return self.sampler == AUTO and self.filters is None
+
+    def resolved_sampler(self) -> str:
+        """The sampler spec when it is not left to ``auto`` (given filters default to top)."""
+        return "top" if self.sampler == AUTO else self.sampler
 
     def validate(self) -> MineConfig:
         if not self.data:
@@ -61,19 +79,24 @@ class MineConfig:
         _positive_int("judge_batch_size", self.judge_batch_size)
         if self.device not in DEVICES:
             raise ConfigError("Unknown device", received=self.device, expected=DEVICES)
+        from trueneg.encode.factory import ENCODERS
+
+        if self.encoder not in ENCODERS:
+            raise ConfigError("Unknown encoder", received=self.encoder, expected=ENCODERS)
         from trueneg.select.base import SHORTFALL_POLICIES
 
         if self.shortfall not in SHORTFALL_POLICIES:
             raise ConfigError("Unknown shortfall policy", received=self.shortfall,
                               expected=SHORTFALL_POLICIES)
         self.filters = _none_means_empty(self.filters)
+        _check_ray(self)
         if self.num_negatives > self.depth:
             self.depth = self.num_negatives
         return self
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["filters"] = self.resolved_filters()
+        out["filters"] = AUTO if self.filters is None else list(self.filters)
         return out
 
     def replace(self, **overrides: Any) -> MineConfig:
@@ -107,12 +130,33 @@ def _none_means_empty(filters: list[str] | None) -> list[str] | None:
     if filters is None:
         return None
     names = [filters] if isinstance(filters, str) else list(filters)
+    if AUTO in names:
+        if len(names) > 1:
+            raise ConfigError("The filter 'auto' cannot be combined with other filters",
+                              received=names, fix="Pass either --filter auto or real filters")
+        return None
     if "none" in names:
         if len(names) > 1:
             raise ConfigError("The filter 'none' cannot be combined with other filters",
                               received=names, fix="Pass either --filter none or real filters")
         return []
     return names
+
+
+def _check_ray(cfg: MineConfig) -> None:
+    """``ray`` is None, ``auto`` or an address; Ray runs only the exact retriever."""
+    if cfg.ray_workers is not None:
+        _positive_int("ray_workers", cfg.ray_workers)
+        if cfg.ray is None:
+            raise ConfigError("ray_workers is set but ray is not", received=cfg.ray_workers,
+                              fix="Pass --ray auto (or a cluster address) with --ray-workers")
+    if cfg.ray is None:
+        return
+    from trueneg.distributed import check_address, check_retriever
+
+    check_address(cfg.ray)
+    if isinstance(cfg.retriever, str):
+        check_retriever(cfg.retriever)
 
 
 def _field_names() -> set[str]:

@@ -62,8 +62,8 @@ def mine(
     base = config or MineConfig()
     cfg = base.replace(data=str(data) if data else None, out=str(out) if out else None,
                        **settings).validate()
-    filters = resolve_filters(cfg.resolved_filters())
-    sampler = resolve_sampler(cfg.sampler)
+    filters = resolve_filters(provisional_filters(cfg))
+    sampler = resolve_sampler(cfg.resolved_sampler())
     retriever = _retriever(cfg)
     _check_judge(cfg, filters, sampler)
     needs_vectors = retriever.needs_embeddings or any(f.name == "near-duplicate" for f in filters)
@@ -87,10 +87,21 @@ def mine(
     retrieve_fp = _retrieve_stage(run_dir, cfg, prepared, retriever, vectors, filters, timings,
                                   show_progress)
     rescore_fp = rescore_stage(run_dir, cfg, prepared, retrieve_fp, timings, show_progress)
-    _select_stage(run_dir, cfg, prepared, filters, sampler, (retrieve_fp, rescore_fp), timings)
-    summary = _finish(run_dir, cfg, prepared, vectors, timings)
+    cfg, choice = _select_stage(run_dir, cfg, prepared, filters, sampler,
+                                (retrieve_fp, rescore_fp), timings)
+    summary = _finish(run_dir, cfg, prepared, vectors, timings, choice)
     logger.info("mined %d negatives for %d queries", summary.kept, summary.queries)
     return Run(run_dir.path)
+
+
+def provisional_filters(cfg: MineConfig) -> list[str]:
+    """The filters known before retrieval: the given ones, or what ``auto`` always adds (the
+    rank window is chosen after retrieval, from the candidates)."""
+    if not cfg.auto_filters:
+        return list(cfg.filters or [])
+    from trueneg.select.auto import JUDGE_FILTER, NEAR_DUPLICATE
+
+    return [NEAR_DUPLICATE, *([JUDGE_FILTER] if cfg.judge else [])]
 
 
 def _check_cuda() -> None:
@@ -208,25 +219,41 @@ class Vectors:
 
 def _encode_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared,
                   timings: dict[str, float], show_progress: bool) -> Vectors:
-    from trueneg.encode import SentenceTransformerEncoder, encode_cached
+    from trueneg.encode import describe_encoder, encode_cached, is_cached, make_encoder
 
     start = time.perf_counter()
-    encoder = SentenceTransformerEncoder(
-        cfg.model, query_prompt=cfg.query_prompt, document_prompt=cfg.document_prompt,
-        batch_size=cfg.batch_size, device=cfg.device)
     cache = Path(cache_root(cfg) or run_dir.file("embeddings"))
+    encoder = make_encoder(
+        cfg.encoder, model=cfg.model, query_prompt=cfg.query_prompt,
+        document_prompt=cfg.document_prompt, batch_size=cfg.batch_size, device=cfg.device,
+        cache_dir=cache / "onnx")
     dataset = prepared.dataset
-    logger.info("encode: %d queries, %d documents", dataset.num_queries, dataset.num_docs)
-    chunk = max(256, 4 * cfg.batch_size)  # progress is saved after every chunk
-    docs = encode_cached(encoder, dataset.doc_texts(), "document", cache, chunk_size=chunk,
-                         show_progress=show_progress)
-    queries = encode_cached(encoder, dataset.query_texts(), "query", cache, chunk_size=chunk,
-                            show_progress=show_progress)
+    logger.info("encode: %d queries, %d documents with %r", dataset.num_queries,
+                dataset.num_docs, encoder)
+    # progress is saved after every chunk; the fast encoder wants big ones to keep a GPU busy
+    chunk = getattr(encoder, "preferred_chunk_size", None) or max(256, 4 * cfg.batch_size)
+    docs_cached = is_cached(encoder, dataset.doc_texts(), "document", cache)
+    ray_encode = None
+    if cfg.ray:  # the same cache, filled by Ray encoder actors
+        from trueneg.distributed import RayEncode
+
+        ray_encode = RayEncode(cfg.ray, workers=cfg.ray_workers)
+    elif not docs_cached:
+        encoder.dim  # noqa: B018 - load (or export) the model outside the measured rate
+    encode = ray_encode or encode_cached
+    docs_start = time.perf_counter()
+    docs = encode(encoder, dataset.doc_texts(), "document", cache, chunk_size=chunk,
+                  show_progress=show_progress)
+    docs_seconds = time.perf_counter() - docs_start
+    queries = encode(encoder, dataset.query_texts(), "query", cache, chunk_size=chunk,
+                     show_progress=show_progress)
     stage_fp = fingerprint("encode", encoder.fingerprint, prepared.fingerprint)
     if not run_dir.stage_done("encode", stage_fp):
         run_dir.mark_stage("encode", stage_fp, outputs=[], seconds=time.perf_counter() - start,
                            model=str(encoder.model_path), model_fingerprint=encoder.fingerprint,
-                           dim=int(docs.shape[1]))
+                           dim=int(docs.shape[1]), **(ray_encode.state() if ray_encode else {}),
+                           **describe_encoder(encoder), docs_per_s=None if docs_cached
+                           else round(len(docs) / max(docs_seconds, 1e-9), 2))
     timings["encode"] = round(time.perf_counter() - start, 3)
     return Vectors(queries, docs, encoder.fingerprint, str(encoder.model_path))
 
@@ -239,7 +266,11 @@ def _retriever(cfg: MineConfig):
 
 
 def _search_depth(cfg: MineConfig, filters: list) -> int:
-    depth = cfg.depth
+    """How deep to search: ``--depth``, deeper for a rank window that ends below it, and
+    ``--depth`` + 100 under ``auto`` (its 100-rank window may start anywhere in ``--depth``)."""
+    from trueneg.select.auto import DEFAULT_WIDTH
+
+    depth = cfg.depth + DEFAULT_WIDTH if cfg.auto_filters else cfg.depth
     for f in filters:
         upper = getattr(f, "max", None) if f.name == "rank-window" else None
         if upper is not None:
@@ -270,6 +301,10 @@ def _retrieve_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, retrie
         query_embeddings=vectors.queries if vectors else None,
         doc_embeddings=vectors.docs if vectors else None)
     logger.info("retrieve: %s, top %d of %d documents", cfg.retriever, depth, dataset.num_docs)
+    if cfg.ray:  # exact search over corpus shards on Ray: the same candidates as locally
+        from trueneg.distributed import RaySearch
+
+        retriever = RaySearch(retriever, cfg.ray, workers=cfg.ray_workers)
     cands = retriever.search(inputs, depth, show_progress=show_progress)
     recall = {}
     if hasattr(retriever, "estimate_recall"):  # approximate search: measure it against exact
@@ -285,7 +320,8 @@ def _retrieve_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, retrie
     run_dir.write_table("candidates.parquet", table)
     run_dir.write_table("query_stats.parquet", stats)
     run_dir.mark_stage("retrieve", stage_fp, outputs=outputs, seconds=time.perf_counter() - start,
-                       depth=depth, rows=table.num_rows, retriever=cfg.retriever, **recall)
+                       depth=depth, rows=table.num_rows, retriever=cfg.retriever, **recall,
+                       **(retriever.state() if cfg.ray else {}))
     timings["retrieve"] = round(time.perf_counter() - start, 3)
     return stage_fp
 
@@ -309,22 +345,36 @@ def positives_table(prepared: Prepared, vectors: Vectors | None, retriever) -> p
 
 
 def _select_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, filters, sampler,
-                  retrieve_fp: tuple[str, str | None], timings: dict[str, float]) -> None:
-    from trueneg.select import select
+                  retrieve_fp: tuple[str, str | None], timings: dict[str, float]):
+    """Run the selection; under ``auto`` first choose the filters/sampler from the candidates.
+
+    Returns the effective config (what ran, as the manifest records it) and the auto choice.
+    """
+    from trueneg.select import resolve_filters, resolve_sampler, select
 
     start = time.perf_counter()
-    stage_fp = fingerprint("select", retrieve_fp, [f.spec() for f in filters], sampler.spec(),
-                           cfg.num_negatives, cfg.shortfall, cfg.seed)
-    if run_dir.stage_done("select", stage_fp):
-        logger.info("select: reusing negatives")
-        timings["select"] = 0.0
-        return
     table = run_dir.read_table("candidates.parquet")
     stats = run_dir.read_table("query_stats.parquet")
     if cfg.judge:
         table, stats = attach_judge(run_dir, table, stats)
     keys = row_keys(table["query_id"].to_pylist(), table["doc_id"].to_pylist())
     frame = candidate_frame(table, stats, keys)
+    choice = None
+    if cfg.auto_filters:
+        choice = auto_choice(run_dir, cfg, prepared, frame, stats)
+        filters = resolve_filters(choice.filters)
+        sampler = resolve_sampler(choice.sampler if cfg.auto_sampler else cfg.sampler)
+        cfg = cfg.replace(filters=[f.spec() for f in filters], sampler=sampler.spec())
+        logger.info("select: auto chose %s, sampler %s — %s", cfg.filters, cfg.sampler,
+                    choice.reason)
+    elif cfg.sampler == "auto":  # given filters, no sampler: top
+        cfg = cfg.replace(sampler=sampler.spec())
+    stage_fp = fingerprint("select", retrieve_fp, [f.spec() for f in filters], sampler.spec(),
+                           cfg.num_negatives, cfg.shortfall, cfg.seed)
+    if run_dir.stage_done("select", stage_fp):
+        logger.info("select: reusing negatives")
+        timings["select"] = 0.0
+        return cfg, choice
     result = select(frame, filters, sampler, cfg.num_negatives, shortfall=cfg.shortfall,
                     seed=cfg.seed)
     negatives = table.append_column("kept", pa.array(result.kept, type=pa.bool_()))
@@ -338,11 +388,34 @@ def _select_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, filters,
                                                     "query_stats_selected.parquet"],
                        seconds=time.perf_counter() - start)
     timings["select"] = round(time.perf_counter() - start, 3)
+    return cfg, choice
+
+
+def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, frame, stats: pa.Table):
+    """Estimate contamination per rank from the labeled positives and choose (see
+    :mod:`trueneg.select.auto`)."""
+    from trueneg.select.auto import MIN_QUERIES, choose, estimate, few_queries
+
+    positives = run_dir.read_table("positives.parquet")
+    position = {q: i for i, q in enumerate(prepared.query_ids)}
+    pos_query = np.array([position[q] for q in positives["query_id"].to_pylist()],
+                         dtype=np.int64)
+    pos_score = positives["score"].to_numpy(zero_copy_only=False).astype(np.float32) \
+        if "score" in positives.column_names else None
+    depth = int(run_dir.stage_info("retrieve").get("depth", cfg.depth))
+    f, evidence = estimate(frame.offsets, frame.score, pos_query, pos_score,
+                           stats["positive_rank"].to_numpy().astype(np.int64), depth)
+    if evidence["queries_ranked"] < MIN_QUERIES:
+        choice = few_queries(evidence["queries_ranked"], judge=bool(cfg.judge))
+    else:
+        choice = choose(f, cfg.num_negatives, judge=bool(cfg.judge))
+    choice.evidence = {**evidence, "search_depth": depth}
+    return choice
 
 
 # finish ----------------------------------------------------------------------------------
 def _finish(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, vectors: Vectors | None,
-            timings: dict[str, float]) -> Summary:
+            timings: dict[str, float], choice=None) -> Summary:
     negatives = run_dir.read_table("negatives.parquet")
     stats = run_dir.read_table("query_stats_selected.parquet")
     state = run_dir.state()
@@ -352,7 +425,8 @@ def _finish(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, vectors: Vecto
                  if k in ("retriever", "depth", "recall_at_depth", "sample_queries")}
     summary = summarize(negatives, stats, num_negatives=cfg.num_negatives, timings=timings,
                         load=prepared.dataset.report.to_dict(), config=cfg.to_dict(),
-                        rescore=rescore if cfg.judge else None, retrieval=retrieval)
+                        rescore=rescore if cfg.judge else None, retrieval=retrieval,
+                        auto=choice.to_dict() if choice else None)
     run_dir.write_manifest({
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "config": cfg.to_dict(),
@@ -366,6 +440,7 @@ def _finish(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, vectors: Vecto
         "counts": {"queries": summary.queries, "documents": prepared.dataset.num_docs,
                    "candidates": summary.candidates, "kept": summary.kept},
         "timings": timings,
+        "auto": choice.to_dict() if choice else None,
         "summary": summary.to_dict(),
         "version_written": __version__,
     })

@@ -32,6 +32,7 @@ class Summary:
     rescore: dict[str, Any] = field(default_factory=dict)
     retrieval: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    auto: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +60,9 @@ class Summary:
             cells = " | ".join(_fmt(quantiles.get(f"q{int(q * 100)}", float("nan")))
                                for q in QUANTILES)
             lines.append(f"| {name} | {cells} |")
+        if self.auto:
+            lines += ["", f"auto: {' '.join(self.auto.get('filters', []))}, sampler "
+                      f"{self.auto.get('sampler')} — {self.auto.get('reason', '')}"]
         return "\n".join(lines)
 
 
@@ -72,6 +76,7 @@ def summarize(
     config: dict[str, Any] | None = None,
     rescore: dict[str, Any] | None = None,
     retrieval: dict[str, Any] | None = None,
+    auto: dict[str, Any] | None = None,
 ) -> Summary:
     """Build a :class:`Summary` from the negatives table and per-query stats."""
     kept_mask = negatives["kept"].to_numpy(zero_copy_only=False)
@@ -102,6 +107,7 @@ def summarize(
         rescore=dict(rescore or {}),
         retrieval=dict(retrieval or {}),
         config=dict(config or {}),
+        auto=dict(auto or {}),
     )
 
 

@@ -158,6 +158,8 @@ def test_shipped_examples_parse():
     examples = Path(__file__).resolve().parents[2] / "examples" / "compare"
     table = load_config(examples / "reproduce_st_table.toml")
     assert [d.name for d in table.datasets] == ["nfcorpus", "scifact"]
-    assert len(table.mining) == 4 and table.seeds == [0, 1, 2]
-    assert sum(not s.mining.zero_shot for s in plan(table)) == 18
+    assert len(table.mining) == 5 and table.seeds == [0, 1, 2]
+    auto = next(m for m in table.mining if m.name == "auto")
+    assert auto.filters is None and auto.sampler == "auto"  # trueneg mine's default
+    assert sum(not s.mining.zero_shot for s in plan(table)) == 24
     load_config(examples / "tiny.toml")

@@ -2,18 +2,38 @@
 
 import pytest
 
-from trueneg.config import DEFAULT_FILTERS, MineConfig, load_toml
+from trueneg.config import MineConfig, load_toml
 from trueneg.errors import ConfigError
 
 
-def test_defaults_resolve_to_default_filters():
+def test_defaults_leave_filters_and_sampler_to_auto():
     cfg = MineConfig(data="d", out="o").validate()
-    assert cfg.resolved_filters() == list(DEFAULT_FILTERS)
-    assert cfg.to_dict()["filters"] == list(DEFAULT_FILTERS)
+    assert cfg.auto_filters and cfg.auto_sampler
+    assert cfg.to_dict()["filters"] == "auto" and cfg.to_dict()["sampler"] == "auto"
+
+
+def test_explicit_auto_filter_is_the_default():
+    cfg = MineConfig(data="d", out="o", filters=["auto"]).validate()
+    assert cfg.auto_filters and cfg.auto_sampler
+    with pytest.raises(ConfigError, match="'auto' cannot be combined"):
+        MineConfig(data="d", out="o", filters=["auto", "percent:0.95"]).validate()
+
+
+def test_given_filters_without_sampler_use_top():
+    cfg = MineConfig(data="d", out="o", filters=["percent:0.95"]).validate()
+    assert not cfg.auto_filters and not cfg.auto_sampler
+    assert cfg.resolved_sampler() == "top"
+
+
+def test_given_sampler_leaves_only_the_filters_to_auto():
+    cfg = MineConfig(data="d", out="o", sampler="random").validate()
+    assert cfg.auto_filters and not cfg.auto_sampler
+    assert cfg.resolved_sampler() == "random"
 
 
 def test_empty_filter_list_means_no_filter():
-    assert MineConfig(data="d", out="o", filters=[]).resolved_filters() == []
+    cfg = MineConfig(data="d", out="o", filters=[]).validate()
+    assert cfg.filters == [] and not cfg.auto_filters and cfg.resolved_sampler() == "top"
 
 
 @pytest.mark.parametrize("field,value", [("num_negatives", 0), ("depth", -1), ("batch_size", 0)])

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from trueneg.audit.report import RANK_BUCKETS, BucketRate, HiddenQrels, StrategyRate, bucket_label
-from trueneg.config import DEFAULT_FILTERS
+from trueneg.config import PERCENT_FILTERS
 from trueneg.errors import ConfigError
 from trueneg.stages import candidate_frame, candidates_table, id_hashes, pos_cosine, row_keys
 
@@ -44,7 +44,7 @@ REFERENCE_STRATEGIES = (
     Strategy("naive top-k", (), "top"),
     Strategy("percent 0.95", ("percent:0.95",), "top"),
     Strategy("rank-window 10-110", ("rank-window:10-110",), "random"),
-    Strategy("default", DEFAULT_FILTERS, "top"),
+    Strategy("percent 0.95 + near-duplicate", PERCENT_FILTERS, "top"),
 )
 
 

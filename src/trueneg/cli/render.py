@@ -34,6 +34,8 @@ def print_summary(summary: Summary, console: Console, run_path: str | None = Non
         scores.add_row(label, *(_fmt(quantiles.get(name, float("nan"))) for name in names))
     console.print(scores)
 
+    if summary.auto:
+        print_auto(summary.auto, console)
     if "recall_at_depth" in summary.retrieval:
         r = summary.retrieval
         console.print(f"{r['retriever']}: recall@{r['depth']} vs exact search "
@@ -47,6 +49,21 @@ def print_summary(summary: Summary, console: Console, run_path: str | None = Non
         console.print(f"time: {timings}")
     if run_path:
         console.print(f"run directory: {run_path}")
+
+
+def print_auto(auto: dict, console: Console) -> None:
+    """What ``auto`` chose, why, and the contamination profile it estimated."""
+    ev = auto.get("evidence", {})
+    console.print(f"auto: {' '.join(auto.get('filters', []))}, sampler {auto.get('sampler')} — "
+                  f"{auto.get('reason', '')}")
+    bound = ev.get("relevant_per_labeled_bound")
+    console.print(f"  evidence: {ev.get('share_positives_at_rank_1', 0):.0%} of labeled "
+                  f"positives rank first, median rank {ev.get('median_positive_rank')}; "
+                  f"≤ {bound if bound is not None else '?'} relevant documents per labeled one")
+    profile = ev.get("contamination_by_rank", [])
+    if profile:
+        cells = ", ".join(f"{k}: {v:.0%}" for k, v in profile)
+        console.print(f"  estimated false negatives by rank: {cells}")
 
 
 def _fmt(value: float) -> str:

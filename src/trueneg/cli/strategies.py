@@ -44,3 +44,7 @@ def strategies_command(
     console.print(table)
     console.print("Use filters as NAME[:VALUE], e.g. --filter rank-window:10-110 "
                   "--filter percent:0.95 --sampler random")
+    console.print("Default (no --filter/--sampler): auto — estimates the false-negative rate "
+                  "per rank from where the labeled positives sit, then picks a rank-window, "
+                  "top or random, plus near-duplicate:0.95 (and percent:0.95@judge with "
+                  "--judge). See docs/strategies.md.")

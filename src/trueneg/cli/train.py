@@ -48,6 +48,12 @@ def train_command(
         typer.Option(help="Guide model for --loss gist. Default: the run's mining model."),
     ] = None,
     batch_sampler: Annotated[str, typer.Option(help=SAMPLER_HELP)] = "no-duplicates",
+    rows: Annotated[
+        str | None,
+        typer.Option(help="n-tuple (one row per query with all its negatives; the default) or "
+                     "triplet (one row per negative, as sentence-transformers' "
+                     "mine_hard_negatives writes by default). Contrastive losses only."),
+    ] = None,
     epochs: Annotated[float, typer.Option(help="Training epochs.")] = 1,
     batch_size: Annotated[
         int, typer.Option(help="Training batch size (no text repeats within a batch).")
@@ -95,6 +101,7 @@ def train_command(
         warmup_ratio=warmup_ratio,
         device=device,
         batch_sampler=batch_sampler,
+        rows=rows,
         show_progress=not (quiet or json_output),
     )
     if json_output:

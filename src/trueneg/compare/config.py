@@ -45,11 +45,12 @@ class DatasetSpec:
 @dataclass(frozen=True)
 class MiningSpec:
     """One row of the table. ``sampler = "none"`` (or ``name = "none"``) is zero-shot: the base
-    model is evaluated as is, with no mining and no training."""
+    model is evaluated as is, with no mining and no training. Leaving out ``filters`` and
+    ``sampler`` mines with ``auto``, as ``trueneg mine`` does."""
 
     name: str
     filters: list[str] | str | None = None
-    sampler: str = "top"
+    sampler: str = "auto"
     num_negatives: int = 4
 
     @property
@@ -66,6 +67,7 @@ class TrainSpec:
     batch_size: int = 64
     lr: float = 2e-5
     max_steps: int = -1
+    rows: str | None = None  # n-tuple (default) or triplet, see trueneg.train.train
 
 
 @dataclass(frozen=True)

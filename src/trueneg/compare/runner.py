@@ -215,6 +215,7 @@ def _trained_model(
         lr=spec.lr,
         seed=step.seed,
         max_steps=spec.max_steps,
+        rows=spec.rows,
         device=config.device,
         show_progress=show_progress,
     )

@@ -140,11 +140,17 @@ class _PositiveAware(Filter):
     def keep(self, frame: CandidateFrame) -> np.ndarray:
         score = frame.column(self.on, self.spec())
         baseline = positive_baseline(frame, self.on, self.spec())
-        return (score <= self.threshold(baseline)) | np.isnan(baseline)
+        return (score <= self.threshold(baseline)) | self.unchecked(frame)
 
     def unchecked(self, frame: CandidateFrame) -> np.ndarray:
-        """Rows kept only because the query's positive score is unknown (NaN)."""
-        return np.isnan(positive_baseline(frame, self.on, self.spec()))
+        """Rows kept only because a score is unknown (NaN): the query's positive's, or, on a
+        column other than ``score``, the candidate's own (``@judge``: deeper than
+        ``--judge-depth``, not judged, passes as with ``judge-threshold``). A NaN ``score``
+        is a broken row and fails."""
+        unknown = np.isnan(positive_baseline(frame, self.on, self.spec()))
+        if self.on != "score":
+            unknown |= np.isnan(frame.column(self.on, self.spec()))
+        return unknown
 
 
 @FILTERS.register("margin")

@@ -70,6 +70,7 @@ def train(
     warmup_ratio: float = 0.1,
     device: str = "auto",
     batch_sampler: str | BatchSampler = "no-duplicates",
+    rows: str | None = None,
     show_progress: bool = False,
 ) -> TrainResult:
     """Train ``model`` (default: the run's mining model) on the run's hard negatives.
@@ -77,11 +78,15 @@ def train(
     ``run`` is a :class:`~trueneg.api.Run` or its directory. Losses: :data:`LOSSES`; batch
     samplers (``no-duplicates``, ``topic[:K]``): :data:`~trueneg.train.samplers.SAMPLERS`.
     ``gist``'s ``guide`` defaults to the run's mining model; distillation losses (``margin-mse``,
-    ``kl``) use the run's judge scores, else its retriever scores. Seeds python, numpy and
-    torch; bf16 on a CUDA GPU that supports it. The model is saved to ``out`` with a README
-    section naming the run, its mining config and the training settings.
+    ``kl``) use the run's judge scores, else its retriever scores. ``rows``: ``n-tuple`` (one
+    row per query with all its negatives, the default) or ``triplet`` (one row per negative, as
+    sentence-transformers' ``mine_hard_negatives`` writes by default) for the contrastive
+    losses. Seeds python, numpy and torch; bf16 on a CUDA GPU that supports it. The model is
+    saved to ``out`` with a README section naming the run, its mining config and the training
+    settings.
     """
     loss_obj = LOSSES.resolve(loss)
+    fmt = _row_format(loss_obj, rows)
     sampler = SAMPLERS.resolve(batch_sampler)
     _check_settings(out, epochs, batch_size, lr, max_steps, mini_batch_size, warmup_ratio, device)
     from trueneg.api import Run
@@ -98,7 +103,7 @@ def train(
         device=_device(device),
         score_column=teacher_column(run, loss_obj),
     )
-    dataset, notes = training_set(run, loss_obj, context.score_column)
+    dataset, notes = training_set(run, loss_obj, context.score_column, fmt)
     start = time.perf_counter()
     steps, history, used = _fit(
         model_path,
@@ -127,7 +132,7 @@ def train(
         "max_steps": max_steps,
         "warmup_ratio": warmup_ratio,
         **sampler.config(),
-        "export_format": loss_obj.fmt,
+        "export_format": fmt,
         "rows": len(dataset),
         "export_notes": notes,
         "steps": steps,
@@ -144,6 +149,21 @@ def train(
         device=used,
         export_notes=notes,
     )
+
+
+ROW_FORMATS = ("n-tuple", "triplet")
+
+
+def _row_format(loss: TrainLoss, rows: str | None) -> str:
+    """The export the loss trains on: its own, or ``triplet`` for the contrastive losses."""
+    if rows is None or rows == loss.fmt:
+        return loss.fmt
+    if rows not in ROW_FORMATS:
+        raise ConfigError("Unknown training row format", received=rows, expected=ROW_FORMATS)
+    if loss.include_scores:
+        raise ConfigError(f"--loss {loss.name} trains on score lists, not {rows} rows",
+                          received=rows, fix="Leave --rows out for distillation losses")
+    return rows
 
 
 def _check_settings(

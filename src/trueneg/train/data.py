@@ -12,7 +12,10 @@ from trueneg.train.losses import TrainLoss
 logger = logging.getLogger(__name__)
 
 
-def training_set(run: Any, loss: TrainLoss, column: str | None) -> tuple[Any, dict[str, Any]]:
+def training_set(run: Any, loss: TrainLoss, column: str | None,
+                 fmt: str | None = None) -> tuple[Any, dict[str, Any]]:
+    """The run's export in ``fmt`` (default: the loss's own format) as a ``datasets.Dataset``,
+    and the export's notes."""
     from trueneg.export import build_export, to_hf_dataset
     from trueneg.export.build import export_notes
 
@@ -24,10 +27,11 @@ def training_set(run: Any, loss: TrainLoss, column: str | None) -> tuple[Any, di
             expected="a run mined by this trueneg version (positives.parquet)",
             fix="Re-run the same `trueneg mine` command into a new --out, or use --loss mnrl",
         )
+    fmt = fmt or loss.fmt
     table = build_export(
         run.negatives(),
         run.dataset(),
-        loss.fmt,
+        fmt,
         include_scores=column is not None,
         score_column=column or "score",
         positive_scores=positives,
@@ -37,7 +41,7 @@ def training_set(run: Any, loss: TrainLoss, column: str | None) -> tuple[Any, di
         raise DataError(
             "The run has no training rows for this loss",
             received=str(run.path),
-            expected=f"queries with a positive and kept negatives ({loss.fmt})",
+            expected=f"queries with a positive and kept negatives ({fmt})",
             fix="Check `trueneg audit` / the run summary: were all negatives filtered?",
         )
     if column is not None:
@@ -47,7 +51,7 @@ def training_set(run: Any, loss: TrainLoss, column: str | None) -> tuple[Any, di
             "%s queries have fewer kept negatives than the others and are left out of "
             "the %s export",
             notes["queries_short_of_k"],
-            loss.fmt,
+            fmt,
         )
     return to_hf_dataset(table), notes
 

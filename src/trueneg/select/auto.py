@@ -1,0 +1,232 @@
+"""``auto``: choose the rank window and sampler from the contamination the data itself shows.
+
+The labeled positives say where relevant documents sit in the miner's ranking. If the labeled
+positives of a query are a random sample of its relevant documents (nobody labels "the third
+most similar relevant document" on purpose), the unlabeled relevant ones — the false negatives
+of mining — sit at the same ranks, only more of them. Per candidate rank ``r``:
+
+* ``g(r)``: the share of labeled positives found at rank ``r`` among the candidates, each query
+  weighing 1 (a positive at rank ``r`` means ``r − 1`` non-positive documents score above it);
+* ``G(n) = Σ_{r ≤ n} g(r)``: the share of labeled positives in the top ``n``;
+* ``λ = R / m``: relevant documents per labeled one. At most ``n`` documents fit in the top
+  ``n``, so ``λ·G(n) ≤ n`` for every ``n`` and ``λ ≤ min_n n / G(n)`` — the classic upper bound
+  of mixture-proportion estimation, tight when the top hit is nearly always relevant;
+* ``f(r) = (λ − 1)·g(r)``: the expected share of unlabeled relevant documents at rank ``r``.
+
+Because ``λ`` is an upper bound, ``f`` errs on the safe side where the miner's precision is
+low (a clean dataset whose top hit is relevant half the time looks as if it might hold a
+second relevant document per query). ``g`` is smoothed over ranks ``r/1.3 … 1.3r``.
+
+The choice uses the depth-advice rule of the audit (ALGORITHMS.md §9.2): rank ``r`` is
+admitted when ``f(r) < 1 / (1 + cost)`` (``cost`` = how many true negatives one false negative
+undoes, 9 by default, so ``f < 10%``). The window starts after the last rank that fails,
+spans ``width`` ranks, and
+
+* ``top`` takes its hardest ``k`` when their mean ``f`` is within half the admission bound
+  (data that looks clean: naive top-k when the window starts at rank 1);
+* otherwise ``random`` spreads the ``k`` over the window, diluting the ranks near the bound.
+
+With fewer than :data:`MIN_QUERIES` queries whose positives could be ranked the profile is
+noise, and ``auto`` falls back to NV-Retriever's positive-aware ``percent:0.95`` with ``top``.
+``near-duplicate:0.95`` always runs; with a judge, ``percent:0.95@judge`` also drops candidates
+the judge scores at or above 95% of the labeled positive (NV-Retriever's positive-aware rule with
+the judge as teacher).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+DEFAULT_COST = 9.0
+MIN_QUERIES = 50  # fewer ranked positives say too little: fall back to percent:0.95
+DEFAULT_WIDTH = 100
+SMOOTH = 1.3
+NEAR_DUPLICATE = "near-duplicate:0.95"
+JUDGE_FILTER = "percent:0.95@judge"
+PROFILE_BUCKETS = ((1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, 29), (30, 49), (50, 74),
+                   (75, 99), (100, 149), (150, 199), (200, 299))
+
+
+@dataclass
+class AutoChoice:
+    """What ``auto`` chose and the evidence behind it (stored in the manifest and summary)."""
+
+    filters: list[str]
+    sampler: str
+    window: tuple[int, int] | None
+    reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["window"] = list(self.window) if self.window else None
+        return out
+
+
+def positive_ranks(
+    offsets: np.ndarray, cand_score: np.ndarray, pos_query: np.ndarray, pos_score: np.ndarray
+) -> np.ndarray:
+    """Rank of each labeled positive among its query's candidates: ``1 +`` the number of
+    candidates scoring strictly above it. Candidates are sorted by descending score per query;
+    a positive below every candidate gets ``len(candidates) + 1`` (deeper than the search)."""
+    ranks = np.zeros(pos_query.shape[0], dtype=np.int64)
+    for i, (q, s) in enumerate(zip(pos_query.tolist(), pos_score.tolist(), strict=True)):
+        lo, hi = int(offsets[q]), int(offsets[q + 1])
+        ranks[i] = 1 + int(np.count_nonzero(cand_score[lo:hi] > s))
+    return ranks
+
+
+def rank_profile(pos_query: np.ndarray, pos_rank: np.ndarray, num_queries: int,
+                 depth: int) -> np.ndarray:
+    """``g(r)`` for ``r = 1..depth``: each query with a ranked positive spreads weight 1 over
+    its positives; positives deeper than ``depth`` (or of unknown rank, 0) keep their weight
+    out of range."""
+    counts = np.bincount(pos_query, minlength=num_queries).astype(np.float64)
+    weight = 1.0 / counts[pos_query]
+    inside = (pos_rank >= 1) & (pos_rank <= depth)
+    g = np.bincount(pos_rank[inside] - 1, weights=weight[inside], minlength=depth)[:depth]
+    return g / max(int((counts > 0).sum()), 1)
+
+
+def ratio_bound(g: np.ndarray) -> tuple[float, int]:
+    """``λ ≤ min_n n / G(n)`` and the ``n`` that attains it (``inf, 0`` when ``G`` is 0)."""
+    cum = np.cumsum(g)
+    n = np.arange(1, g.shape[0] + 1)
+    ok = cum > 0
+    if not ok.any():
+        return float("inf"), 0
+    ratios = n[ok] / cum[ok]
+    best = int(np.argmin(ratios))
+    return float(max(ratios[best], 1.0)), int(n[ok][best])
+
+
+def smooth(g: np.ndarray, factor: float = SMOOTH) -> np.ndarray:
+    """Mean of ``g`` over ranks ``r/factor … r·factor`` (clipped to the known ranks)."""
+    cum = np.concatenate([[0.0], np.cumsum(g)])
+    r = np.arange(1, g.shape[0] + 1)
+    lo = np.maximum(1, np.floor(r / factor).astype(np.int64))
+    hi = np.minimum(g.shape[0], np.ceil(r * factor).astype(np.int64))
+    return (cum[hi] - cum[lo - 1]) / (hi - lo + 1)
+
+
+def contamination(g: np.ndarray, ratio: float) -> np.ndarray:
+    """``f(r) = min(1, (λ − 1)·g(r))`` from the smoothed profile."""
+    if not np.isfinite(ratio):
+        return np.ones_like(g)
+    return np.minimum(1.0, (ratio - 1.0) * smooth(g))
+
+
+def choose(
+    f: np.ndarray,
+    num_negatives: int,
+    *,
+    cost: float = DEFAULT_COST,
+    width: int = DEFAULT_WIDTH,
+    judge: bool = False,
+) -> AutoChoice:
+    """The window and sampler for a contamination profile ``f`` over ranks ``1..len(f)``."""
+    depth = int(f.shape[0])
+    bound = 1.0 / (1.0 + cost)
+    bad = np.flatnonzero(f >= bound)
+    start = int(bad[-1]) + 2 if bad.size else 1
+    extra = [JUDGE_FILTER] if judge else []
+    if start + num_negatives - 1 > depth:
+        return AutoChoice(
+            [_window(max(1, depth - width + 1), depth), NEAR_DUPLICATE, *extra],
+            "random", (max(1, depth - width + 1), depth),
+            f"every searched rank looks contaminated (f ≥ {bound:.0%} down to rank {depth}): "
+            "sampling from the deepest ranks; search deeper (--depth) or add a judge")
+    end = min(depth, start + width - 1)
+    head = float(f[start - 1:start - 1 + num_negatives].mean())
+    window = [_window(start, end)] if start > 1 else []
+    if head <= bound / 2:
+        where = "the top" if start == 1 else f"rank {start}"
+        return AutoChoice([*window, NEAR_DUPLICATE, *extra], "top", (start, end),
+                          f"the hardest candidates from {where} look clean (estimated "
+                          f"{head:.1%} false negatives ≤ {bound / 2:.0%}): top-{num_negatives}")
+    return AutoChoice([_window(start, end), NEAR_DUPLICATE, *extra], "random",
+                      (start, end),
+                      f"ranks above {start} look contaminated (f ≥ {bound:.0%}) and the next "
+                      f"{num_negatives} are near the bound ({head:.1%}): random over "
+                      f"ranks {start}-{end}")
+
+
+def few_queries(ranked: int, judge: bool = False) -> AutoChoice:
+    """The choice when too few queries have a ranked positive to estimate a profile."""
+    extra = [JUDGE_FILTER] if judge else []
+    return AutoChoice(["percent:0.95", NEAR_DUPLICATE, *extra], "top", None,
+                      f"only {ranked} queries have a ranked positive (< {MIN_QUERIES}): too few to "
+                      "estimate contamination per rank, so the positive-aware percent:0.95")
+
+
+def _window(first: int, last: int) -> str:
+    """The ``rank-window`` filter keeping ranks ``first..last`` (its upper bound is exclusive)."""
+    return f"rank-window:{first}-{last + 1}"
+
+
+def estimate(
+    offsets: np.ndarray,
+    cand_score: np.ndarray,
+    pos_query: np.ndarray,
+    pos_score: np.ndarray | None,
+    best_rank: np.ndarray,
+    depth: int,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The contamination profile ``f`` over ranks ``1..depth`` and the evidence behind it.
+
+    ``pos_score`` (every labeled positive's score on the candidates' scale) gives each
+    positive's rank; without it only ``best_rank`` (the best positive's rank per query, 0 where
+    unknown) is used, which places several positives too high (noted in the evidence).
+    """
+    num_queries = int(offsets.shape[0] - 1)
+    notes: list[str] = []
+    if pos_score is not None and np.isfinite(pos_score).all():
+        ranks = positive_ranks(offsets, cand_score, pos_query, pos_score)
+        source = "every labeled positive's rank among the candidates"
+    else:
+        known = best_rank > 0
+        pos_query = np.flatnonzero(known)
+        ranks = best_rank[known].astype(np.int64)
+        source = "the best labeled positive's rank (positive scores not on the candidates' scale)"
+        notes.append("only the best positive per query is ranked: with several positives this "
+                     "underestimates contamination below the top ranks")
+    g = rank_profile(pos_query, ranks, num_queries, depth)
+    ratio, at = ratio_bound(g)
+    f = contamination(g, ratio)
+    per_query = np.bincount(pos_query, minlength=num_queries)
+    evidence = {
+        "queries_ranked": int((per_query > 0).sum()),
+        "source": source,
+        "queries": num_queries,
+        "queries_with_several_positives": int((per_query >= 2).sum()),
+        "positives_ranked": int(ranks.shape[0]),
+        "share_positives_at_rank_1": round(float(g[0]) if g.size else 0.0, 4),
+        "share_positives_in_top_10": round(float(g[:10].sum()), 4),
+        "median_positive_rank": _median_rank(ranks, depth),
+        "relevant_per_labeled_bound": round(ratio, 3) if np.isfinite(ratio) else None,
+        "bound_attained_at_top": at,
+        "contamination_by_rank": _buckets(f),
+        "notes": notes,
+    }
+    return f, evidence
+
+
+def _median_rank(ranks: np.ndarray, depth: int) -> str | int:
+    if ranks.size == 0:
+        return "unknown"
+    median = int(np.median(ranks))
+    return median if median <= depth else f">{depth}"
+
+
+def _buckets(f: np.ndarray) -> list[list[Any]]:
+    """``[[ranks, mean f], …]`` over :data:`PROFILE_BUCKETS` (a list: JSON keeps its order)."""
+    out = []
+    for lo, hi in PROFILE_BUCKETS:
+        if lo > f.shape[0]:
+            break
+        label = str(lo) if lo == hi else f"{lo}-{hi}"
+        out.append([label, round(float(f[lo - 1:min(hi, f.shape[0])].mean()), 4)])
+    return out

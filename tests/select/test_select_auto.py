@@ -1,0 +1,102 @@
+"""auto selection: positive ranks, the contamination estimate, and the choice it leads to."""
+
+import numpy as np
+import pytest
+
+from trueneg.select.auto import (
+    JUDGE_FILTER,
+    NEAR_DUPLICATE,
+    choose,
+    contamination,
+    estimate,
+    positive_ranks,
+    rank_profile,
+    ratio_bound,
+)
+
+
+def test_positive_rank_counts_candidates_strictly_above():
+    offsets = np.array([0, 3, 5])
+    scores = np.array([0.9, 0.5, 0.1, 0.8, 0.7], dtype=np.float32)
+    ranks = positive_ranks(offsets, scores, np.array([0, 0, 1]), np.array([0.6, 0.95, 0.1]))
+    assert ranks.tolist() == [2, 1, 3]  # the last one is below both of query 1's candidates
+
+
+def test_rank_profile_weighs_each_query_once_and_ignores_deep_positives():
+    # query 0: two positives at ranks 1 and 3; query 1: one at rank 2; query 2: one deeper
+    g = rank_profile(np.array([0, 0, 1, 2]), np.array([1, 3, 2, 50]), num_queries=3, depth=4)
+    assert g.tolist() == pytest.approx([0.5 / 3, 1 / 3, 0.5 / 3, 0.0])
+
+
+def test_ratio_bound_is_the_tightest_top_n_bound():
+    ratio, at = ratio_bound(np.array([0.5, 0.25, 0.05, 0.05]))
+    assert ratio == pytest.approx(2.0) and at == 1
+    assert ratio_bound(np.array([0.1, 0.4, 0.4]))[0] == pytest.approx(3 / 0.9)
+    assert ratio_bound(np.zeros(3)) == (float("inf"), 0)
+
+
+def test_clean_labels_give_no_contamination_and_naive_top_k():
+    g = np.zeros(50)
+    g[0] = 1.0  # every labeled positive is the top hit: at most one relevant doc per query
+    ratio, _ = ratio_bound(g)
+    f = contamination(g, ratio)
+    assert ratio == 1.0 and not f.any()
+    choice = choose(f, 4)
+    assert choice.filters == [NEAR_DUPLICATE] and choice.sampler == "top"
+    assert choice.window == (1, 50)
+
+
+def test_contaminated_head_moves_the_window_and_spreads_the_draw():
+    f = np.concatenate([np.full(13, 0.3), np.full(10, 0.08), np.full(277, 0.02)])
+    choice = choose(f, 4, width=100)
+    assert choice.window == (14, 113) and choice.sampler == "random"
+    assert choice.filters == ["rank-window:14-114", NEAR_DUPLICATE]  # upper bound exclusive
+    assert "ranks above 14" in choice.reason
+
+
+def test_clean_ranks_after_the_head_use_top_within_the_window():
+    f = np.concatenate([np.full(2, 0.4), np.full(98, 0.01)])
+    choice = choose(f, 4, width=50)
+    assert choice.filters == ["rank-window:3-53", NEAR_DUPLICATE] and choice.sampler == "top"
+
+
+def test_cost_sets_the_admission_bound():
+    f = np.concatenate([np.full(5, 0.07), np.full(95, 0.0)])
+    assert choose(f, 4, cost=9).window[0] == 1  # 7% < 10%: admitted
+    assert choose(f, 4, cost=19).window[0] == 6  # 7% ≥ 5%: refused
+
+
+def test_everything_contaminated_samples_the_deepest_ranks_and_says_so():
+    choice = choose(np.full(120, 0.5), 4, width=100)
+    assert choice.window == (21, 120) and choice.sampler == "random"
+    assert "search deeper" in choice.reason
+
+
+def test_judge_adds_the_positive_aware_judge_filter():
+    choice = choose(np.zeros(30), 4, judge=True)
+    assert choice.filters == [NEAR_DUPLICATE, JUDGE_FILTER]
+
+
+def test_estimate_recovers_a_simulated_false_negative_head():
+    """Each query has 5 relevant docs at the top 5 ranks and one of them, at random, labeled:
+    the unlabeled four fill candidate ranks 1-4, which ``auto`` must leave out."""
+    rng = np.random.default_rng(0)
+    queries, depth = 400, 60
+    offsets = np.arange(0, (queries + 1) * depth, depth)
+    cand_score = np.tile(np.linspace(0.9, 0.1, depth, dtype=np.float32), queries)
+    labeled_rank = rng.integers(1, 6, size=queries)  # 1..5 among all docs
+    pos_score = np.linspace(0.9, 0.1, depth, dtype=np.float32)[labeled_rank - 1] + 0.001
+    f, evidence = estimate(offsets, cand_score, np.arange(queries), pos_score,
+                           labeled_rank, depth)
+    assert evidence["relevant_per_labeled_bound"] == pytest.approx(5, rel=0.25)
+    assert f[:4].mean() > 0.5 and f[12:].max() < 0.1
+    choice = choose(f, 4, width=40)
+    assert 5 <= choice.window[0] <= 10
+
+
+def test_estimate_falls_back_to_the_best_positive_rank():
+    offsets = np.array([0, 3, 6])
+    scores = np.array([0.9, 0.5, 0.1, 0.8, 0.7, 0.2], dtype=np.float32)
+    f, evidence = estimate(offsets, scores, np.array([0, 1]), None, np.array([1, 0]), 3)
+    assert evidence["positives_ranked"] == 1 and evidence["notes"]
+    assert evidence["relevant_per_labeled_bound"] == 1.0 and not f.any()
