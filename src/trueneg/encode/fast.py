@@ -22,7 +22,7 @@ import numpy as np
 from trueneg.encode.base import TextKind
 from trueneg.encode.fingerprint import hash_json
 from trueneg.encode.models import model_fingerprint, resolve_model
-from trueneg.encode.spec import ModelSpec, read_spec
+from trueneg.encode.spec import FolderSpec, ModelSpec
 from trueneg.encode.tokenize import BatchSettings, iter_token_batches, load_tokenizer
 from trueneg.errors import ConfigError, ModelError
 from trueneg.progress import progress_bar
@@ -34,7 +34,7 @@ CUDA_TOKEN_BUDGET = 65_536
 CPU_TOKEN_BUDGET = 16_384
 
 
-class FastEncoder:
+class FastEncoder(FolderSpec):
     """Encodes with ``transformers.AutoModel`` + a fast tokenizer; the Encoder protocol.
 
     Building the object is cheap: the model and tokenizer load on first use.
@@ -102,17 +102,6 @@ class FastEncoder:
             f"FastEncoder(model={self.model_path!r}, device={self.device!r}, "
             f"precision={self.precision!r}, token_budget={self.token_budget})"
         )
-
-    @property
-    def spec(self) -> ModelSpec:
-        """The model folder's encoding recipe (read on first access)."""
-        if self._spec is None:
-            self._spec = read_spec(self.model_path)
-        return self._spec
-
-    @property
-    def max_length(self) -> int:
-        return self.max_seq_length or self.spec.max_seq_length
 
     @property
     def fingerprint(self) -> str:

@@ -30,7 +30,7 @@ import numpy as np
 from trueneg.encode.base import TextKind
 from trueneg.encode.fingerprint import hash_json
 from trueneg.encode.models import model_fingerprint, resolve_model
-from trueneg.encode.spec import ModelSpec, read_spec
+from trueneg.encode.spec import FolderSpec, ModelSpec
 from trueneg.encode.tokenize import BatchSettings, iter_token_batches, load_tokenizer
 from trueneg.errors import ConfigError, ModelError
 from trueneg.progress import progress_bar
@@ -41,7 +41,7 @@ OPSET = 17
 QUANTIZED_OPS = ("MatMul",)
 
 
-class OnnxEncoder:
+class OnnxEncoder(FolderSpec):
     """Encodes with an exported ONNX model on ONNX Runtime (CPU); the Encoder protocol.
 
     Args:
@@ -91,16 +91,6 @@ class OnnxEncoder:
 
     def __repr__(self) -> str:
         return f"OnnxEncoder(model={self.model_path!r}, backend={self.backend!r})"
-
-    @property
-    def spec(self) -> ModelSpec:
-        if self._spec is None:
-            self._spec = read_spec(self.model_path)
-        return self._spec
-
-    @property
-    def max_length(self) -> int:
-        return self.max_seq_length or self.spec.max_seq_length
 
     @property
     def fingerprint(self) -> str:

@@ -164,3 +164,24 @@ def _json(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+class FolderSpec:
+    """``spec`` (the folder's recipe, read once) and ``max_length`` for the encoders that read
+    a sentence-transformers folder themselves. Needs ``model_path``, ``max_seq_length`` (None:
+    the model's own) and ``_spec`` (None until read)."""
+
+    model_path: str
+    max_seq_length: int | None
+    _spec: ModelSpec | None
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The model folder's encoding recipe (read on first access)."""
+        if self._spec is None:
+            self._spec = read_spec(self.model_path)
+        return self._spec
+
+    @property
+    def max_length(self) -> int:
+        return self.max_seq_length or self.spec.max_seq_length
