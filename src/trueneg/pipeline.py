@@ -22,6 +22,7 @@ from trueneg.stages import (
     candidates_table,
     pos_cosine,
     positive_scores,
+    query_offsets,
     row_keys,
 )
 from trueneg.summary import Summary, summarize
@@ -353,15 +354,9 @@ def _select_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, filters,
     from trueneg.select import resolve_filters, resolve_sampler, select
 
     start = time.perf_counter()
-    table = run_dir.read_table("candidates.parquet")
-    stats = run_dir.read_table("query_stats.parquet")
-    if cfg.judge:
-        table, stats = attach_judge(run_dir, table, stats)
-    keys = row_keys(table["query_id"].to_pylist(), table["doc_id"].to_pylist())
-    frame = candidate_frame(table, stats, keys)
     choice = None
     if cfg.auto_filters:
-        choice = auto_choice(run_dir, cfg, prepared, frame, stats)
+        choice = auto_choice(run_dir, cfg, prepared)
         filters = resolve_filters(choice.filters)
         sampler = resolve_sampler(choice.sampler if cfg.auto_sampler else cfg.sampler)
         cfg = cfg.replace(filters=[f.spec() for f in filters], sampler=sampler.spec())
@@ -375,6 +370,12 @@ def _select_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, filters,
         logger.info("select: reusing negatives")
         timings["select"] = 0.0
         return cfg, choice
+    table = run_dir.read_table("candidates.parquet")
+    stats = run_dir.read_table("query_stats.parquet")
+    if cfg.judge:
+        table, stats = attach_judge(run_dir, table, stats)
+    keys = row_keys(table["query_id"].to_pylist(), table["doc_id"].to_pylist())
+    frame = candidate_frame(table, stats, keys)
     result = select(frame, filters, sampler, cfg.num_negatives, shortfall=cfg.shortfall,
                     seed=cfg.seed)
     negatives = table.append_column("kept", pa.array(result.kept, type=pa.bool_()))
@@ -391,11 +392,14 @@ def _select_stage(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, filters,
     return cfg, choice
 
 
-def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, frame, stats: pa.Table):
+def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared):
     """Estimate contamination per rank from the labeled positives and choose (see
-    :mod:`trueneg.select.auto`)."""
+    :mod:`trueneg.select.auto`). Reads only the scores and per-query counts it needs."""
     from trueneg.select.auto import MIN_QUERIES, choose, estimate, few_queries
 
+    stats = run_dir.read_table("query_stats.parquet", columns=["candidates", "positive_rank"])
+    score = run_dir.read_table("candidates.parquet", columns=["score"])["score"]
+    offsets = query_offsets(stats)
     positives = run_dir.read_table("positives.parquet")
     position = {q: i for i, q in enumerate(prepared.query_ids)}
     pos_query = np.array([position[q] for q in positives["query_id"].to_pylist()],
@@ -403,7 +407,8 @@ def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, frame, sta
     pos_score = positives["score"].to_numpy(zero_copy_only=False).astype(np.float32) \
         if "score" in positives.column_names else None
     depth = int(run_dir.stage_info("retrieve").get("depth", cfg.depth))
-    f, evidence = estimate(frame.offsets, frame.score, pos_query, pos_score,
+    f, evidence = estimate(offsets, score.to_numpy(zero_copy_only=False).astype(np.float32),
+                           pos_query, pos_score,
                            stats["positive_rank"].to_numpy().astype(np.int64), depth)
     if evidence["queries_ranked"] < MIN_QUERIES:
         choice = few_queries(evidence["queries_ranked"], judge=bool(cfg.judge))

@@ -29,3 +29,22 @@ def progress_bar(show: bool, total: int, description: str,
     with Progress(*columns, console=Console(stderr=True)) as bar:
         task = bar.add_task(description, total=total, completed=completed)
         yield lambda n: bar.update(task, advance=n)
+
+
+@contextmanager
+def transformers_bars(show: bool = False) -> Iterator[None]:
+    """Hide transformers' own progress bars ("Loading weights", ...) unless ``show``; restore
+    them afterwards."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - comes with sentence-transformers
+        yield
+        return
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    if not show:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()

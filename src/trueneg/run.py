@@ -144,12 +144,13 @@ class RunDir:
     def write_table(self, name: str, table: pa.Table) -> None:
         atomic_write_parquet(self.file(name), table)
 
-    def read_table(self, name: str) -> pa.Table:
+    def read_table(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        """A table of the run (only ``columns`` when given)."""
         path = self.file(name)
         if not path.is_file():
             raise RunDirError(f"The run has no {name}", received=str(self.path),
                               fix="Re-run `trueneg mine` with the same --out to finish it")
-        return pq.read_table(path)
+        return pq.read_table(path, columns=columns)
 
     # manifest ----------------------------------------------------------------------------
     def write_manifest(self, manifest: dict[str, Any]) -> None:

@@ -80,10 +80,16 @@ def candidates_table(cands: Candidates, query_ids: list[str], doc_ids: list[str]
     return pa.table(columns), stats
 
 
+def query_offsets(stats: pa.Table) -> np.ndarray:
+    """Row offsets of each query in the candidates table, from ``query_stats["candidates"]``."""
+    counts = stats["candidates"].to_numpy().astype(np.int64)
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
 def candidate_frame(table: pa.Table, stats: pa.Table, keys: np.ndarray) -> CandidateFrame:
     """A :class:`CandidateFrame` over a candidates table sorted by query then rank."""
-    counts = stats["candidates"].to_numpy().astype(np.int64)
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    offsets = query_offsets(stats)
+    counts = np.diff(offsets)
     positive_min = stats["positive_min"].to_numpy(zero_copy_only=False).astype(np.float32)
     extra = {name: table[name].to_numpy(zero_copy_only=False)
              for name in table.column_names if name not in _BASE_COLUMNS}

@@ -218,11 +218,11 @@ def _load_model(spec: ModelSpec, device: str, precision: str, attention: str | N
     import torch
     from transformers import AutoModel
 
-    from trueneg.encode.st import _quiet_transformers
+    from trueneg.progress import transformers_bars
 
     logger.info("loading %s on %s (%s)", spec.transformer_folder, device, precision)
     try:
-        with _quiet_transformers():
+        with transformers_bars():
             kwargs = {"attn_implementation": attention} if attention else {}
             model = AutoModel.from_pretrained(str(spec.transformer_folder), **kwargs)
     except Exception as exc:

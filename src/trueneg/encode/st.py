@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
@@ -13,6 +11,7 @@ from trueneg.encode.base import TextKind
 from trueneg.encode.fingerprint import hash_json
 from trueneg.encode.models import model_fingerprint, resolve_model
 from trueneg.errors import ConfigError, ModelError
+from trueneg.progress import transformers_bars
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +145,7 @@ def _load(name: str, device: str, precision: str) -> Any:
 
     logger.info("loading %s on %s (%s)", name, device, precision)
     try:
-        with _quiet_transformers():
+        with transformers_bars():
             model = SentenceTransformer(name, device=device)
     except Exception as exc:
         raise ModelError(
@@ -160,23 +159,6 @@ def _load(name: str, device: str, precision: str) -> Any:
 
         model = model.to(getattr(torch, precision))
     return model
-
-
-@contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """Hide transformers' "Loading weights" bar: the library never prints."""
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:  # pragma: no cover - comes with sentence-transformers
-        yield
-        return
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:

@@ -45,9 +45,9 @@ def load_tokenizer(spec: ModelSpec) -> Any:
     """The model's fast tokenizer, lower-casing first when the folder says ``do_lower_case``."""
     from transformers import AutoTokenizer
 
-    from trueneg.encode.st import _quiet_transformers
+    from trueneg.progress import transformers_bars
 
-    with _quiet_transformers():
+    with transformers_bars():
         tokenizer = AutoTokenizer.from_pretrained(str(spec.transformer_folder))
     if not tokenizer.is_fast:
         raise ModelError(

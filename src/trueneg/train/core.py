@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from trueneg import __version__
 from trueneg.errors import ConfigError
+from trueneg.progress import transformers_bars
 from trueneg.train.card import append_card, card_section
 from trueneg.train.data import teacher_column, training_set
 from trueneg.train.losses import LOSSES, LossContext, TrainLoss
@@ -216,7 +215,7 @@ def _fit(
     from sentence_transformers import SentenceTransformer
     from transformers import set_seed
 
-    with _progress_bars(opts["show_progress"]):
+    with transformers_bars(opts["show_progress"]):
         set_seed(opts["seed"])
         model = SentenceTransformer(model_path, device=context.device)
         with tempfile.TemporaryDirectory(prefix="trueneg-train-") as scratch:
@@ -230,21 +229,6 @@ def _fit(
         model.save(str(out))
     history = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
     return int(trainer.state.global_step), history, context.device or "cpu"
-
-
-@contextmanager
-def _progress_bars(show: bool) -> Iterator[None]:
-    """Hide transformers' load/save progress bars unless ``show``; restore them afterwards."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    if not show:
-        hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
 
 
 def _trainer(
