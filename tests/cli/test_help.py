@@ -46,3 +46,27 @@ def test_every_option_has_help():
 def test_version():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and "trueneg" in result.output
+
+
+def _flat(text: str) -> str:
+    """Help text as words: box-drawing borders and line breaks removed, spaces collapsed."""
+    return " ".join(text.replace("│", " ").replace("\\[", "[").split())
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_help_shows_every_parameter_text_whole(command):
+    """Rich reads ``[word]`` as markup and silently drops it: every parameter's help must reach
+    the screen whole (write ``\\[`` for a literal bracket)."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    result = runner.invoke(app, [command, "--help"], terminal_width=1000,
+                           env={"COLUMNS": "1000"})
+    assert result.exit_code == 0, result.output
+    shown = _flat(result.output)
+    for paragraph in (group.commands[command].help or "").split("\n\n"):
+        assert _flat(paragraph) in shown, f"`trueneg {command}`: help lost {paragraph[:60]!r}"
+    for param in group.commands[command].params:
+        text = getattr(param, "help", None)
+        if text:
+            assert _flat(text) in shown, f"`trueneg {command}` {param.name}: help lost text"

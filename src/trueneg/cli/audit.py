@@ -23,7 +23,7 @@ def audit_command(
         str | None,
         typer.Option(
             "--judge",
-            help="Judge folder or name (e.g. the ms-marco cross-encoder) for the judge estimate. [default: the run's own judge, if any]",
+            help="Judge folder or name (e.g. the ms-marco cross-encoder) for the judge estimate. \\[default: the run's own judge, if any]",
         ),
     ] = None,
     judge_sample: Annotated[

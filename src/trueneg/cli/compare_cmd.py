@@ -16,7 +16,8 @@ def compare_command(
         Path,
         typer.Argument(
             metavar="CONFIG.toml",
-            help="Comparison config: [experiment], [[dataset]], [[mining]], [train], [mine] "
+            help="Comparison config: \\[experiment], \\[\\[dataset]], \\[\\[mining]], \\[train], "
+            "\\[mine] "
             "(see examples/compare/tiny.toml).",
             show_default=False,
         ),
