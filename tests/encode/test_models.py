@@ -26,6 +26,25 @@ def test_default_missing_says_how_to_fix(monkeypatch):
         models_module.resolve_model(None)
 
 
+def test_default_model_env_names_another_folder(minilm_path, tmp_path, monkeypatch):
+    """$TRUENEG_DEFAULT_MODEL replaces the bundled folder wherever no model is given."""
+    import shutil
+
+    copy = tmp_path / "store" / "minilm"
+    shutil.copytree(minilm_path, copy)
+    monkeypatch.setenv("TRUENEG_DEFAULT_MODEL", str(copy))
+    assert resolve_model(None) == str(copy.resolve())
+    vectors = SentenceTransformerEncoder(None, device="cpu").encode(["hello world"], "query")
+    assert vectors.shape == (1, 384)
+
+
+def test_default_model_env_must_be_a_model_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRUENEG_DEFAULT_MODEL", str(tmp_path))
+    with pytest.raises(ModelError, match="TRUENEG_DEFAULT_MODEL") as info:
+        resolve_model(None)
+    assert str(tmp_path) in str(info.value)
+
+
 def test_existing_folder_and_missing_paths(tmp_path):
     assert resolve_model(str(tmp_path)) == str(tmp_path.resolve())
     for missing in [str(tmp_path / "nope"), "./nope", "~/definitely-not-here", "a/b/c"]:

