@@ -163,3 +163,44 @@ def test_shipped_examples_parse():
     assert auto.filters is None and auto.sampler == "auto"  # trueneg mine's default
     assert sum(not s.mining.zero_shot for s in plan(table)) == 24
     load_config(examples / "tiny.toml")
+
+
+def test_cli_part_runs_only_what_it_names_from_another_data_folder(tmp_path: Path):
+    """--mining/--out/--data: the zero-shot row alone, read from a moved copy of the data."""
+    import shutil
+
+    config = _write(tmp_path)
+    moved = tmp_path / "elsewhere" / "tiny-beir"
+    shutil.move(tmp_path / "beir", moved)
+    result = runner.invoke(app, ["compare", str(config), "--mining", "zero-shot", "--out",
+                                 str(tmp_path / "part"), "--data", f"tiny={moved}", "-q"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "part" / "tiny" / "zero-shot" / "eval.json").is_file()
+    assert not (tmp_path / "part" / "tiny" / "naive").exists()
+    assert not (tmp_path / "out").exists()
+    saved = json.loads((tmp_path / "part" / "results.json").read_text(encoding="utf-8"))
+    assert "zero-shot" in json.dumps(saved) and "naive" not in json.dumps(saved)
+
+
+def test_restrict_narrows_the_plan_and_rejects_unknown_names(tmp_path: Path):
+    from trueneg.compare import restrict
+
+    cfg = load_config(_write(tmp_path, CONFIG.replace("seeds = [0]", "seeds = [0, 1, 2]")))
+    part = restrict(cfg, mining=["naive"], seeds=[1])
+    assert [s.label for s in plan(part)] == ["tiny/naive/seed-1"]
+    assert [s.label for s in plan(restrict(cfg))] == [s.label for s in plan(cfg)]
+    for kwargs, message in [({"datasets": ["nope"]}, "No dataset 'nope'"),
+                            ({"mining": ["nope"]}, "No mining 'nope'"),
+                            ({"seeds": [7]}, "No seed 7"),
+                            ({"data": {"nope": tmp_path}}, "No dataset 'nope'")]:
+        with pytest.raises(ConfigError, match=message) as info:
+            restrict(cfg, **kwargs)
+        assert "expected" in str(info.value)
+    for args in (["--seed", "7"], ["--data", "tiny"], ["--dataset", "nope"]):
+        result = runner.invoke(app, ["compare", str(tmp_path / "compare.toml"), "--dry-run",
+                                     *args])
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    result = runner.invoke(app, ["compare", str(tmp_path / "compare.toml"), "--dry-run",
+                                 "--seed", "2", "--mining", "random"])
+    assert result.exit_code == 0 and "tiny/random/seed-2" in result.output
+    assert "seed-0" not in result.output and "naive" not in result.output

@@ -28,18 +28,42 @@ def compare_command(
             "--dry-run", help="Print the plan (every step and whether it is done); run nothing."
         ),
     ] = False,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", help="Run only this \\[\\[dataset]] (by name); repeatable."),
+    ] = None,
+    mining: Annotated[
+        list[str] | None,
+        typer.Option("--mining", help="Run only this \\[\\[mining]] entry (by name); repeatable."),
+    ] = None,
+    seed: Annotated[
+        list[int] | None,
+        typer.Option("--seed", help="Run only this seed of \\[experiment] seeds; repeatable."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write here instead of the config's \\[experiment] out.",
+                     show_default=False),
+    ] = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", metavar="NAME=PATH",
+                     help="Read dataset NAME from the BEIR folder PATH instead of the config's "
+                     "path (another machine's copy); repeatable."),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
     ] = False,
 ) -> None:
     """Mine, train and evaluate every dataset x mining config x seed of CONFIG, then write one results table.
 
-    Resumable: re-running the same command skips every finished step. Writes OUT/results.md, OUT/results.json and OUT/ndcg_vs_fn.png (nDCG@10 against the hidden-qrels false-negative rate).
+    Resumable: re-running the same command skips every finished step; --dataset, --mining and --seed run a part of it (to split a comparison over calls or machines: the parts share the output layout). Writes OUT/results.md, OUT/results.json and OUT/ndcg_vs_fn.png (nDCG@10 against the hidden-qrels false-negative rate).
     """
     setup_logging(quiet)
-    from trueneg.compare import load_config, plan, run_comparison
+    from trueneg.compare import load_config, plan, restrict, run_comparison
 
-    cfg = load_config(config)
+    cfg = restrict(load_config(config), datasets=dataset, mining=mining, seeds=seed, out=out,
+                   data=_data_option(data))
     if dry_run:
         _print_plan(cfg, plan(cfg))
         return
@@ -52,6 +76,21 @@ def compare_command(
         )
         console.print(table)
     console.print(f"Results in {result.out / 'results.md'} and {result.out / 'ndcg_vs_fn.png'}")
+
+
+def _data_option(values: list[str] | None) -> dict[str, str] | None:
+    from trueneg.errors import ConfigError
+
+    if not values:
+        return None
+    pairs = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise ConfigError("--data takes NAME=PATH", received=value,
+                              expected="e.g. --data scifact=/data/beir/scifact")
+        pairs[name] = path
+    return pairs
 
 
 def _print_plan(cfg, steps) -> None:

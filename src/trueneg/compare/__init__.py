@@ -11,6 +11,7 @@ from trueneg.compare.config import (
     TrainSpec,
     load_config,
     parse_config,
+    restrict,
 )
 from trueneg.compare.hidden import false_negative_rate, hide_extra_positives
 from trueneg.compare.report import ComparisonResult
@@ -28,5 +29,6 @@ __all__ = [
     "load_config",
     "parse_config",
     "plan",
+    "restrict",
     "run_comparison",
 ]

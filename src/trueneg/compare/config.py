@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +145,45 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
         metric=exp.get("metric", "ndcg@10"),
         mine=mine,
     )
+
+
+def restrict(
+    config: CompareConfig,
+    *,
+    datasets: list[str] | None = None,
+    mining: list[str] | None = None,
+    seeds: list[int] | None = None,
+    out: str | Path | None = None,
+    data: dict[str, str | Path] | None = None,
+) -> CompareConfig:
+    """``config`` narrowed to some datasets, mining configs or seeds (None: all), written to
+    another ``out``, or reading a dataset from another folder (``data``: name → BEIR folder).
+
+    Useful to split one comparison over several machines or calls: each part resumes in the
+    same ``out`` layout. Unknown names are errors that list the known ones.
+    """
+    known_data = [d.name for d in config.datasets]
+    for name in [*(datasets or []), *(data or {})]:
+        _known("dataset", name, known_data)
+    for name in mining or []:
+        _known("mining", name, [m.name for m in config.mining])
+    for seed in seeds or []:
+        _known("seed", seed, config.seeds)
+    moved = {name: Path(folder).expanduser().resolve() for name, folder in (data or {}).items()}
+    return replace(
+        config,
+        datasets=[replace(d, path=moved.get(d.name, d.path)) for d in config.datasets
+                  if not datasets or d.name in datasets],
+        mining=[m for m in config.mining if not mining or m.name in mining],
+        seeds=[s for s in config.seeds if not seeds or s in seeds],
+        out=Path(out).expanduser().resolve() if out is not None else config.out,
+    )
+
+
+def _known(kind: str, value: Any, known: list[Any]) -> None:
+    if value not in known:
+        raise ConfigError(f"No {kind} {value!r} in the config", received=value,
+                          expected=known)
 
 
 def _dataset(raw: dict[str, Any], base: Path) -> DatasetSpec:
