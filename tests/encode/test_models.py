@@ -14,6 +14,7 @@ def test_default_is_the_bundled_minilm(minilm_path):
 def test_default_missing_says_how_to_fix(monkeypatch):
     import builtins
 
+    monkeypatch.delenv("TRUENEG_DEFAULT_MODEL", raising=False)
     real_import = builtins.__import__
 
     def no_minilm(name, *args, **kwargs):
