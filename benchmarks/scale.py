@@ -327,56 +327,57 @@ def run_gpu(sizes: dict, quick: bool) -> None:
 
     if not torch.cuda.is_available():
         raise SystemExit("--part gpu needs a CUDA device visible to torch")
-    work = CACHE / ("scale-gpu-quick" if quick else "scale-gpu")
-    work.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    make_vectors(work / "docs.npy", sizes["docs"][-1] if quick else GPU_DOCS, seed=0)
-    make_vectors(work / "queries.npy", sizes["probe"], seed=1)
-    generated = time.perf_counter() - start
-    try:
-        rows = gpu_rows(sizes, work, lambda row: print(json.dumps(row), flush=True),
-                        largest=sizes["docs"][-1] if quick else GPU_DOCS)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    path = write_result(
-        "scale_gpu_quick.json" if quick else "scale_gpu.json",
-        {
-            "task": f"top-{DEPTH} exact search on CUDA, one positive per query, {DIM}-d random "
-            "unit float16 vectors memory-mapped from disk",
-            "generate_s": generated,
-            "docs_per_s_meaning": "query-doc pairs scored per second (n_docs x n_queries / s)",
-            "gpu": torch.cuda.get_device_name(0),
-            "rows": rows,
-        },
+    largest = sizes["docs"][-1] if quick else GPU_DOCS
+    _measure(
+        "scale-gpu", quick, largest, sizes["probe"],
+        lambda work: gpu_rows(sizes, work, _print_row, largest=largest),
+        "scale_gpu",
+        f"top-{DEPTH} exact search on CUDA, one positive per query",
+        {"gpu": torch.cuda.get_device_name(0)},
     )
-    print(f"wrote {path}")
 
 
 def run_full_exact(sizes: dict, quick: bool) -> None:
     """Every query against the largest corpus in one measured run: the issue's 1M x 100k."""
-    work = CACHE / ("scale-full-quick" if quick else "scale-full")
-    work.mkdir(parents=True, exist_ok=True)
     n_docs, n_queries = sizes["docs"][-1], sizes["queries"]
+    _measure(
+        "scale-full", quick, n_docs, n_queries,
+        lambda work: [_print_row(_exact_row(work, n_docs, n_queries, "measured"))],
+        "scale_exact_full_cpu",
+        f"top-{DEPTH} exact search of every query, one positive per query",
+    )
+
+
+def _measure(name: str, quick: bool, n_docs: int, n_queries: int, rows, result: str,
+             task: str, extra: dict | None = None) -> None:
+    """Write the vectors, run ``rows(work)``, delete the vectors, write ``results/RESULT.json``
+    (``RESULT_quick.json`` with --quick)."""
+    work = CACHE / (f"{name}-quick" if quick else name)
+    work.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     make_vectors(work / "docs.npy", n_docs, seed=0)
     make_vectors(work / "queries.npy", n_queries, seed=1)
     generated = time.perf_counter() - start
     try:
-        row = _exact_row(work, n_docs, n_queries, "measured")
-        print(json.dumps(row), flush=True)
+        measured = rows(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     path = write_result(
-        "scale_exact_full_quick.json" if quick else "scale_exact_full_cpu.json",
+        f"{result.removesuffix('_cpu')}_quick.json" if quick else f"{result}.json",
         {
-            "task": f"top-{DEPTH} exact search of every query, one positive per query, {DIM}-d "
-            "random unit float16 vectors memory-mapped from disk",
+            "task": f"{task}, {DIM}-d random unit float16 vectors memory-mapped from disk",
             "generate_s": generated,
             "docs_per_s_meaning": "query-doc pairs scored per second (n_docs x n_queries / s)",
-            "rows": [row],
+            **(extra or {}),
+            "rows": measured,
         },
     )
     print(f"wrote {path}")
+
+
+def _print_row(row: dict) -> dict:
+    print(json.dumps(row), flush=True)
+    return row
 
 
 if __name__ == "__main__":
