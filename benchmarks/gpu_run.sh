@@ -63,7 +63,7 @@ step_tests() {
 }
 
 step_encode() {
-    "$PY" -m benchmarks.encode --device cuda --limit 20000 2>&1 | tee "$OUT/encode.log"
+    "$PY" -m benchmarks.encode --device cuda --limit 20000 --slice 5000 2>&1 | tee "$OUT/encode.log"
     cp benchmarks/results/encode_backends_cuda.json "$OUT/"
 }
 
