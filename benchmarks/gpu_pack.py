@@ -62,37 +62,33 @@ def download_wheels(dest: Path) -> None:
 
 def half_model(dest: Path) -> None:
     """The default model's folder with its safetensors weights cast to float16."""
-    import torch
-    from safetensors.torch import load_file, save_file
-
     from trueneg.encode.models import default_model_path
 
-    source = Path(default_model_path())
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("*.safetensors", "*.bin",
-                                                                 "*.onnx", "onnx", "README.md"))
-    for weights in source.rglob("*.safetensors"):
-        tensors = {k: v.to(torch.float16) if v.is_floating_point() else v
-                   for k, v in load_file(weights).items()}
-        target = dest / weights.relative_to(source)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        save_file(tensors, target, metadata={"format": "pt"})
+    cast_model(Path(default_model_path()), dest, "float16",
+               skip=("*.bin", "*.onnx", "onnx", "README.md"))
 
 
 def restore_model(source: Path, dest: Path) -> None:
     """The packed model with float32 weights again (what the GPU run loads and trains)."""
+    cast_model(source, dest, "float32")
+
+
+def cast_model(source: Path, dest: Path, dtype: str, skip: tuple[str, ...] = ()) -> None:
+    """Copy a model folder with every floating-point safetensors weight cast to ``dtype``
+    (written beside ``dest`` first, so an interrupted copy is never taken for a model)."""
     import torch
     from safetensors.torch import load_file, save_file
 
     tmp = dest.with_name(dest.name + ".partial")
     if tmp.exists():
         shutil.rmtree(tmp)
-    shutil.copytree(source, tmp, ignore=shutil.ignore_patterns("*.safetensors"))
+    shutil.copytree(source, tmp, ignore=shutil.ignore_patterns("*.safetensors", *skip))
     for weights in source.rglob("*.safetensors"):
-        tensors = {k: v.to(torch.float32) if v.is_floating_point() else v
+        tensors = {k: v.to(getattr(torch, dtype)) if v.is_floating_point() else v
                    for k, v in load_file(weights).items()}
-        save_file(tensors, tmp / weights.relative_to(source), metadata={"format": "pt"})
+        target = tmp / weights.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        save_file(tensors, target, metadata={"format": "pt"})
     if dest.exists():
         shutil.rmtree(dest)
     tmp.rename(dest)
