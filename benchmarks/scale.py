@@ -284,41 +284,26 @@ def main() -> None:
 
 
 def run_search(sizes: dict, quick: bool) -> None:
-    work = CACHE / ("scale-quick" if quick else "scale")
-    work.mkdir(parents=True, exist_ok=True)
     import torch
 
+    from benchmarks.scale_faiss import faiss_rows
+
     cuda = torch.cuda.is_available() and not quick
-    start = time.perf_counter()  # the first rows are the same whatever n: seeded chunks
-    make_vectors(work / "docs.npy", GPU_DOCS if cuda else sizes["docs"][-1], seed=0)
-    make_vectors(work / "queries.npy", sizes["queries"], seed=1)
-    generated = time.perf_counter() - start
 
-    def log(row: dict) -> None:
-        print(json.dumps(row), flush=True)
+    def rows(work: Path) -> list[dict]:
+        found = search_rows(sizes, work, _print_row) + faiss_rows(sizes, work, _print_row)
+        return found + (gpu_rows(sizes, work, _print_row) if cuda else [])
 
-    try:
-        from benchmarks.scale_faiss import faiss_rows
-
-        rows = search_rows(sizes, work, log) + faiss_rows(sizes, work, log)
-        rows += gpu_rows(sizes, work, log) if cuda else []
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    gpu = "ran (see device=cuda rows)" if cuda else "skipped: no CUDA device visible to torch"
-    path = write_result(
-        "scale_quick.json" if quick else "scale_cpu.json",
-        {
-            "task": f"top-{DEPTH} search, one positive per query, {DIM}-d random unit float16 "
-            "vectors memory-mapped from disk",
-            "generate_s": generated,
-            "docs_per_s_meaning": "query-doc pairs scored per second (n_docs x n_queries / s); "
-            "for FAISS over the search phase only (build_s separate)",
-            "sizes": sizes,
-            "gpu": gpu,
-            "rows": rows,
-        },
+    # the first rows are the same whatever n (seeded chunks), so one file serves every size
+    _measure(
+        "scale", quick, GPU_DOCS if cuda else sizes["docs"][-1], sizes["queries"], rows,
+        "scale_cpu", f"top-{DEPTH} search, one positive per query",
+        {"docs_per_s_meaning": "query-doc pairs scored per second (n_docs x n_queries / s); "
+         "for FAISS over the search phase only (build_s separate)",
+         "sizes": sizes,
+         "gpu": "ran (see device=cuda rows)" if cuda
+         else "skipped: no CUDA device visible to torch"},
     )
-    print(f"wrote {path}")
 
 
 def run_gpu(sizes: dict, quick: bool) -> None:
