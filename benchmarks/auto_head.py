@@ -22,7 +22,14 @@ import numpy as np
 
 import trueneg
 from benchmarks.common import CACHE, hidden_qrels_split, shared_data, write_result
-from trueneg.select.auto import PROFILE_BUCKETS, contamination, positive_ranks, rank_profile
+from trueneg.select.auto import (
+    PROFILE_BUCKETS,
+    contamination,
+    positive_ranks,
+    rank_profile,
+    ratio_bound,
+)
+from trueneg.stages import query_offsets
 
 FLOOR = 20  # labeled top hits above the threshold, at least
 DEPTH = 200
@@ -46,25 +53,23 @@ def profile(name: str, seed: int) -> dict:
     run = trueneg.mine(work / "data", work / "runs" / "auto-head", num_negatives=4, seed=seed,
                        depth=DEPTH - 100, extra={"cache_dir": str(work / "embeddings")},
                        show_progress=True)
+    # candidates come sorted by query (in query_stats order), then rank
     cands = run.candidates().select(["query_id", "doc_id", "rank", "score"]).to_pydict()
-    positives = run.positive_scores().select(["query_id", "score"]).to_pydict()
-    queries = sorted(set(cands["query_id"]))
-    index = {q: i for i, q in enumerate(queries)}
-    order = np.lexsort((np.asarray(cands["rank"]), [index[q] for q in cands["query_id"]]))
-    qpos = np.array([index[q] for q in cands["query_id"]])[order]
-    score = np.asarray(cands["score"], dtype=np.float32)[order]
-    rank = np.asarray(cands["rank"])[order]
+    stats = run.query_stats()
+    offsets = query_offsets(stats)
+    index = {q: i for i, q in enumerate(stats["query_id"].to_pylist())}
+    score = np.asarray(cands["score"], dtype=np.float32)
+    rank = np.asarray(cands["rank"])
     is_hidden = np.array([d in hidden.get(q, ()) for q, d in
-                          zip(cands["query_id"], cands["doc_id"], strict=True)])[order]
-    offsets = np.searchsorted(qpos, np.arange(len(queries) + 1))
-    keep = [i for i, q in enumerate(positives["query_id"]) if q in index]
-    pos_query = np.array([index[positives["query_id"][i]] for i in keep])
-    pos_score = np.array([positives["score"][i] for i in keep], dtype=np.float32)
+                          zip(cands["query_id"], cands["doc_id"], strict=True)])
+    positives = run.positive_scores().select(["query_id", "score"]).to_pydict()
+    pos_query = np.array([index[q] for q in positives["query_id"]])
+    pos_score = np.asarray(positives["score"], dtype=np.float32)
 
     g = rank_profile(pos_query, positive_ranks(offsets, score, pos_query, pos_score),
-                     len(queries), DEPTH)
-    rank_lambda = float(run.manifest["auto"]["evidence"]["relevant_per_labeled_bound"])
-    best = np.full(len(queries), -np.inf)
+                     len(index), DEPTH)
+    rank_lambda, _ = ratio_bound(g)
+    best = np.full(len(index), -np.inf)
     np.maximum.at(best, pos_query, pos_score)
     pi, g1 = top_score_bound(best, score[offsets[:-1]])
     score_lambda = min(rank_lambda, 1 + pi * (1 - g1) / g1)
@@ -78,8 +83,8 @@ def profile(name: str, seed: int) -> dict:
                         "hidden_share": round(float(is_hidden[at].mean()), 4),
                         "f_rank_bound": round(float(f_rank[lo - 1:hi].mean()), 4),
                         "f_top_score_bound": round(float(f_score[lo - 1:hi].mean()), 4)})
-    return {"queries": len(queries), "share_top_hit_labeled": round(g1, 4),
-            "top_score_bound_pi": round(pi, 4), "lambda_rank_bound": rank_lambda,
+    return {"queries": len(index), "share_top_hit_labeled": round(g1, 4),
+            "top_score_bound_pi": round(pi, 4), "lambda_rank_bound": round(rank_lambda, 3),
             "lambda_with_top_score": round(score_lambda, 3),
             "auto_choice": run.manifest["auto"]["reason"], "buckets": buckets}
 

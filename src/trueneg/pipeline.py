@@ -428,10 +428,11 @@ def _finish(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, vectors: Vecto
                if k in ("judge", "judge_kind", "pairs", "pairs_scored", "pairs_per_s", "seconds")}
     retrieval = {k: v for k, v in state.get("retrieve", {}).items()
                  if k in ("retriever", "depth", "recall_at_depth", "sample_queries")}
+    auto = choice.to_dict() if choice else None
     summary = summarize(negatives, stats, num_negatives=cfg.num_negatives, timings=timings,
                         load=prepared.dataset.report.to_dict(), config=cfg.to_dict(),
                         rescore=rescore if cfg.judge else None, retrieval=retrieval,
-                        auto=choice.to_dict() if choice else None)
+                        auto=auto)
     run_dir.write_manifest({
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "config": cfg.to_dict(),
@@ -445,7 +446,7 @@ def _finish(run_dir: RunDir, cfg: MineConfig, prepared: Prepared, vectors: Vecto
         "counts": {"queries": summary.queries, "documents": prepared.dataset.num_docs,
                    "candidates": summary.candidates, "kept": summary.kept},
         "timings": timings,
-        "auto": choice.to_dict() if choice else None,
+        "auto": auto,
         "summary": summary.to_dict(),
         "version_written": __version__,
     })
