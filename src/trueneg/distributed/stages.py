@@ -13,7 +13,7 @@ from trueneg.distributed.cluster import RAY_RETRIEVERS, RayCluster, connect
 from trueneg.distributed.encode import encode_on_ray
 from trueneg.distributed.search import search_on_ray, shard_bounds
 from trueneg.encode.base import Encoder, TextKind
-from trueneg.encode.cache import EmbeddingCache, encode_cached
+from trueneg.encode.cache import encode_cached, is_cached
 from trueneg.errors import ConfigError
 from trueneg.retrieve.base import Candidates, SearchInput
 from trueneg.retrieve.exact import ExactRetriever
@@ -39,8 +39,7 @@ class RayEncode:
         show_progress: bool = False,
         dtype: str = "float32",
     ) -> np.memmap:
-        cache = EmbeddingCache(Path(cache_dir))
-        if cache.is_complete(cache.key(encoder, list(texts), kind, dtype)):
+        if is_cached(encoder, texts, kind, cache_dir, dtype):
             return encode_cached(encoder, texts, kind, cache_dir, dtype=dtype)
         self.cluster = self.cluster or connect(self.address, self.workers)
         self.texts += len(texts)
