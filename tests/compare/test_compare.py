@@ -44,6 +44,8 @@ hide_extra_positives = true
 [train]
 max_steps = 1
 batch_size = 4
+warmup_ratio = 0.0
+batch_sampler = "random"
 
 [mine]
 retriever = "bm25"
@@ -101,6 +103,13 @@ def test_writes_layout_results_and_plot(finished: Path):
     assert "| naive |" in markdown and "ndcg@10" in markdown
 
 
+def test_the_train_table_reaches_every_cell(finished: Path):
+    """[train] warmup_ratio and batch_sampler are what each cell's model card records."""
+    card = (finished.parent / "out" / "tiny" / "naive" / "seed-0" / "model" / "README.md")
+    text = card.read_text(encoding="utf-8")
+    assert '"batch_sampler": "random"' in text and '"warmup_ratio": 0.0' in text
+
+
 def test_second_call_trains_nothing(finished: Path):
     out = finished.parent / "out"
     stamp = (out / "tiny" / "naive" / "seed-0" / "train.json").stat().st_mtime_ns
@@ -135,6 +144,7 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (('name = "random"', 'name = "naive"'), "share a name"),
         (('sampler = "none"', 'sampler = "none"\nnum_negatives = 2'), "mines nothing"),
         (("seeds = [0]", "seeds = []"), "seeds must be"),
+        (('batch_sampler = "random"', 'batch_sampler = "tas"'), "no-duplicates"),
     ],
 )
 def test_config_errors_name_what_is_valid(tmp_path: Path, edit, message):

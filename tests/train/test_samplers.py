@@ -53,7 +53,11 @@ def test_topic_batches_drop_last_keeps_only_full_batches():
 
 
 def test_sampler_names_and_values_are_validated():
-    assert SAMPLERS.names() == ["no-duplicates", "topic"]
+    assert SAMPLERS.names() == ["no-duplicates", "random", "topic"]
+    from sentence_transformers.base.sampler import BatchSamplers
+
+    plain = SAMPLERS.resolve("random").trainer_arg(None, None, batch_size=2, seed=0)
+    assert plain == BatchSamplers.BATCH_SAMPLER  # the trainer's own default, duplicates allowed
     assert SAMPLERS.resolve("topic:3") == TopicAware(3)
     with pytest.raises(ConfigError, match="clusters"):
         SAMPLERS.resolve("topic:x")

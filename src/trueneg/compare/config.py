@@ -68,6 +68,8 @@ class TrainSpec:
     lr: float = 2e-5
     max_steps: int = -1
     rows: str | None = None  # n-tuple (default) or triplet, see trueneg.train.train
+    warmup_ratio: float = 0.1
+    batch_sampler: str = "no-duplicates"  # see trueneg.train.samplers.SAMPLERS
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,10 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
         )
     train = _table(raw, "train")
     _check_keys("[train]", train, [f.name for f in fields(TrainSpec)])
+    if "batch_sampler" in train:
+        from trueneg.train.samplers import SAMPLERS
+
+        SAMPLERS.resolve(train["batch_sampler"])  # an unknown name fails before any mining
     mine = _table(raw, "mine")
     from trueneg.config import MineConfig
 

@@ -216,6 +216,8 @@ def _trained_model(
         seed=step.seed,
         max_steps=spec.max_steps,
         rows=spec.rows,
+        warmup_ratio=spec.warmup_ratio,
+        batch_sampler=spec.batch_sampler,
         device=config.device,
         show_progress=show_progress,
     )

@@ -1,7 +1,8 @@
 """Batch samplers by name: how training rows are grouped into batches.
 
 ``no-duplicates`` is sentence-transformers' own sampler (no text twice in a batch, so no
-in-batch false negative from a repeated text). ``topic`` is TAS-Balanced-style topic-aware
+in-batch false negative from a repeated text); ``random`` is its default, plain random batches,
+for reproducing recipes that used it. ``topic`` is TAS-Balanced-style topic-aware
 sampling (Hofstätter et al., 2021): k-means on the query embeddings, every batch drawn from one
 cluster, so in-batch negatives share the topic and are harder. It keeps the no-duplicates rule;
 it does not balance batches by teacher margin.
@@ -43,6 +44,17 @@ class NoDuplicates(BatchSampler):
         from sentence_transformers.base.sampler import BatchSamplers
 
         return BatchSamplers.NO_DUPLICATES
+
+
+@SAMPLERS.register("random")
+@dataclass(frozen=True)
+class RandomBatches(BatchSampler):
+    """Plain random batches (sentence-transformers' default); a text may repeat in a batch."""
+
+    def trainer_arg(self, model: Any, dataset: Any, *, batch_size: int, seed: int) -> Any:
+        from sentence_transformers.base.sampler import BatchSamplers
+
+        return BatchSamplers.BATCH_SAMPLER
 
 
 @SAMPLERS.register("topic")
