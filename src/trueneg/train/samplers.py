@@ -35,26 +35,31 @@ class BatchSampler:
 SAMPLERS: Registry[BatchSampler] = Registry("batch sampler")
 
 
-@SAMPLERS.register("no-duplicates")
-@dataclass(frozen=True)
-class NoDuplicates(BatchSampler):
-    """Random batches in which no text appears twice (sentence-transformers' sampler)."""
+class _TrainerSampler(BatchSampler):
+    """One of sentence-transformers' own samplers, named by its ``BatchSamplers`` member."""
+
+    member: ClassVar[str]
 
     def trainer_arg(self, model: Any, dataset: Any, *, batch_size: int, seed: int) -> Any:
         from sentence_transformers.base.sampler import BatchSamplers
 
-        return BatchSamplers.NO_DUPLICATES
+        return BatchSamplers[self.member]
+
+
+@SAMPLERS.register("no-duplicates")
+@dataclass(frozen=True)
+class NoDuplicates(_TrainerSampler):
+    """Random batches in which no text appears twice (sentence-transformers' sampler)."""
+
+    member = "NO_DUPLICATES"
 
 
 @SAMPLERS.register("random")
 @dataclass(frozen=True)
-class RandomBatches(BatchSampler):
+class RandomBatches(_TrainerSampler):
     """Plain random batches (sentence-transformers' default); a text may repeat in a batch."""
 
-    def trainer_arg(self, model: Any, dataset: Any, *, batch_size: int, seed: int) -> Any:
-        from sentence_transformers.base.sampler import BatchSamplers
-
-        return BatchSamplers.BATCH_SAMPLER
+    member = "BATCH_SAMPLER"
 
 
 @SAMPLERS.register("topic")
