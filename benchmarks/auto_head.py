@@ -50,9 +50,15 @@ def top_score_bound(pos_best: np.ndarray, top_candidate: np.ndarray) -> tuple[fl
 def profile(name: str, seed: int) -> dict:
     work = CACHE / f"fn-{name}"
     hidden = hidden_qrels_split(shared_data() / name, "train", work / "data", seed=seed)
-    run = trueneg.mine(work / "data", work / "runs" / "auto-head", num_negatives=4, seed=seed,
-                       depth=DEPTH - 100, extra={"cache_dir": str(work / "embeddings")},
-                       show_progress=True)
+    run = trueneg.mine(
+        work / "data",
+        work / "runs" / "auto-head",
+        num_negatives=4,
+        seed=seed,
+        depth=DEPTH - 100,
+        extra={"cache_dir": str(work / "embeddings")},
+        show_progress=True,
+    )
     # candidates come sorted by query (in query_stats order), then rank
     cands = run.candidates().select(["query_id", "doc_id", "rank", "score"]).to_pydict()
     stats = run.query_stats()
@@ -60,14 +66,16 @@ def profile(name: str, seed: int) -> dict:
     index = {q: i for i, q in enumerate(stats["query_id"].to_pylist())}
     score = np.asarray(cands["score"], dtype=np.float32)
     rank = np.asarray(cands["rank"])
-    is_hidden = np.array([d in hidden.get(q, ()) for q, d in
-                          zip(cands["query_id"], cands["doc_id"], strict=True)])
+    is_hidden = np.array(
+        [d in hidden.get(q, ()) for q, d in zip(cands["query_id"], cands["doc_id"], strict=True)]
+    )
     positives = run.positive_scores().select(["query_id", "score"]).to_pydict()
     pos_query = np.array([index[q] for q in positives["query_id"]])
     pos_score = np.asarray(positives["score"], dtype=np.float32)
 
-    g = rank_profile(pos_query, positive_ranks(offsets, score, pos_query, pos_score),
-                     len(index), DEPTH)
+    g = rank_profile(
+        pos_query, positive_ranks(offsets, score, pos_query, pos_score), len(index), DEPTH
+    )
     rank_lambda, _ = ratio_bound(g)
     best = np.full(len(index), -np.inf)
     np.maximum.at(best, pos_query, pos_score)
@@ -79,14 +87,23 @@ def profile(name: str, seed: int) -> dict:
         if lo > DEPTH:
             break
         at = (rank >= lo) & (rank <= hi)
-        buckets.append({"ranks": f"{lo}-{hi}",
-                        "hidden_share": round(float(is_hidden[at].mean()), 4),
-                        "f_rank_bound": round(float(f_rank[lo - 1:hi].mean()), 4),
-                        "f_top_score_bound": round(float(f_score[lo - 1:hi].mean()), 4)})
-    return {"queries": len(index), "share_top_hit_labeled": round(g1, 4),
-            "top_score_bound_pi": round(pi, 4), "lambda_rank_bound": round(rank_lambda, 3),
-            "lambda_with_top_score": round(score_lambda, 3),
-            "auto_choice": run.manifest["auto"]["reason"], "buckets": buckets}
+        buckets.append(
+            {
+                "ranks": f"{lo}-{hi}",
+                "hidden_share": round(float(is_hidden[at].mean()), 4),
+                "f_rank_bound": round(float(f_rank[lo - 1 : hi].mean()), 4),
+                "f_top_score_bound": round(float(f_score[lo - 1 : hi].mean()), 4),
+            }
+        )
+    return {
+        "queries": len(index),
+        "share_top_hit_labeled": round(g1, 4),
+        "top_score_bound_pi": round(pi, 4),
+        "lambda_rank_bound": round(rank_lambda, 3),
+        "lambda_with_top_score": round(score_lambda, 3),
+        "auto_choice": run.manifest["auto"]["reason"],
+        "buckets": buckets,
+    }
 
 
 def main() -> None:
@@ -96,16 +113,26 @@ def main() -> None:
     args = parser.parse_args()
     results = {name: profile(name, args.seed) for name in args.datasets}
     for name, r in results.items():
-        print(f"\n{name}: top hit labeled {r['share_top_hit_labeled']:.1%}, π ≤ "
-              f"{r['top_score_bound_pi']:.3f}, λ {r['lambda_rank_bound']:.2f} → "
-              f"{r['lambda_with_top_score']:.2f}")
+        print(
+            f"\n{name}: top hit labeled {r['share_top_hit_labeled']:.1%}, π ≤ "
+            f"{r['top_score_bound_pi']:.3f}, λ {r['lambda_rank_bound']:.2f} → "
+            f"{r['lambda_with_top_score']:.2f}"
+        )
         print("| ranks | hidden positives | f, rank bound | f, top-score bound |")
         for b in r["buckets"]:
-            print(f"| {b['ranks']} | {b['hidden_share']:.1%} | {b['f_rank_bound']:.1%} | "
-                  f"{b['f_top_score_bound']:.1%} |")
-    path = write_result("auto_head.json", {"protocol": "hidden qrels, one labeled positive per "
-                                           f"train query, seed {args.seed}", "floor": FLOOR,
-                                           "depth": DEPTH, "results": results})
+            print(
+                f"| {b['ranks']} | {b['hidden_share']:.1%} | {b['f_rank_bound']:.1%} | "
+                f"{b['f_top_score_bound']:.1%} |"
+            )
+    path = write_result(
+        "auto_head.json",
+        {
+            "protocol": f"hidden qrels, one labeled positive per train query, seed {args.seed}",
+            "floor": FLOOR,
+            "depth": DEPTH,
+            "results": results,
+        },
+    )
     print(f"wrote {path}")
 
 

@@ -36,8 +36,9 @@ def read_qrels(path: Path) -> dict[str, list[str]]:
     return dict(positives)
 
 
-def hidden_qrels_split(source: Path, split: str, dest: Path, seed: int = 0,
-                       keep: int = 1) -> dict[str, set[str]]:
+def hidden_qrels_split(
+    source: Path, split: str, dest: Path, seed: int = 0, keep: int = 1
+) -> dict[str, set[str]]:
     """Write a BEIR folder at ``dest`` keeping ``keep`` random positives per query.
 
     Returns the hidden positives per query. Corpus and queries are linked, not copied.
@@ -77,14 +78,20 @@ def environment() -> dict[str, object]:
 def write_result(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / name
-    path.write_text(json.dumps({**payload, "environment": environment()}, indent=2) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({**payload, "environment": environment()}, indent=2) + "\n", encoding="utf-8"
+    )
     return path
 
 
 def _git_head() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                              capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -77,8 +77,9 @@ def build(backend: str, device: str, cache: Path):
         st = SentenceTransformer(model, device=device).half()
 
         def encode(texts):
-            return st.encode_document(texts, batch_size=ST_FP16_BATCH_SIZE,
-                                      normalize_embeddings=True)
+            return st.encode_document(
+                texts, batch_size=ST_FP16_BATCH_SIZE, normalize_embeddings=True
+            )
 
         return encode, {"batch_size": ST_FP16_BATCH_SIZE, "precision": "float16"}
     from trueneg.encode import make_encoder
@@ -227,8 +228,7 @@ def run(args: argparse.Namespace) -> Path:
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
     args.slice = args.slice or (64 if args.device == "cpu" else args.limit)
     backends = ["sentence-transformers", "fast"]
-    backends += (["onnx", "onnx-int8"] if args.device == "cpu"
-                 else ["sentence-transformers-fp16"])
+    backends += ["onnx", "onnx-int8"] if args.device == "cpu" else ["sentence-transformers-fp16"]
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         children = [Child(b, args, Path(tmp) / f"{b}.npy") for b in backends]

@@ -37,8 +37,13 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     docs, queries = _unit(rng, args.docs, 384), _unit(rng, args.queries, 384)
-    inputs = SearchInput([""] * args.queries, [""] * args.docs,
-                         [np.array([i]) for i in range(args.queries)], queries, docs)
+    inputs = SearchInput(
+        [""] * args.queries,
+        [""] * args.docs,
+        [np.array([i]) for i in range(args.queries)],
+        queries,
+        docs,
+    )
     rows, results = [], []
     for name, fn in (("torch.topk", topk._top_k_unsorted), ("np.argpartition", _argpartition)):
         original = topk._top_k_unsorted
@@ -49,13 +54,25 @@ def main() -> None:
             seconds = time.perf_counter() - start
         finally:
             topk._top_k_unsorted = original
-        rows.append({"selection": name, "seconds": round(seconds, 2),
-                     "pairs_per_s": args.docs * args.queries / seconds})
+        rows.append(
+            {
+                "selection": name,
+                "seconds": round(seconds, 2),
+                "pairs_per_s": args.docs * args.queries / seconds,
+            }
+        )
         print(f"{name:16s} {seconds:6.1f} s  {rows[-1]['pairs_per_s'] / 1e6:5.1f} M pairs/s")
     same = bool(np.array_equal(results[0].doc_index, results[1].doc_index))
-    path = write_result("exact_topk.json", {"docs": args.docs, "queries": args.queries,
-                                            "depth": 100, "identical_results": same,
-                                            "rows": rows})
+    path = write_result(
+        "exact_topk.json",
+        {
+            "docs": args.docs,
+            "queries": args.queries,
+            "depth": 100,
+            "identical_results": same,
+            "rows": rows,
+        },
+    )
     print(f"identical results: {same}; wrote {path}")
 
 

@@ -67,24 +67,36 @@ def run_dataset(name: str, k: int, seed: int) -> dict[str, dict[str, object]]:
     for label, (filters, sampler) in STRATEGIES.items():
         slug = "".join(c if c.isalnum() else "-" for c in label)[:40]
         start = time.perf_counter()
-        run = trueneg.mine(work / "data", work / "runs" / slug, filters=filters,
-                           sampler=sampler, num_negatives=k, seed=seed,
-                           extra={"cache_dir": str(work / "embeddings")}, show_progress=True)
-        rows[label] = {**evaluate(run, hidden, k), "seconds": round(time.perf_counter() - start, 1),
-                       "filters": run.manifest["config"]["filters"],
-                       "sampler": run.manifest["config"]["sampler"]}
+        run = trueneg.mine(
+            work / "data",
+            work / "runs" / slug,
+            filters=filters,
+            sampler=sampler,
+            num_negatives=k,
+            seed=seed,
+            extra={"cache_dir": str(work / "embeddings")},
+            show_progress=True,
+        )
+        rows[label] = {
+            **evaluate(run, hidden, k),
+            "seconds": round(time.perf_counter() - start, 1),
+            "filters": run.manifest["config"]["filters"],
+            "sampler": run.manifest["config"]["sampler"],
+        }
         if run.manifest.get("auto"):
             rows[label]["auto"] = run.manifest["auto"]
-        print(f"{name:9s} {label:52s} FN {rows[label]['fn_rate']:.1%}  "
-              f"kept {rows[label]['kept']}  full {rows[label]['share_with_k']:.1%}", flush=True)
+        print(
+            f"{name:9s} {label:52s} FN {rows[label]['fn_rate']:.1%}  "
+            f"kept {rows[label]['kept']}  full {rows[label]['share_with_k']:.1%}",
+            flush=True,
+        )
     return rows
 
 
 def subsample(data: Path, dest: Path, queries: int, seed: int) -> Path:
     """A copy of the hidden split restricted to ``queries`` random queries (same corpus)."""
     lines = (data / "qrels" / "train.tsv").read_text(encoding="utf-8").splitlines()
-    chosen = set(random.Random(seed).sample(sorted({x.split("\t")[0] for x in lines[1:]}),
-                                            queries))
+    chosen = set(random.Random(seed).sample(sorted({x.split("\t")[0] for x in lines[1:]}), queries))
     (dest / "qrels").mkdir(parents=True, exist_ok=True)
     kept = [lines[0], *(x for x in lines[1:] if x.split("\t")[0] in chosen)]
     (dest / "qrels" / "train.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
@@ -107,14 +119,20 @@ def judge_quality(run: trueneg.Run, hidden: dict[str, set[str]], tau: float) -> 
     ranks[order] = np.arange(1, len(score) + 1)
     pos, neg = truth.sum(), (~truth).sum()
     auc = (ranks[truth].sum() - pos * (pos + 1) / 2) / (pos * neg) if pos and neg else None
-    return {"judged_candidates": len(judged), "hidden_among_judged": int(pos),
-            "precision": float((flagged & truth).sum() / max(flagged.sum(), 1)),
-            "recall": float((flagged & truth).sum() / max(pos, 1)),
-            "flagged": int(flagged.sum()), "auc": auc, "threshold": tau}
+    return {
+        "judged_candidates": len(judged),
+        "hidden_among_judged": int(pos),
+        "precision": float((flagged & truth).sum() / max(flagged.sum(), 1)),
+        "recall": float((flagged & truth).sum() / max(pos, 1)),
+        "flagged": int(flagged.sum()),
+        "auc": auc,
+        "threshold": tau,
+    }
 
 
-def run_judged(name: str, judge: str, k: int, seed: int, queries: int, depth: int,
-               tau: float) -> dict[str, object]:
+def run_judged(
+    name: str, judge: str, k: int, seed: int, queries: int, depth: int, tau: float
+) -> dict[str, object]:
     """Each strategy with and without ``judge-threshold`` on a query subsample."""
     work = CACHE / f"fn-{name}"
     hidden = hidden_qrels_split(shared_data() / name, "train", work / "data", seed=seed)
@@ -132,13 +150,28 @@ def run_judged(name: str, judge: str, k: int, seed: int, queries: int, depth: in
                 tag = f"{label} + judge-threshold {tau}" if with_judge else label
             slug = "".join(c if c.isalnum() else "-" for c in tag)[:60]
             use_judge = judge if with_judge or filters is not None else None
-            run = trueneg.mine(data, work / "judge-runs" / slug, filters=chain, sampler=sampler,
-                               num_negatives=k, seed=seed, judge=use_judge, judge_depth=depth,
-                               extra={"cache_dir": str(work / "embeddings")}, show_progress=True)
-            rows[tag] = {**evaluate(run, hidden, k), "filters": run.manifest["config"]["filters"],
-                         "sampler": run.manifest["config"]["sampler"]}
-            print(f"{name:9s} {tag:72s} FN {rows[tag]['fn_rate']:.1%}  "
-                  f"full {rows[tag]['share_with_k']:.1%}", flush=True)
+            run = trueneg.mine(
+                data,
+                work / "judge-runs" / slug,
+                filters=chain,
+                sampler=sampler,
+                num_negatives=k,
+                seed=seed,
+                judge=use_judge,
+                judge_depth=depth,
+                extra={"cache_dir": str(work / "embeddings")},
+                show_progress=True,
+            )
+            rows[tag] = {
+                **evaluate(run, hidden, k),
+                "filters": run.manifest["config"]["filters"],
+                "sampler": run.manifest["config"]["sampler"],
+            }
+            print(
+                f"{name:9s} {tag:72s} FN {rows[tag]['fn_rate']:.1%}  "
+                f"full {rows[tag]['share_with_k']:.1%}",
+                flush=True,
+            )
     rows["judge quality"] = judge_quality(run, hidden, tau)
     return rows
 
@@ -148,15 +181,25 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["nfcorpus", "scifact"])
     parser.add_argument("--num-negatives", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--judge", help="cross-encoder folder: also run every strategy with "
-                        "judge-threshold, on a query subsample")
+    parser.add_argument(
+        "--judge",
+        help="cross-encoder folder: also run every strategy with "
+        "judge-threshold, on a query subsample",
+    )
     parser.add_argument("--judge-queries", type=int, default=300)
     parser.add_argument("--judge-depth", type=int, default=10)
     parser.add_argument("--judge-threshold", type=float, default=0.1)
-    parser.add_argument("--only", nargs="+", metavar="STRATEGY",
-                        help="run only these strategies (labels as in the table)")
-    parser.add_argument("--out", help="result file name (default: fn_protocol.json, "
-                        "fn_protocol_seedS.json or fn_protocol_judge.json)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="STRATEGY",
+        help="run only these strategies (labels as in the table)",
+    )
+    parser.add_argument(
+        "--out",
+        help="result file name (default: fn_protocol.json, "
+        "fn_protocol_seedS.json or fn_protocol_judge.json)",
+    )
     args = parser.parse_args()
     if args.only:
         unknown = sorted(set(args.only) - set(STRATEGIES))
@@ -165,31 +208,56 @@ def main() -> None:
         for label in set(STRATEGIES) - set(args.only):
             del STRATEGIES[label]
     if args.judge:
-        judged = {name: run_judged(name, args.judge, args.num_negatives, args.seed,
-                                   args.judge_queries, args.judge_depth, args.judge_threshold)
-                  for name in args.datasets}
-        path = write_result(args.out or "fn_protocol_judge.json", {
-            "protocol": "hidden qrels as in fn_protocol.json, on a random query subsample",
-            "judge": args.judge, "judge_depth": args.judge_depth,
-            "judge_queries": args.judge_queries, "num_negatives": args.num_negatives,
-            "results": judged})
+        judged = {
+            name: run_judged(
+                name,
+                args.judge,
+                args.num_negatives,
+                args.seed,
+                args.judge_queries,
+                args.judge_depth,
+                args.judge_threshold,
+            )
+            for name in args.datasets
+        }
+        path = write_result(
+            args.out or "fn_protocol_judge.json",
+            {
+                "protocol": "hidden qrels as in fn_protocol.json, on a random query subsample",
+                "judge": args.judge,
+                "judge_depth": args.judge_depth,
+                "judge_queries": args.judge_queries,
+                "num_negatives": args.num_negatives,
+                "results": judged,
+            },
+        )
         print(f"wrote {path}")
         return
     results = {name: run_dataset(name, args.num_negatives, args.seed) for name in args.datasets}
-    name = args.out or ("fn_protocol.json" if args.seed == 0
-                        else f"fn_protocol_seed{args.seed}.json")
-    path = write_result(name, {
-        "protocol": f"one random labeled positive kept per train query (seed {args.seed}), "
-                    "the rest hidden",
-        "model": "all-MiniLM-L6-v2 (bundled)", "retriever": "exact", "depth": 100,
-        "num_negatives": args.num_negatives, "results": results})
+    name = args.out or (
+        "fn_protocol.json" if args.seed == 0 else f"fn_protocol_seed{args.seed}.json"
+    )
+    path = write_result(
+        name,
+        {
+            "protocol": f"one random labeled positive kept per train query (seed {args.seed}), "
+            "the rest hidden",
+            "model": "all-MiniLM-L6-v2 (bundled)",
+            "retriever": "exact",
+            "depth": 100,
+            "num_negatives": args.num_negatives,
+            "results": results,
+        },
+    )
     print(f"\nwrote {path}\n")
     print("| dataset | strategy | FN rate | kept | queries with k |")
     print("|---|---|---|---|---|")
     for name, rows in results.items():
         for label, row in rows.items():
-            print(f"| {name} | {label} | {row['fn_rate']:.1%} | {row['kept']:,} | "
-                  f"{row['share_with_k']:.1%} |")
+            print(
+                f"| {name} | {label} | {row['fn_rate']:.1%} | {row['kept']:,} | "
+                f"{row['share_with_k']:.1%} |"
+            )
 
 
 if __name__ == "__main__":

@@ -45,16 +45,33 @@ WHEELS = [
     "fastparquet==2026.9.0",
     "cramjam==2.14.0",
 ]
-PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64",
-             "manylinux2014_x86_64", "manylinux1_x86_64"]
+PLATFORMS = [
+    "manylinux_2_28_x86_64",
+    "manylinux_2_27_x86_64",
+    "manylinux_2_17_x86_64",
+    "manylinux2014_x86_64",
+    "manylinux1_x86_64",
+]
 DATASETS = ("scifact", "nfcorpus")
 
 
 def download_wheels(dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-               "--only-binary=:all:", "--python-version", "3.12", "--implementation", "cp",
-               "-d", str(dest)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--python-version",
+        "3.12",
+        "--implementation",
+        "cp",
+        "-d",
+        str(dest),
+    ]
     for platform in PLATFORMS:
         command += ["--platform", platform]
     subprocess.run(command + WHEELS, check=True)
@@ -64,8 +81,9 @@ def half_model(dest: Path) -> None:
     """The default model's folder with its safetensors weights cast to float16."""
     from trueneg.encode.models import default_model_path
 
-    cast_model(Path(default_model_path()), dest, "float16",
-               skip=("*.bin", "*.onnx", "onnx", "README.md"))
+    cast_model(
+        Path(default_model_path()), dest, "float16", skip=("*.bin", "*.onnx", "onnx", "README.md")
+    )
 
 
 def restore_model(source: Path, dest: Path) -> None:
@@ -84,8 +102,10 @@ def cast_model(source: Path, dest: Path, dtype: str, skip: tuple[str, ...] = ())
         shutil.rmtree(tmp)
     shutil.copytree(source, tmp, ignore=shutil.ignore_patterns("*.safetensors", *skip))
     for weights in source.rglob("*.safetensors"):
-        tensors = {k: v.to(getattr(torch, dtype)) if v.is_floating_point() else v
-                   for k, v in load_file(weights).items()}
+        tensors = {
+            k: v.to(getattr(torch, dtype)) if v.is_floating_point() else v
+            for k, v in load_file(weights).items()
+        }
         target = tmp / weights.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
         save_file(tensors, target, metadata={"format": "pt"})
@@ -106,17 +126,32 @@ def size_mb(path: Path) -> float:
 
 def tree_mb() -> float:
     """What travels besides the carry: tracked files and untracked files git does not ignore."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
-    return sum((ROOT / f.decode()).stat().st_size for f in listed
-               if f and (ROOT / f.decode()).is_file()) / 2**20
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    return (
+        sum(
+            (ROOT / f.decode()).stat().st_size
+            for f in listed
+            if f and (ROOT / f.decode()).is_file()
+        )
+        / 2**20
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--restore", nargs=2, type=Path, metavar=("PACKED", "DEST"),
-                        help="write the packed float16 model back as float32 (on the GPU machine)")
+    parser.add_argument(
+        "--restore",
+        nargs=2,
+        type=Path,
+        metavar=("PACKED", "DEST"),
+        help="write the packed float16 model back as float32 (on the GPU machine)",
+    )
     args = parser.parse_args()
     if args.restore:
         restore_model(*args.restore)
@@ -126,10 +161,12 @@ def main() -> None:
     half_model(args.out / "minilm")
     pack_data(args.out / "data.tar.gz")
     carry, tree = size_mb(args.out), tree_mb()
-    print(f"{args.out}: {carry:.1f} MB (wheels {size_mb(args.out / 'wheels'):.1f}, model "
-          f"{size_mb(args.out / 'minilm'):.1f}, data "
-          f"{(args.out / 'data.tar.gz').stat().st_size / 2**20:.1f}); working tree "
-          f"{tree:.1f} MB; together {carry + tree:.1f} of {LIMIT_MB:.0f} MiB")
+    print(
+        f"{args.out}: {carry:.1f} MB (wheels {size_mb(args.out / 'wheels'):.1f}, model "
+        f"{size_mb(args.out / 'minilm'):.1f}, data "
+        f"{(args.out / 'data.tar.gz').stat().st_size / 2**20:.1f}); working tree "
+        f"{tree:.1f} MB; together {carry + tree:.1f} of {LIMIT_MB:.0f} MiB"
+    )
     if carry + tree > LIMIT_MB:
         raise SystemExit("Too large to travel: drop a dataset or a wheel.")
 

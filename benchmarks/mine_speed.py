@@ -30,8 +30,14 @@ def _trueneg(data: Path, work: Path, tag: str) -> dict:
     import trueneg
 
     start = time.perf_counter()
-    run = trueneg.mine(data, work / f"run-{tag}", filters=[], sampler="top", num_negatives=K,
-                       extra={"cache_dir": str(work / "trueneg-embeddings")})
+    run = trueneg.mine(
+        data,
+        work / f"run-{tag}",
+        filters=[],
+        sampler="top",
+        num_negatives=K,
+        extra={"cache_dir": str(work / "trueneg-embeddings")},
+    )
     return {"seconds": time.perf_counter() - start, "kept": run.summary().kept}
 
 
@@ -45,17 +51,29 @@ def _sentence_transformers(data: Path, work: Path, tag: str) -> dict:
 
     start = time.perf_counter()
     ds = trueneg.load_dataset(data, split="train")
-    queries = dict(zip(ds.queries["query_id"].to_pylist(), ds.queries["text"].to_pylist(),
-                       strict=True))
+    queries = dict(
+        zip(ds.queries["query_id"].to_pylist(), ds.queries["text"].to_pylist(), strict=True)
+    )
     docs = dict(zip(ds.corpus["doc_id"].to_pylist(), ds.doc_texts(), strict=True))
     pos = ds.positives()
-    pairs = Dataset.from_dict({
-        "anchor": [queries[q] for q in pos["query_id"].to_pylist()],
-        "positive": [docs[d] for d in pos["doc_id"].to_pylist()]})
+    pairs = Dataset.from_dict(
+        {
+            "anchor": [queries[q] for q in pos["query_id"].to_pylist()],
+            "positive": [docs[d] for d in pos["doc_id"].to_pylist()],
+        }
+    )
     model = SentenceTransformer(default_model_path(), device="cpu")
-    mined = mine_hard_negatives(pairs, model, corpus=list(docs.values()), num_negatives=K,
-                                sampling_strategy="top", batch_size=64, output_format="n-tuple",
-                                cache_folder=str(work / "st-embeddings"), verbose=False)
+    mined = mine_hard_negatives(
+        pairs,
+        model,
+        corpus=list(docs.values()),
+        num_negatives=K,
+        sampling_strategy="top",
+        batch_size=64,
+        output_format="n-tuple",
+        cache_folder=str(work / "st-embeddings"),
+        verbose=False,
+    )
     return {"seconds": time.perf_counter() - start, "kept": mined.num_rows * K}
 
 
@@ -69,13 +87,21 @@ def child(variant: str, data: str, work: str, tag: str) -> None:
 
 
 def measure(variant: str, data: Path, work: Path, tag: str) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.mine_speed", "--child", variant, str(data),
-           str(work), tag]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.mine_speed",
+        "--child",
+        variant,
+        str(data),
+        str(work),
+        tag,
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode or not lines:
         raise SystemExit(f"{variant} {tag} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def main() -> None:
@@ -94,16 +120,25 @@ def main() -> None:
         for tag in ("cold", "warm"):
             row = {"tool": variant, "cache": tag, **measure(variant, data, work, tag)}
             rows.append(row)
-            print(f"{variant:22s} {tag:5s} {row['seconds']:7.1f} s  "
-                  f"{row['peak_rss_mb']:7.0f} MB", flush=True)
-    path = write_result("mine_speed.json", {
-        "dataset": args.dataset, "task": f"naive top-{K}, exact search, full corpus",
-        "model": "all-MiniLM-L6-v2 (bundled)", "rows": rows})
+            print(
+                f"{variant:22s} {tag:5s} {row['seconds']:7.1f} s  {row['peak_rss_mb']:7.0f} MB",
+                flush=True,
+            )
+    path = write_result(
+        "mine_speed.json",
+        {
+            "dataset": args.dataset,
+            "task": f"naive top-{K}, exact search, full corpus",
+            "model": "all-MiniLM-L6-v2 (bundled)",
+            "rows": rows,
+        },
+    )
     print(f"\nwrote {path}\n")
     print("| tool | embeddings | wall time (s) | peak RSS (MB) |\n|---|---|---|---|")
     for row in rows:
-        print(f"| {row['tool']} | {row['cache']} | {row['seconds']:.1f} | "
-              f"{row['peak_rss_mb']:.0f} |")
+        print(
+            f"| {row['tool']} | {row['cache']} | {row['seconds']:.1f} | {row['peak_rss_mb']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

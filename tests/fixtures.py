@@ -49,8 +49,15 @@ def write_tiny_beir(folder: Path) -> Path:
     return write_beir(folder, TINY_CORPUS, TINY_QUERIES, TINY_QRELS)
 
 
-def write_subset(source: Path, folder: Path, *, queries: int, extra_docs: int, seed: int = 0,
-                 split: str = "train") -> Path:
+def write_subset(
+    source: Path,
+    folder: Path,
+    *,
+    queries: int,
+    extra_docs: int,
+    seed: int = 0,
+    split: str = "train",
+) -> Path:
     """A real BEIR subset: ``queries`` random queries of ``split``, all their positives and
     ``extra_docs`` other random documents."""
     qrels = defaultdict(list)
@@ -70,5 +77,10 @@ def write_subset(source: Path, folder: Path, *, queries: int, extra_docs: int, s
     with open(source / "queries.jsonl", encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle]
     all_queries = {row["_id"]: row["text"] for row in rows}
-    return write_beir(folder, corpus, [(q, all_queries[q]) for q in chosen],
-                      [(q, d, s) for q in chosen for d, s in qrels[q]], split=split)
+    return write_beir(
+        folder,
+        corpus,
+        [(q, all_queries[q]) for q in chosen],
+        [(q, d, s) for q in chosen for d, s in qrels[q]],
+        split=split,
+    )

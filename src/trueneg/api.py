@@ -54,17 +54,28 @@ class Run:
             report=LoadReport(**report),
         )
 
-    def export(self, fmt: str, to: str | Path | None = None, *, include_scores: bool = False,
-               score_column: str = "score") -> Path | pa.Table:
+    def export(
+        self,
+        fmt: str,
+        to: str | Path | None = None,
+        *,
+        include_scores: bool = False,
+        score_column: str = "score",
+    ) -> Path | pa.Table:
         """Build a training file in format ``fmt``; write it to ``to`` if given.
 
         Returns the written path, or the Arrow table when ``to`` is None.
         """
         from trueneg.export import build_export, write_export
 
-        table = build_export(self.negatives(), self.dataset(), fmt,
-                             include_scores=include_scores, score_column=score_column,
-                             positive_scores=self.positive_scores())
+        table = build_export(
+            self.negatives(),
+            self.dataset(),
+            fmt,
+            include_scores=include_scores,
+            score_column=score_column,
+            positive_scores=self.positive_scores(),
+        )
         return table if to is None else write_export(table, to)
 
     def positive_scores(self) -> pa.Table | None:
@@ -78,15 +89,22 @@ class Run:
             table = table.join(judged, ["query_id", "doc_id"], join_type="left outer")
         return table
 
-    def to_dataset(self, fmt: str = "triplet", *, include_scores: bool = False,
-                   score_column: str = "score"):
+    def to_dataset(
+        self, fmt: str = "triplet", *, include_scores: bool = False, score_column: str = "score"
+    ):
         """The export as a Hugging Face ``datasets.Dataset`` (for SentenceTransformerTrainer)."""
         from trueneg.export import build_export, to_hf_dataset
 
-        return to_hf_dataset(build_export(self.negatives(), self.dataset(), fmt,
-                                          include_scores=include_scores,
-                                          score_column=score_column,
-                                          positive_scores=self.positive_scores()))
+        return to_hf_dataset(
+            build_export(
+                self.negatives(),
+                self.dataset(),
+                fmt,
+                include_scores=include_scores,
+                score_column=score_column,
+                positive_scores=self.positive_scores(),
+            )
+        )
 
     def audit(self, **options: Any):
         """Measure how contaminated this run's negatives are; see :func:`trueneg.audit.audit`.

@@ -68,8 +68,11 @@ class MineConfig:
 
     def validate(self) -> MineConfig:
         if not self.data:
-            raise ConfigError("No input data given", expected="a BEIR folder or a pairs file",
-                              fix="Pass DATA as the first argument of `trueneg mine`")
+            raise ConfigError(
+                "No input data given",
+                expected="a BEIR folder or a pairs file",
+                fix="Pass DATA as the first argument of `trueneg mine`",
+            )
         if not self.out:
             raise ConfigError("No run directory given", fix="Pass --out RUN_DIR")
         _positive_int("num_negatives", self.num_negatives)
@@ -86,8 +89,9 @@ class MineConfig:
         from trueneg.select.base import SHORTFALL_POLICIES
 
         if self.shortfall not in SHORTFALL_POLICIES:
-            raise ConfigError("Unknown shortfall policy", received=self.shortfall,
-                              expected=SHORTFALL_POLICIES)
+            raise ConfigError(
+                "Unknown shortfall policy", received=self.shortfall, expected=SHORTFALL_POLICIES
+            )
         self.filters = _none_means_empty(self.filters)
         _check_ray(self)
         if self.num_negatives > self.depth:
@@ -111,8 +115,9 @@ def load_toml(path: str | Path) -> MineConfig:
     """Read a ``run.toml``: top-level keys are :class:`MineConfig` fields."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError("Config file not found", received=str(path),
-                          fix="Check the path given to --config")
+        raise ConfigError(
+            "Config file not found", received=str(path), fix="Check the path given to --config"
+        )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -132,13 +137,19 @@ def _none_means_empty(filters: list[str] | None) -> list[str] | None:
     names = [filters] if isinstance(filters, str) else list(filters)
     if AUTO in names:
         if len(names) > 1:
-            raise ConfigError("The filter 'auto' cannot be combined with other filters",
-                              received=names, fix="Pass either --filter auto or real filters")
+            raise ConfigError(
+                "The filter 'auto' cannot be combined with other filters",
+                received=names,
+                fix="Pass either --filter auto or real filters",
+            )
         return None
     if "none" in names:
         if len(names) > 1:
-            raise ConfigError("The filter 'none' cannot be combined with other filters",
-                              received=names, fix="Pass either --filter none or real filters")
+            raise ConfigError(
+                "The filter 'none' cannot be combined with other filters",
+                received=names,
+                fix="Pass either --filter none or real filters",
+            )
         return []
     return names
 
@@ -148,8 +159,11 @@ def _check_ray(cfg: MineConfig) -> None:
     if cfg.ray_workers is not None:
         _positive_int("ray_workers", cfg.ray_workers)
         if cfg.ray is None:
-            raise ConfigError("ray_workers is set but ray is not", received=cfg.ray_workers,
-                              fix="Pass --ray auto (or a cluster address) with --ray-workers")
+            raise ConfigError(
+                "ray_workers is set but ray is not",
+                received=cfg.ray_workers,
+                fix="Pass --ray auto (or a cluster address) with --ray-workers",
+            )
     if cfg.ray is None:
         return
     from trueneg.distributed import check_address, check_retriever
@@ -165,5 +179,6 @@ def _field_names() -> set[str]:
 
 def _positive_int(name: str, value: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer", received=value,
-                          expected="an integer >= 1")
+        raise ConfigError(
+            f"{name} must be a positive integer", received=value, expected="an integer >= 1"
+        )

@@ -17,8 +17,14 @@ logger = logging.getLogger(__name__)
 OUTPUTS = ["judge_scores.parquet", "judge_positives.parquet", "judge_positive_pairs.parquet"]
 
 
-def rescore_stage(run_dir: RunDir, cfg: Any, prepared: Any, retrieve_fp: str,
-                  timings: dict[str, float], show_progress: bool) -> str | None:
+def rescore_stage(
+    run_dir: RunDir,
+    cfg: Any,
+    prepared: Any,
+    retrieve_fp: str,
+    timings: dict[str, float],
+    show_progress: bool,
+) -> str | None:
     """Score candidates ranked ``<= judge_depth`` and every labeled positive with the judge.
 
     Writes ``judge_scores.parquet`` with a ``judge`` column aligned with the rows of
@@ -43,28 +49,54 @@ def rescore_stage(run_dir: RunDir, cfg: Any, prepared: Any, retrieve_fp: str,
     judged = np.flatnonzero(rank <= cfg.judge_depth)
     cand_q = np.asarray(candidates["query_id"].to_pylist(), dtype=object)[judged]
     cand_d = np.asarray(candidates["doc_id"].to_pylist(), dtype=object)[judged]
-    pos_q = [q for q, pos in zip(prepared.query_ids, prepared.positives, strict=True)
-             for _ in pos]
+    pos_q = [q for q, pos in zip(prepared.query_ids, prepared.positives, strict=True) for _ in pos]
     pos_d = [prepared.doc_ids[i] for pos in prepared.positives for i in pos]
     dataset = prepared.dataset
     query_text = dict(zip(prepared.query_ids, dataset.query_texts(), strict=True))
     doc_text = dict(zip(prepared.doc_ids, dataset.doc_texts(), strict=True))
-    logger.info("rescore: %d candidates (ranks <= %d) and %d positives with %s",
-                judged.size, cfg.judge_depth, len(pos_q), cfg.judge)
-    result = rescore(judge, [*cand_q, *pos_q], [*cand_d, *pos_d], query_text, doc_text,
-                     judge_cache(run_dir, cfg), batch_size=cfg.judge_batch_size,
-                     show_progress=show_progress)
+    logger.info(
+        "rescore: %d candidates (ranks <= %d) and %d positives with %s",
+        judged.size,
+        cfg.judge_depth,
+        len(pos_q),
+        cfg.judge,
+    )
+    result = rescore(
+        judge,
+        [*cand_q, *pos_q],
+        [*cand_d, *pos_d],
+        query_text,
+        doc_text,
+        judge_cache(run_dir, cfg),
+        batch_size=cfg.judge_batch_size,
+        show_progress=show_progress,
+    )
     scores = np.full(candidates.num_rows, np.nan, dtype=np.float32)
     scores[judged] = result.scores[: judged.size]
-    positive_judge = _min_per_query(prepared.query_ids, pos_q, result.scores[judged.size:])
+    positive_judge = _min_per_query(prepared.query_ids, pos_q, result.scores[judged.size :])
     _write(run_dir, scores, prepared.query_ids, positive_judge)
-    run_dir.write_table("judge_positive_pairs.parquet", pa.table({
-        "query_id": pa.array(pos_q, type=pa.string()), "doc_id": pa.array(pos_d, type=pa.string()),
-        "judge": pa.array(result.scores[judged.size:])}))
-    run_dir.mark_stage("rescore", stage_fp, outputs=OUTPUTS, seconds=time.perf_counter() - start,
-                       judge=str(cfg.judge), judge_kind=judge.kind,
-                       judge_fingerprint=judge.fingerprint, pairs=len(result.scores),
-                       pairs_scored=result.pairs_scored, pairs_per_s=round(result.pairs_per_s, 2))
+    run_dir.write_table(
+        "judge_positive_pairs.parquet",
+        pa.table(
+            {
+                "query_id": pa.array(pos_q, type=pa.string()),
+                "doc_id": pa.array(pos_d, type=pa.string()),
+                "judge": pa.array(result.scores[judged.size :]),
+            }
+        ),
+    )
+    run_dir.mark_stage(
+        "rescore",
+        stage_fp,
+        outputs=OUTPUTS,
+        seconds=time.perf_counter() - start,
+        judge=str(cfg.judge),
+        judge_kind=judge.kind,
+        judge_fingerprint=judge.fingerprint,
+        pairs=len(result.scores),
+        pairs_scored=result.pairs_scored,
+        pairs_per_s=round(result.pairs_per_s, 2),
+    )
     timings["rescore"] = round(time.perf_counter() - start, 3)
     return stage_fp
 
@@ -83,11 +115,16 @@ def _min_per_query(query_ids: list[str], pos_q: list[str], scores: np.ndarray) -
     return np.array([lowest.get(q, np.nan) for q in query_ids], dtype=np.float32)
 
 
-def _write(run_dir: RunDir, scores: np.ndarray, query_ids: list[str],
-           positive_judge: np.ndarray) -> None:
+def _write(
+    run_dir: RunDir, scores: np.ndarray, query_ids: list[str], positive_judge: np.ndarray
+) -> None:
     per_row = pa.table({"judge": pa.array(scores)})
-    per_query = pa.table({"query_id": pa.array(query_ids, type=pa.string()),
-                          "positive_judge": pa.array(positive_judge)})
+    per_query = pa.table(
+        {
+            "query_id": pa.array(query_ids, type=pa.string()),
+            "positive_judge": pa.array(positive_judge),
+        }
+    )
     run_dir.write_table("judge_scores.parquet", per_row)
     run_dir.write_table("judge_positives.parquet", per_query)
 
@@ -99,4 +136,3 @@ def attach_judge(run_dir: RunDir, table: pa.Table, stats: pa.Table) -> tuple[pa.
     table = table.append_column("judge", per_row["judge"])
     stats = stats.append_column("positive_judge", per_query["positive_judge"])
     return table, stats
-

@@ -7,8 +7,9 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def progress_bar(show: bool, total: int, description: str,
-                 completed: int = 0) -> Iterator[Callable[[int], None]]:
+def progress_bar(
+    show: bool, total: int, description: str, completed: int = 0
+) -> Iterator[Callable[[int], None]]:
     """Yield ``advance(n)``; draws a rich bar on stderr with count, rate and ETA when ``show``."""
     if not show:
         yield lambda n: None
@@ -24,8 +25,14 @@ def progress_bar(show: bool, total: int, description: str,
         TimeRemainingColumn,
     )
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TaskProgressColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=Console(stderr=True)) as bar:
         task = bar.add_task(description, total=total, completed=completed)
         yield lambda n: bar.update(task, advance=n)

@@ -58,15 +58,17 @@ class Registry(Generic[T]):
             return _build(cls, value.strip() or None, spec)
         if isinstance(spec, type):
             if spec not in self._classes.values():
-                raise ConfigError(f"{spec.__name__} is not a registered {self.kind}",
-                                  expected=self.names())
+                raise ConfigError(
+                    f"{spec.__name__} is not a registered {self.kind}", expected=self.names()
+                )
             try:
                 return spec()
             except TypeError as exc:
                 raise ConfigError(
                     f"{spec.__name__} needs settings and cannot be built from its class alone",
-                    received=str(exc), fix="Pass an instance or a string like 'NAME:VALUE' "
-                    "(see `trueneg strategies`)") from None
+                    received=str(exc),
+                    fix="Pass an instance or a string like 'NAME:VALUE' (see `trueneg strategies`)",
+                ) from None
         if type(spec) not in self._classes.values() and not hasattr(spec, "name"):
             raise ConfigError(f"{spec!r} is not a {self.kind}", expected=self.names())
         return spec

@@ -95,13 +95,19 @@ class RunDir:
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
-            raise RunDirError("The run directory is a file", received=str(self.path),
-                              fix="Pass a folder path to --out")
+            raise RunDirError(
+                "The run directory is a file",
+                received=str(self.path),
+                fix="Pass a folder path to --out",
+            )
         if create:
             self.path.mkdir(parents=True, exist_ok=True)
         elif not self.path.is_dir():
-            raise RunDirError("Run directory not found", received=str(self.path),
-                              fix="Run `trueneg mine DATA --out RUN_DIR` first")
+            raise RunDirError(
+                "Run directory not found",
+                received=str(self.path),
+                fix="Run `trueneg mine DATA --out RUN_DIR` first",
+            )
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -125,17 +131,28 @@ class RunDir:
     def stage_info(self, stage: str) -> dict[str, Any]:
         return dict(self.state().get(stage, {}))
 
-    def mark_stage(self, stage: str, stage_fingerprint: str, *, outputs: Iterable[str],
-                   seconds: float, **info: Any) -> None:
+    def mark_stage(
+        self,
+        stage: str,
+        stage_fingerprint: str,
+        *,
+        outputs: Iterable[str],
+        seconds: float,
+        **info: Any,
+    ) -> None:
         state = self.state()
-        state[stage] = {"fingerprint": stage_fingerprint, "outputs": list(outputs),
-                        "seconds": round(seconds, 3), **info}
+        state[stage] = {
+            "fingerprint": stage_fingerprint,
+            "outputs": list(outputs),
+            "seconds": round(seconds, 3),
+            **info,
+        }
         atomic_write_json(self.file(STATE), state)
 
     def invalidate_from(self, stage: str, order: list[str]) -> None:
         """Forget ``stage`` and every later stage, and the manifest."""
         state = self.state()
-        for name in order[order.index(stage):]:
+        for name in order[order.index(stage) :]:
             state.pop(name, None)
         atomic_write_json(self.file(STATE), state)
         self.file(MANIFEST).unlink(missing_ok=True)
@@ -148,8 +165,11 @@ class RunDir:
         """A table of the run (only ``columns`` when given)."""
         path = self.file(name)
         if not path.is_file():
-            raise RunDirError(f"The run has no {name}", received=str(self.path),
-                              fix="Re-run `trueneg mine` with the same --out to finish it")
+            raise RunDirError(
+                f"The run has no {name}",
+                received=str(self.path),
+                fix="Re-run `trueneg mine` with the same --out to finish it",
+            )
         return pq.read_table(path, columns=columns)
 
     # manifest ----------------------------------------------------------------------------
@@ -161,8 +181,10 @@ class RunDir:
         path = self.file(MANIFEST)
         if not path.is_file():
             raise RunDirError(
-                "The run has not finished (no manifest.json)", received=str(self.path),
-                fix="Re-run the same `trueneg mine` command: finished stages are reused")
+                "The run has not finished (no manifest.json)",
+                received=str(self.path),
+                fix="Re-run the same `trueneg mine` command: finished stages are reused",
+            )
         manifest = json.loads(path.read_text(encoding="utf-8"))
         check_version(manifest.get("trueneg_version"), self.path)
         return manifest
@@ -173,8 +195,10 @@ def check_version(version: str | None, path: Path) -> None:
     if version is None or version.split(".")[:2] != __version__.split(".")[:2]:
         raise RunDirError(
             "The run directory was written by another trueneg version",
-            received=f"{version} in {path}", expected=f"{__version__} (same major.minor)",
-            fix="Re-run `trueneg mine` with this version into a new --out folder")
+            received=f"{version} in {path}",
+            expected=f"{__version__} (same major.minor)",
+            fix="Re-run `trueneg mine` with this version into a new --out folder",
+        )
 
 
 def _json_default(obj: Any) -> Any:

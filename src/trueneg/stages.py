@@ -17,8 +17,13 @@ _BASE_COLUMNS = ("query_id", "doc_id", "rank", "score")
 def id_hashes(ids: list[str]) -> np.ndarray:
     """A stable 64-bit hash per id (independent of order and of other ids)."""
     return np.fromiter(
-        (int.from_bytes(hashlib.blake2b(i.encode("utf-8"), digest_size=8).digest(), "little")
-         for i in ids), dtype=np.uint64, count=len(ids))
+        (
+            int.from_bytes(hashlib.blake2b(i.encode("utf-8"), digest_size=8).digest(), "little")
+            for i in ids
+        ),
+        dtype=np.uint64,
+        count=len(ids),
+    )
 
 
 def row_keys(query_ids: list[str], doc_ids: list[str]) -> np.ndarray:
@@ -46,8 +51,9 @@ def pos_cosine(
     return out
 
 
-def positive_scores(positives: list[np.ndarray], query_vectors: np.ndarray,
-                    doc_vectors: np.ndarray) -> np.ndarray:
+def positive_scores(
+    positives: list[np.ndarray], query_vectors: np.ndarray, doc_vectors: np.ndarray
+) -> np.ndarray:
     """Inner product of every query with each of its positives, flat in ``positives`` order."""
     rows = np.repeat(np.arange(len(positives)), [p.size for p in positives])
     docs = np.concatenate(positives) if positives else np.empty(0, dtype=np.int64)
@@ -56,8 +62,9 @@ def positive_scores(positives: list[np.ndarray], query_vectors: np.ndarray,
     return np.einsum("ij,ij->i", q, d).astype(np.float32)
 
 
-def candidates_table(cands: Candidates, query_ids: list[str], doc_ids: list[str],
-                     positives: list[np.ndarray]) -> tuple[pa.Table, pa.Table]:
+def candidates_table(
+    cands: Candidates, query_ids: list[str], doc_ids: list[str], positives: list[np.ndarray]
+) -> tuple[pa.Table, pa.Table]:
     """The ``candidates`` table (ids, rank, scores) and the per-query ``query_stats`` table."""
     q_index = cands.query_index()
     qids = np.asarray(query_ids, dtype=object)
@@ -70,13 +77,15 @@ def candidates_table(cands: Candidates, query_ids: list[str], doc_ids: list[str]
     }
     for name, values in cands.columns.items():
         columns[name] = pa.array(np.asarray(values, dtype=np.float32))
-    stats = pa.table({
-        "query_id": pa.array(query_ids, type=pa.string()),
-        "num_positives": pa.array([int(p.size) for p in positives], type=pa.int32()),
-        "positive_min": pa.array(np.asarray(cands.positive_min, dtype=np.float32)),
-        "positive_rank": pa.array(np.asarray(cands.positive_rank, dtype=np.int64)),
-        "candidates": pa.array(np.diff(cands.offsets).astype(np.int32)),
-    })
+    stats = pa.table(
+        {
+            "query_id": pa.array(query_ids, type=pa.string()),
+            "num_positives": pa.array([int(p.size) for p in positives], type=pa.int32()),
+            "positive_min": pa.array(np.asarray(cands.positive_min, dtype=np.float32)),
+            "positive_rank": pa.array(np.asarray(cands.positive_rank, dtype=np.int64)),
+            "candidates": pa.array(np.diff(cands.offsets).astype(np.int32)),
+        }
+    )
     return pa.table(columns), stats
 
 
@@ -91,8 +100,11 @@ def candidate_frame(table: pa.Table, stats: pa.Table, keys: np.ndarray) -> Candi
     offsets = query_offsets(stats)
     counts = np.diff(offsets)
     positive_min = stats["positive_min"].to_numpy(zero_copy_only=False).astype(np.float32)
-    extra = {name: table[name].to_numpy(zero_copy_only=False)
-             for name in table.column_names if name not in _BASE_COLUMNS}
+    extra = {
+        name: table[name].to_numpy(zero_copy_only=False)
+        for name in table.column_names
+        if name not in _BASE_COLUMNS
+    }
     for name in stats.column_names:
         if name.startswith("positive_") and name not in ("positive_min", "positive_rank"):
             per_query = stats[name].to_numpy(zero_copy_only=False).astype(np.float32)

@@ -49,20 +49,26 @@ class Summary:
             "",
             "| dropped by | rows |",
             "|---|---|",
-            *[f"| {reason} | {rows} |" for reason, rows in
-              sorted(self.dropped.items(), key=lambda kv: -kv[1])],
+            *[
+                f"| {reason} | {rows} |"
+                for reason, rows in sorted(self.dropped.items(), key=lambda kv: -kv[1])
+            ],
             "",
             "| scores | " + " | ".join(f"q{int(q * 100)}" for q in QUANTILES) + " |",
             "|---|" + "---|" * len(QUANTILES),
         ]
         for name in SCORE_GROUPS:
             quantiles = self.score_quantiles.get(name, {})
-            cells = " | ".join(_fmt(quantiles.get(f"q{int(q * 100)}", float("nan")))
-                               for q in QUANTILES)
+            cells = " | ".join(
+                _fmt(quantiles.get(f"q{int(q * 100)}", float("nan"))) for q in QUANTILES
+            )
             lines.append(f"| {name} | {cells} |")
         if self.auto:
-            lines += ["", f"auto: {' '.join(self.auto.get('filters', []))}, sampler "
-                      f"{self.auto.get('sampler')} — {self.auto.get('reason', '')}"]
+            lines += [
+                "",
+                f"auto: {' '.join(self.auto.get('filters', []))}, sampler "
+                f"{self.auto.get('sampler')} — {self.auto.get('reason', '')}",
+            ]
         return "\n".join(lines)
 
 
@@ -84,8 +90,10 @@ def summarize(
     scores = negatives["score"].to_numpy(zero_copy_only=False).astype(np.float64)
     per_query = _kept_per_query(negatives, query_stats)
     dropped_queries = query_stats["dropped"].to_numpy(zero_copy_only=False)
-    dropped = {str(r): int(n) for r, n in zip(*np.unique(reasons[~kept_mask], return_counts=True),
-                                               strict=True)}
+    dropped = {
+        str(r): int(n)
+        for r, n in zip(*np.unique(reasons[~kept_mask], return_counts=True), strict=True)
+    }
     positive = query_stats["positive_min"].to_numpy(zero_copy_only=False).astype(np.float64)
     return Summary(
         queries=query_stats.num_rows,
@@ -116,8 +124,9 @@ def _kept_per_query(negatives: pa.Table, query_stats: pa.Table) -> np.ndarray:
     counts = pc.value_counts(kept["query_id"]) if kept.num_rows else None
     by_id = {}
     if counts is not None:
-        by_id = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(),
-                         strict=True))
+        by_id = dict(
+            zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+        )
     return np.array([by_id.get(q, 0) for q in query_stats["query_id"].to_pylist()], dtype=np.int64)
 
 
@@ -125,8 +134,10 @@ def _quantiles(values: np.ndarray) -> dict[str, float]:
     values = values[np.isfinite(values)]
     if values.size == 0:
         return {f"q{int(q * 100)}": float("nan") for q in QUANTILES}
-    return {f"q{int(q * 100)}": round(float(v), 4) for q, v in
-            zip(QUANTILES, np.quantile(values, QUANTILES), strict=True)}
+    return {
+        f"q{int(q * 100)}": round(float(v), 4)
+        for q, v in zip(QUANTILES, np.quantile(values, QUANTILES), strict=True)
+    }
 
 
 def _fmt(value: float) -> str:

@@ -60,8 +60,7 @@ def test_help_shows_every_parameter_text_whole(command):
     import typer.main
 
     group = typer.main.get_command(app)
-    result = runner.invoke(app, [command, "--help"], terminal_width=1000,
-                           env={"COLUMNS": "1000"})
+    result = runner.invoke(app, [command, "--help"], terminal_width=1000, env={"COLUMNS": "1000"})
     assert result.exit_code == 0, result.output
     shown = _flat(result.output)
     for paragraph in (group.commands[command].help or "").split("\n\n"):

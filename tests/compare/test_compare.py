@@ -105,7 +105,7 @@ def test_writes_layout_results_and_plot(finished: Path):
 
 def test_the_train_table_reaches_every_cell(finished: Path):
     """[train] warmup_ratio and batch_sampler are what each cell's model card records."""
-    card = (finished.parent / "out" / "tiny" / "naive" / "seed-0" / "model" / "README.md")
+    card = finished.parent / "out" / "tiny" / "naive" / "seed-0" / "model" / "README.md"
     text = card.read_text(encoding="utf-8")
     assert '"batch_sampler": "random"' in text and '"warmup_ratio": 0.0' in text
 
@@ -182,8 +182,20 @@ def test_cli_part_runs_only_what_it_names_from_another_data_folder(tmp_path: Pat
     config = _write(tmp_path)
     moved = tmp_path / "elsewhere" / "tiny-beir"
     shutil.move(tmp_path / "beir", moved)
-    result = runner.invoke(app, ["compare", str(config), "--mining", "zero-shot", "--out",
-                                 str(tmp_path / "part"), "--data", f"tiny={moved}", "-q"])
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(config),
+            "--mining",
+            "zero-shot",
+            "--out",
+            str(tmp_path / "part"),
+            "--data",
+            f"tiny={moved}",
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "part" / "tiny" / "zero-shot" / "eval.json").is_file()
     assert not (tmp_path / "part" / "tiny" / "naive").exists()
@@ -199,18 +211,29 @@ def test_restrict_narrows_the_plan_and_rejects_unknown_names(tmp_path: Path):
     part = restrict(cfg, mining=["naive"], seeds=[1])
     assert [s.label for s in plan(part)] == ["tiny/naive/seed-1"]
     assert [s.label for s in plan(restrict(cfg))] == [s.label for s in plan(cfg)]
-    for kwargs, message in [({"datasets": ["nope"]}, "No dataset 'nope'"),
-                            ({"mining": ["nope"]}, "No mining 'nope'"),
-                            ({"seeds": [7]}, "No seed 7"),
-                            ({"data": {"nope": tmp_path}}, "No dataset 'nope'")]:
+    for kwargs, message in [
+        ({"datasets": ["nope"]}, "No dataset 'nope'"),
+        ({"mining": ["nope"]}, "No mining 'nope'"),
+        ({"seeds": [7]}, "No seed 7"),
+        ({"data": {"nope": tmp_path}}, "No dataset 'nope'"),
+    ]:
         with pytest.raises(ConfigError, match=message) as info:
             restrict(cfg, **kwargs)
         assert "expected" in str(info.value)
     for args in (["--seed", "7"], ["--data", "tiny"], ["--dataset", "nope"]):
-        result = runner.invoke(app, ["compare", str(tmp_path / "compare.toml"), "--dry-run",
-                                     *args])
+        result = runner.invoke(app, ["compare", str(tmp_path / "compare.toml"), "--dry-run", *args])
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
-    result = runner.invoke(app, ["compare", str(tmp_path / "compare.toml"), "--dry-run",
-                                 "--seed", "2", "--mining", "random"])
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(tmp_path / "compare.toml"),
+            "--dry-run",
+            "--seed",
+            "2",
+            "--mining",
+            "random",
+        ],
+    )
     assert result.exit_code == 0 and "tiny/random/seed-2" in result.output
     assert "seed-0" not in result.output and "naive" not in result.output

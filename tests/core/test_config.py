@@ -66,7 +66,11 @@ def test_toml_round_trip(tmp_path):
     )
     cfg = load_toml(path)
     assert (cfg.retriever, cfg.num_negatives, cfg.filters, cfg.sampler) == (
-        "bm25", 7, ["rank-window:10-110"], "random")
+        "bm25",
+        7,
+        ["rank-window:10-110"],
+        "random",
+    )
 
 
 def test_toml_errors_are_clear(tmp_path):

@@ -19,8 +19,14 @@ def tiny(tmp_path_factory):
 @pytest.fixture(scope="module")
 def judged(tiny, judge_model_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "judged"
-    return trueneg.mine(tiny, out, filters=["judge-threshold:0.1"], judge=str(judge_model_dir),
-                        judge_depth=5, num_negatives=3)
+    return trueneg.mine(
+        tiny,
+        out,
+        filters=["judge-threshold:0.1"],
+        judge=str(judge_model_dir),
+        judge_depth=5,
+        num_negatives=3,
+    )
 
 
 def test_judge_drops_the_false_negative(judged):
@@ -41,15 +47,27 @@ def test_only_top_ranks_are_judged_and_throughput_is_reported(judged):
 
 def test_rerun_reuses_judge_scores(tiny, judged, judge_model_dir):
     before = json.loads((judged.path / "state.json").read_text())["rescore"]
-    trueneg.mine(tiny, judged.path, filters=["judge-threshold:0.1"], judge=str(judge_model_dir),
-                 judge_depth=5, num_negatives=3)
+    trueneg.mine(
+        tiny,
+        judged.path,
+        filters=["judge-threshold:0.1"],
+        judge=str(judge_model_dir),
+        judge_depth=5,
+        num_negatives=3,
+    )
     after = json.loads((judged.path / "state.json").read_text())["rescore"]
     assert before == after
 
 
 def test_margin_on_judge_scale(tiny, judge_model_dir, tmp_path):
-    run = trueneg.mine(tiny, tmp_path / "m", filters=["margin:0.5@judge"],
-                       judge=str(judge_model_dir), judge_depth=5, num_negatives=3)
+    run = trueneg.mine(
+        tiny,
+        tmp_path / "m",
+        filters=["margin:0.5@judge"],
+        judge=str(judge_model_dir),
+        judge_depth=5,
+        num_negatives=3,
+    )
     rows = {(r["query_id"], r["doc_id"]): r for r in run.negatives().to_pylist()}
     assert rows[("q1", "d2")]["reason"] == "margin"
 

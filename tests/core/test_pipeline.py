@@ -52,8 +52,7 @@ def test_naive_top_k_keeps_the_false_negative(naive_run):
     assert naive_run.summary().kept == 12
 
 
-def test_default_on_few_queries_falls_back_to_percent_and_drops_the_false_negative(tiny,
-                                                                                  tmp_path):
+def test_default_on_few_queries_falls_back_to_percent_and_drops_the_false_negative(tiny, tmp_path):
     run = trueneg.mine(tiny, tmp_path / "default", num_negatives=3)
     rows = {(r["query_id"], r["doc_id"]): r for r in run.negatives().to_pylist()}
     assert rows[("q1", "d2")]["kept"] is False
@@ -79,8 +78,7 @@ def test_changing_selection_reuses_retrieval(tiny, naive_run, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(naive_run.path, copy)
     state = json.loads((copy / "state.json").read_text())
-    run = trueneg.mine(tiny, copy, filters=["rank-window:2-5"], sampler="random",
-                       num_negatives=2)
+    run = trueneg.mine(tiny, copy, filters=["rank-window:2-5"], sampler="random", num_negatives=2)
     new_state = json.loads((copy / "state.json").read_text())
     assert new_state["retrieve"] == state["retrieve"]
     assert new_state["select"] != state["select"]
@@ -88,8 +86,9 @@ def test_changing_selection_reuses_retrieval(tiny, naive_run, tmp_path):
     assert all(2 <= r < 5 for r in kept["rank"].to_pylist())
 
 
-@pytest.mark.parametrize("fmt", ["triplet", "n-tuple", "labeled-pair", "labeled-list",
-                                 "flagembedding", "tevatron"])
+@pytest.mark.parametrize(
+    "fmt", ["triplet", "n-tuple", "labeled-pair", "labeled-list", "flagembedding", "tevatron"]
+)
 def test_every_export_format(naive_run, tmp_path, fmt):
     path = naive_run.export(fmt, tmp_path / f"out-{fmt}.jsonl")
     lines = path.read_text().splitlines()

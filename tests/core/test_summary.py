@@ -7,20 +7,24 @@ from trueneg.summary import Summary, summarize
 
 
 def _tables():
-    negatives = pa.table({
-        "query_id": ["q1"] * 4 + ["q2"] * 2,
-        "doc_id": ["a", "b", "c", "d", "a", "e"],
-        "rank": [1, 2, 3, 4, 1, 2],
-        "score": np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4], dtype=np.float32),
-        "kept": [False, True, True, False, True, False],
-        "reason": ["percent", "", "", "not-sampled", "", "near-duplicate"],
-    })
-    stats = pa.table({
-        "query_id": ["q1", "q2"],
-        "positive_min": np.array([0.85, 0.6], dtype=np.float32),
-        "candidates": np.array([4, 2], dtype=np.int32),
-        "dropped": [False, False],
-    })
+    negatives = pa.table(
+        {
+            "query_id": ["q1"] * 4 + ["q2"] * 2,
+            "doc_id": ["a", "b", "c", "d", "a", "e"],
+            "rank": [1, 2, 3, 4, 1, 2],
+            "score": np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4], dtype=np.float32),
+            "kept": [False, True, True, False, True, False],
+            "reason": ["percent", "", "", "not-sampled", "", "near-duplicate"],
+        }
+    )
+    stats = pa.table(
+        {
+            "query_id": ["q1", "q2"],
+            "positive_min": np.array([0.85, 0.6], dtype=np.float32),
+            "candidates": np.array([4, 2], dtype=np.int32),
+            "dropped": [False, False],
+        }
+    )
     return negatives, stats
 
 

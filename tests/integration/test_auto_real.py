@@ -25,8 +25,11 @@ def hidden_nfcorpus(source: Path, folder: Path, queries: int, extra: int, seed: 
     texts: dict[str, int] = {}
     for text in raw.queries.values():
         texts[text] = texts.get(text, 0) + 1
-    pool = sorted(q for q, pos in raw.positives.items()
-                  if 5 <= len(pos) <= 10 and q in raw.queries and texts[raw.queries[q]] == 1)
+    pool = sorted(
+        q
+        for q, pos in raw.positives.items()
+        if 5 <= len(pos) <= 10 and q in raw.queries and texts[raw.queries[q]] == 1
+    )
     rng = random.Random(seed)
     chosen = sorted(rng.sample(pool, queries))
     needed = {d for q in chosen for d in raw.positives[q]}
@@ -37,15 +40,24 @@ def hidden_nfcorpus(source: Path, folder: Path, queries: int, extra: int, seed: 
         docs = sorted(raw.positives[q])
         rng.shuffle(docs)
         kept[q], hidden[q] = docs[0], set(docs[1:])
-    write_beir(folder, [row for row in raw.corpus if row[0] in keep],
-               [(q, raw.queries[q]) for q in chosen], [(q, kept[q], 1) for q in chosen])
+    write_beir(
+        folder,
+        [row for row in raw.corpus if row[0] in keep],
+        [(q, raw.queries[q]) for q in chosen],
+        [(q, kept[q], 1) for q in chosen],
+    )
     return folder, hidden
 
 
 @pytest.fixture(scope="module")
 def nfcorpus_protocol(shared_data, tmp_path_factory):
-    return hidden_nfcorpus(shared_data / "nfcorpus", tmp_path_factory.mktemp("nf") / "beir",
-                           queries=60, extra=120, seed=11)
+    return hidden_nfcorpus(
+        shared_data / "nfcorpus",
+        tmp_path_factory.mktemp("nf") / "beir",
+        queries=60,
+        extra=120,
+        seed=11,
+    )
 
 
 def fn_rate(run, hidden: dict[str, set[str]]) -> float:
@@ -53,8 +65,9 @@ def fn_rate(run, hidden: dict[str, set[str]]) -> float:
     return sum(r["doc_id"] in hidden.get(r["query_id"], ()) for r in kept) / len(kept)
 
 
-def test_auto_sees_nfcorpus_contamination_and_mines_fewer_false_negatives(nfcorpus_protocol,
-                                                                         mine_real):
+def test_auto_sees_nfcorpus_contamination_and_mines_fewer_false_negatives(
+    nfcorpus_protocol, mine_real
+):
     data, hidden = nfcorpus_protocol
     auto = mine_real(data, num_negatives=4)
     naive = mine_real(data, **NAIVE)
@@ -69,8 +82,13 @@ def test_auto_sees_nfcorpus_contamination_and_mines_fewer_false_negatives(nfcorp
 
 
 def test_auto_keeps_scifact_hard(shared_data, tmp_path_factory, mine_real):
-    data = write_subset(shared_data / "scifact", tmp_path_factory.mktemp("sf") / "beir",
-                        queries=60, extra_docs=150, seed=5)
+    data = write_subset(
+        shared_data / "scifact",
+        tmp_path_factory.mktemp("sf") / "beir",
+        queries=60,
+        extra_docs=150,
+        seed=5,
+    )
     run = mine_real(data, num_negatives=4)
     choice = run.manifest["auto"]
     assert choice["sampler"] == "top", choice["reason"]

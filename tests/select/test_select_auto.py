@@ -86,8 +86,7 @@ def test_estimate_recovers_a_simulated_false_negative_head():
     cand_score = np.tile(np.linspace(0.9, 0.1, depth, dtype=np.float32), queries)
     labeled_rank = rng.integers(1, 6, size=queries)  # 1..5 among all docs
     pos_score = np.linspace(0.9, 0.1, depth, dtype=np.float32)[labeled_rank - 1] + 0.001
-    f, evidence = estimate(offsets, cand_score, np.arange(queries), pos_score,
-                           labeled_rank, depth)
+    f, evidence = estimate(offsets, cand_score, np.arange(queries), pos_score, labeled_rank, depth)
     assert evidence["relevant_per_labeled_bound"] == pytest.approx(5, rel=0.25)
     assert f[:4].mean() > 0.5 and f[12:].max() < 0.1
     choice = choose(f, 4, width=40)

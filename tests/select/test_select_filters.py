@@ -135,8 +135,11 @@ def test_missing_positive_baseline_column_is_a_config_error(make_frame):
 
 
 def test_unjudged_candidates_pass_judge_relative_rules_and_are_counted(make_frame):
-    frame = make_frame([[0.9, 0.8, 0.7]], positive=[0.5],
-                       columns={"judge": [[0.95, 0.1, np.nan]], "positive_judge": [[0.5] * 3]})
+    frame = make_frame(
+        [[0.9, 0.8, 0.7]],
+        positive=[0.5],
+        columns={"judge": [[0.95, 0.1, np.nan]], "positive_judge": [[0.5] * 3]},
+    )
     for f in (Percent(0.95, on="judge"), Margin(0.05, on="judge")):
         assert keep(f, frame) == [False, True, True]
         assert f.unchecked(frame).tolist() == [False, False, True]

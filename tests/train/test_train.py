@@ -78,17 +78,21 @@ def test_training_saves_a_loadable_model_whose_card_names_the_mining_config(
 
 def test_triplet_rows_give_one_row_per_kept_negative(run_dir: Path, tmp_path: Path):
     kept = trueneg.open_run(run_dir).negatives(kept_only=True).num_rows
-    result = train(run_dir, tmp_path / "model", rows="triplet", max_steps=1, batch_size=4,
-                   device="cpu")
+    result = train(
+        run_dir, tmp_path / "model", rows="triplet", max_steps=1, batch_size=4, device="cpu"
+    )
     assert result.rows == kept
     card = (result.model_dir / "README.md").read_text(encoding="utf-8")
     assert '"export_format": "triplet"' in card
 
 
-@pytest.mark.parametrize("rows,loss,match", [("pairs", "mnrl", "Unknown training row format"),
-                                             ("triplet", "kl", "score lists")])
-def test_bad_row_formats_are_refused_before_training(run_dir: Path, tmp_path: Path, rows: str,
-                                                     loss: str, match: str):
+@pytest.mark.parametrize(
+    "rows,loss,match",
+    [("pairs", "mnrl", "Unknown training row format"), ("triplet", "kl", "score lists")],
+)
+def test_bad_row_formats_are_refused_before_training(
+    run_dir: Path, tmp_path: Path, rows: str, loss: str, match: str
+):
     with pytest.raises(ConfigError, match=match):
         train(run_dir, tmp_path / "model", rows=rows, loss=loss, max_steps=1)
 

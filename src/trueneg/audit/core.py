@@ -157,8 +157,9 @@ class AuditContext:
             return None
         from trueneg.rescore.cache import ScoreCache
 
-        return ScoreCache(judge_cache(self.run.dir, self.mine_config),
-                          info["judge_fingerprint"]).load()
+        return ScoreCache(
+            judge_cache(self.run.dir, self.mine_config), info["judge_fingerprint"]
+        ).load()
 
 
 def audit(

@@ -12,8 +12,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-RANK_BUCKETS: tuple[tuple[int, int | None], ...] = ((1, 5), (6, 10), (11, 30), (31, 100),
-                                                    (101, None))
+RANK_BUCKETS: tuple[tuple[int, int | None], ...] = (
+    (1, 5),
+    (6, 10),
+    (11, 30),
+    (31, 100),
+    (101, None),
+)
 
 
 def bucket_label(lo: int, hi: int | None) -> str:

@@ -56,7 +56,9 @@ def handle_errors(func: F) -> F:
                 raise
             err_console.print(
                 f"[bold red]Error:[/] unexpected {type(exc).__name__}: {exc}. "
-                "Re-run with --debug for the traceback.", highlight=False)
+                "Re-run with --debug for the traceback.",
+                highlight=False,
+            )
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -72,8 +74,9 @@ def setup_logging(quiet: bool) -> None:
         logger.setLevel(logging.WARNING)
     else:
         logger.setLevel(logging.INFO)
-    handler = RichHandler(console=err_console, show_path=False, show_time=False,
-                          markup=False, rich_tracebacks=False)
+    handler = RichHandler(
+        console=err_console, show_path=False, show_time=False, markup=False, rich_tracebacks=False
+    )
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
     logger.propagate = False

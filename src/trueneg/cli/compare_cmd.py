@@ -42,14 +42,18 @@ def compare_command(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write here instead of the config's \\[experiment] out.",
-                     show_default=False),
+        typer.Option(
+            help="Write here instead of the config's \\[experiment] out.", show_default=False
+        ),
     ] = None,
     data: Annotated[
         list[str] | None,
-        typer.Option("--data", metavar="NAME=PATH",
-                     help="Read dataset NAME from the BEIR folder PATH instead of the config's "
-                     "path (another machine's copy); repeatable."),
+        typer.Option(
+            "--data",
+            metavar="NAME=PATH",
+            help="Read dataset NAME from the BEIR folder PATH instead of the config's "
+            "path (another machine's copy); repeatable.",
+        ),
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
@@ -62,8 +66,14 @@ def compare_command(
     setup_logging(quiet)
     from trueneg.compare import load_config, plan, restrict, run_comparison
 
-    cfg = restrict(load_config(config), datasets=dataset, mining=mining, seeds=seed, out=out,
-                   data=_data_option(data))
+    cfg = restrict(
+        load_config(config),
+        datasets=dataset,
+        mining=mining,
+        seeds=seed,
+        out=out,
+        data=_data_option(data),
+    )
     if dry_run:
         _print_plan(cfg, plan(cfg))
         return
@@ -87,8 +97,11 @@ def _data_option(values: list[str] | None) -> dict[str, str] | None:
     for value in values:
         name, sep, path = value.partition("=")
         if not sep or not name or not path:
-            raise ConfigError("--data takes NAME=PATH", received=value,
-                              expected="e.g. --data scifact=/data/beir/scifact")
+            raise ConfigError(
+                "--data takes NAME=PATH",
+                received=value,
+                expected="e.g. --data scifact=/data/beir/scifact",
+            )
         pairs[name] = path
     return pairs
 

@@ -12,8 +12,12 @@ from trueneg.cli.render import print_summary
 
 @handle_errors
 def demo_command(
-    out: Annotated[str, typer.Option("--out", "-o", help="Run directory for the demo.")] = "trueneg-demo",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")] = False,
+    out: Annotated[
+        str, typer.Option("--out", "-o", help="Run directory for the demo.")
+    ] = "trueneg-demo",
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
+    ] = False,
 ) -> None:
     """Mine hard negatives on a small bundled SciFact sample (CPU, about a minute) and print the summary."""
     import trueneg

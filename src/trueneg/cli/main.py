@@ -36,8 +36,12 @@ def _version(value: bool) -> None:
 def callback(
     ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """trueneg: mine hard negatives that are truly negative, and measure how many are not."""
     ctx.obj = {"debug": debug}

@@ -38,12 +38,16 @@ def print_summary(summary: Summary, console: Console, run_path: str | None = Non
         print_auto(summary.auto, console)
     if "recall_at_depth" in summary.retrieval:
         r = summary.retrieval
-        console.print(f"{r['retriever']}: recall@{r['depth']} vs exact search "
-                      f"{r['recall_at_depth']:.3f} on {r['sample_queries']:,} sampled queries")
+        console.print(
+            f"{r['retriever']}: recall@{r['depth']} vs exact search "
+            f"{r['recall_at_depth']:.3f} on {r['sample_queries']:,} sampled queries"
+        )
     if summary.rescore:
         r = summary.rescore
-        console.print(f"judge: {r.get('pairs', 0):,} pairs ({r.get('pairs_scored', 0):,} newly "
-                      f"scored, {r.get('pairs_per_s', 0):.1f} pairs/s) with {r.get('judge')}")
+        console.print(
+            f"judge: {r.get('pairs', 0):,} pairs ({r.get('pairs_scored', 0):,} newly "
+            f"scored, {r.get('pairs_per_s', 0):.1f} pairs/s) with {r.get('judge')}"
+        )
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary.timings.items())
     if timings:
         console.print(f"time: {timings}")
@@ -54,12 +58,16 @@ def print_summary(summary: Summary, console: Console, run_path: str | None = Non
 def print_auto(auto: dict, console: Console) -> None:
     """What ``auto`` chose, why, and the contamination profile it estimated."""
     ev = auto.get("evidence", {})
-    console.print(f"auto: {' '.join(auto.get('filters', []))}, sampler {auto.get('sampler')} — "
-                  f"{auto.get('reason', '')}")
+    console.print(
+        f"auto: {' '.join(auto.get('filters', []))}, sampler {auto.get('sampler')} — "
+        f"{auto.get('reason', '')}"
+    )
     bound = ev.get("relevant_per_labeled_bound")
-    console.print(f"  evidence: {ev.get('share_positives_at_rank_1', 0):.0%} of labeled "
-                  f"positives rank first, median rank {ev.get('median_positive_rank')}; "
-                  f"≤ {bound if bound is not None else '?'} relevant documents per labeled one")
+    console.print(
+        f"  evidence: {ev.get('share_positives_at_rank_1', 0):.0%} of labeled "
+        f"positives rank first, median rank {ev.get('median_positive_rank')}; "
+        f"≤ {bound if bound is not None else '?'} relevant documents per labeled one"
+    )
     profile = ev.get("contamination_by_rank", [])
     if profile:
         cells = ", ".join(f"{k}: {v:.0%}" for k, v in profile)

@@ -18,9 +18,14 @@ def registries() -> dict[str, object]:
     from trueneg.train import LOSSES
     from trueneg.train import SAMPLERS as BATCH_SAMPLERS
 
-    return {"filter": FILTERS, "sampler": SAMPLERS, "retriever": RETRIEVERS,
-            "export format": EXPORT_FORMATS, "training loss": LOSSES,
-            "batch sampler": BATCH_SAMPLERS}
+    return {
+        "filter": FILTERS,
+        "sampler": SAMPLERS,
+        "retriever": RETRIEVERS,
+        "export format": EXPORT_FORMATS,
+        "training loss": LOSSES,
+        "batch sampler": BATCH_SAMPLERS,
+    }
 
 
 @handle_errors
@@ -28,13 +33,17 @@ def strategies_command(
     json_: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List every filter, sampler, retriever and export format with what it does."""
-    rows = [(kind, name, describe(cls)) for kind, reg in registries().items()
-            for name, cls in reg.items()]
+    rows = [
+        (kind, name, describe(cls))
+        for kind, reg in registries().items()
+        for name, cls in reg.items()
+    ]
     if json_:
         import json
 
-        typer.echo(json.dumps([{"kind": k, "name": n, "description": d} for k, n, d in rows],
-                              indent=2))
+        typer.echo(
+            json.dumps([{"kind": k, "name": n, "description": d} for k, n, d in rows], indent=2)
+        )
         return
     table = Table(title="trueneg strategies", title_justify="left")
     for column in ("kind", "name", "what it does"):
@@ -42,9 +51,13 @@ def strategies_command(
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    console.print("Use filters as NAME[:VALUE], e.g. --filter rank-window:10-110 "
-                  "--filter percent:0.95 --sampler random")
-    console.print("Default (no --filter/--sampler): auto — estimates the false-negative rate "
-                  "per rank from where the labeled positives sit, then picks a rank-window, "
-                  "top or random, plus near-duplicate:0.95 (and percent:0.95@judge with "
-                  "--judge). See docs/strategies.md.")
+    console.print(
+        "Use filters as NAME[:VALUE], e.g. --filter rank-window:10-110 "
+        "--filter percent:0.95 --sampler random"
+    )
+    console.print(
+        "Default (no --filter/--sampler): auto — estimates the false-negative rate "
+        "per rank from where the labeled positives sit, then picks a rank-window, "
+        "top or random, plus near-duplicate:0.95 (and percent:0.95@judge with "
+        "--judge). See docs/strategies.md."
+    )

@@ -50,9 +50,11 @@ def train_command(
     batch_sampler: Annotated[str, typer.Option(help=SAMPLER_HELP)] = "no-duplicates",
     rows: Annotated[
         str | None,
-        typer.Option(help="n-tuple (one row per query with all its negatives; the default) or "
-                     "triplet (one row per negative, as sentence-transformers' "
-                     "mine_hard_negatives writes by default). Contrastive losses only."),
+        typer.Option(
+            help="n-tuple (one row per query with all its negatives; the default) or "
+            "triplet (one row per negative, as sentence-transformers' "
+            "mine_hard_negatives writes by default). Contrastive losses only."
+        ),
     ] = None,
     epochs: Annotated[float, typer.Option(help="Training epochs.")] = 1,
     batch_size: Annotated[

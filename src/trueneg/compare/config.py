@@ -178,8 +178,11 @@ def restrict(
     moved = {name: Path(folder).expanduser().resolve() for name, folder in (data or {}).items()}
     return replace(
         config,
-        datasets=[replace(d, path=moved.get(d.name, d.path)) for d in config.datasets
-                  if not datasets or d.name in datasets],
+        datasets=[
+            replace(d, path=moved.get(d.name, d.path))
+            for d in config.datasets
+            if not datasets or d.name in datasets
+        ],
         mining=[m for m in config.mining if not mining or m.name in mining],
         seeds=[s for s in config.seeds if not seeds or s in seeds],
         out=Path(out).expanduser().resolve() if out is not None else config.out,
@@ -188,8 +191,7 @@ def restrict(
 
 def _known(kind: str, value: Any, known: list[Any]) -> None:
     if value not in known:
-        raise ConfigError(f"No {kind} {value!r} in the config", received=value,
-                          expected=known)
+        raise ConfigError(f"No {kind} {value!r} in the config", received=value, expected=known)
 
 
 def _dataset(raw: dict[str, Any], base: Path) -> DatasetSpec:

@@ -14,9 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 QUERIES_SCHEMA = pa.schema([("query_id", pa.string()), ("text", pa.string())])
-CORPUS_SCHEMA = pa.schema(
-    [("doc_id", pa.string()), ("text", pa.string()), ("title", pa.string())]
-)
+CORPUS_SCHEMA = pa.schema([("doc_id", pa.string()), ("text", pa.string()), ("title", pa.string())])
 QRELS_SCHEMA = pa.schema(
     [("query_id", pa.string()), ("doc_id", pa.string()), ("relevance", pa.int32())]
 )

@@ -208,8 +208,9 @@ def ensure_export(spec: ModelSpec, dest: Path) -> Path:
             )
         os.replace(tmp, dest)
     except ImportError as exc:  # torch's exporter needs the onnx package
-        raise ModelError(f"Exporting to ONNX failed: {exc}",
-                         fix="pip install 'trueneg[onnx]'") from exc
+        raise ModelError(
+            f"Exporting to ONNX failed: {exc}", fix="pip install 'trueneg[onnx]'"
+        ) from exc
     finally:
         tmp.unlink(missing_ok=True)
     return dest

@@ -142,5 +142,3 @@ def _matmul_for(device: str) -> MatMul:
         return (qt @ dt.T).float().cpu().numpy()
 
     return matmul
-
-

@@ -46,8 +46,20 @@ DEFAULT_WIDTH = 100
 SMOOTH = 1.3
 NEAR_DUPLICATE = "near-duplicate:0.95"
 JUDGE_FILTER = "percent:0.95@judge"
-PROFILE_BUCKETS = ((1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, 29), (30, 49), (50, 74),
-                   (75, 99), (100, 149), (150, 199), (200, 299))
+PROFILE_BUCKETS = (
+    (1, 1),
+    (2, 2),
+    (3, 4),
+    (5, 9),
+    (10, 19),
+    (20, 29),
+    (30, 49),
+    (50, 74),
+    (75, 99),
+    (100, 149),
+    (150, 199),
+    (200, 299),
+)
 
 
 @dataclass
@@ -79,8 +91,9 @@ def positive_ranks(
     return ranks
 
 
-def rank_profile(pos_query: np.ndarray, pos_rank: np.ndarray, num_queries: int,
-                 depth: int) -> np.ndarray:
+def rank_profile(
+    pos_query: np.ndarray, pos_rank: np.ndarray, num_queries: int, depth: int
+) -> np.ndarray:
     """``g(r)`` for ``r = 1..depth``: each query with a ranked positive spreads weight 1 over
     its positives; positives deeper than ``depth`` (or of unknown rank, 0) keep their weight
     out of range."""
@@ -136,30 +149,43 @@ def choose(
     if start + num_negatives - 1 > depth:
         return AutoChoice(
             [_window(max(1, depth - width + 1), depth), NEAR_DUPLICATE, *extra],
-            "random", (max(1, depth - width + 1), depth),
+            "random",
+            (max(1, depth - width + 1), depth),
             f"every searched rank looks contaminated (f ≥ {bound:.0%} down to rank {depth}): "
-            "sampling from the deepest ranks; search deeper (--depth) or add a judge")
+            "sampling from the deepest ranks; search deeper (--depth) or add a judge",
+        )
     end = min(depth, start + width - 1)
-    head = float(f[start - 1:start - 1 + num_negatives].mean())
+    head = float(f[start - 1 : start - 1 + num_negatives].mean())
     window = [_window(start, end)] if start > 1 else []
     if head <= bound / 2:
         where = "the top" if start == 1 else f"rank {start}"
-        return AutoChoice([*window, NEAR_DUPLICATE, *extra], "top", (start, end),
-                          f"the hardest candidates from {where} look clean (estimated "
-                          f"{head:.1%} false negatives ≤ {bound / 2:.0%}): top-{num_negatives}")
-    return AutoChoice([_window(start, end), NEAR_DUPLICATE, *extra], "random",
-                      (start, end),
-                      f"ranks above {start} look contaminated (f ≥ {bound:.0%}) and the next "
-                      f"{num_negatives} are near the bound ({head:.1%}): random over "
-                      f"ranks {start}-{end}")
+        return AutoChoice(
+            [*window, NEAR_DUPLICATE, *extra],
+            "top",
+            (start, end),
+            f"the hardest candidates from {where} look clean (estimated "
+            f"{head:.1%} false negatives ≤ {bound / 2:.0%}): top-{num_negatives}",
+        )
+    return AutoChoice(
+        [_window(start, end), NEAR_DUPLICATE, *extra],
+        "random",
+        (start, end),
+        f"ranks above {start} look contaminated (f ≥ {bound:.0%}) and the next "
+        f"{num_negatives} are near the bound ({head:.1%}): random over "
+        f"ranks {start}-{end}",
+    )
 
 
 def few_queries(ranked: int, judge: bool = False) -> AutoChoice:
     """The choice when too few queries have a ranked positive to estimate a profile."""
     extra = [JUDGE_FILTER] if judge else []
-    return AutoChoice(["percent:0.95", NEAR_DUPLICATE, *extra], "top", None,
-                      f"only {ranked} queries have a ranked positive (< {MIN_QUERIES}): too few to "
-                      "estimate contamination per rank, so the positive-aware percent:0.95")
+    return AutoChoice(
+        ["percent:0.95", NEAR_DUPLICATE, *extra],
+        "top",
+        None,
+        f"only {ranked} queries have a ranked positive (< {MIN_QUERIES}): too few to "
+        "estimate contamination per rank, so the positive-aware percent:0.95",
+    )
 
 
 def _window(first: int, last: int) -> str:
@@ -191,8 +217,10 @@ def estimate(
         pos_query = np.flatnonzero(known)
         ranks = best_rank[known].astype(np.int64)
         source = "the best labeled positive's rank (positive scores not on the candidates' scale)"
-        notes.append("only the best positive per query is ranked: with several positives this "
-                     "underestimates contamination below the top ranks")
+        notes.append(
+            "only the best positive per query is ranked: with several positives this "
+            "underestimates contamination below the top ranks"
+        )
     g = rank_profile(pos_query, ranks, num_queries, depth)
     ratio, at = ratio_bound(g)
     f = contamination(g, ratio)
@@ -228,5 +256,5 @@ def _buckets(f: np.ndarray) -> list[list[Any]]:
         if lo > f.shape[0]:
             break
         label = str(lo) if lo == hi else f"{lo}-{hi}"
-        out.append([label, round(float(f[lo - 1:min(hi, f.shape[0])].mean()), 4)])
+        out.append([label, round(float(f[lo - 1 : min(hi, f.shape[0])].mean()), 4)])
     return out

@@ -160,8 +160,11 @@ def _row_format(loss: TrainLoss, rows: str | None) -> str:
     if rows not in ROW_FORMATS:
         raise ConfigError("Unknown training row format", received=rows, expected=ROW_FORMATS)
     if loss.include_scores:
-        raise ConfigError(f"--loss {loss.name} trains on score lists, not {rows} rows",
-                          received=rows, fix="Leave --rows out for distillation losses")
+        raise ConfigError(
+            f"--loss {loss.name} trains on score lists, not {rows} rows",
+            received=rows,
+            fix="Leave --rows out for distillation losses",
+        )
     return rows
 
 

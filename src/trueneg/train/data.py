@@ -12,8 +12,9 @@ from trueneg.train.losses import TrainLoss
 logger = logging.getLogger(__name__)
 
 
-def training_set(run: Any, loss: TrainLoss, column: str | None,
-                 fmt: str | None = None) -> tuple[Any, dict[str, Any]]:
+def training_set(
+    run: Any, loss: TrainLoss, column: str | None, fmt: str | None = None
+) -> tuple[Any, dict[str, Any]]:
     """The run's export in ``fmt`` (default: the loss's own format) as a ``datasets.Dataset``,
     and the export's notes."""
     from trueneg.export import build_export, to_hf_dataset
