@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pyarrow.parquet as pq
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -140,11 +142,22 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
     [
         (("[train]", "[train]\nlearning_rate = 1e-5"), "Unknown key in [train]"),
         (("[mine]", "[mine]\nseed = 3"), "Unknown key in [mine]"),
-        (('name = "naive"', 'name = "naive"\nsamplr = "top"'), "expected: filters, name"),
+        (
+            ('name = "naive"', 'name = "naive"\nsamplr = "top"'),
+            "expected: filters, judge, judge_depth, name",
+        ),
         (('name = "random"', 'name = "naive"'), "share a name"),
         (('sampler = "none"', 'sampler = "none"\nnum_negatives = 2'), "mines nothing"),
         (("seeds = [0]", "seeds = []"), "seeds must be"),
         (('batch_sampler = "random"', 'batch_sampler = "tas"'), "no-duplicates"),
+        (('sampler = "none"', 'sampler = "none"\njudge = "j"'), "Drop judge from it"),
+        (("num_negatives = 2", "num_negatives = 2\njudge_depth = 0"), "judge_depth must be"),
+        (
+            ("num_negatives = 2", 'num_negatives = 2\njudge = "./no-such-judge"'),
+            "judge of [[mining]] 'naive' is not there",
+        ),
+        (("num_negatives = 2", "num_negatives = 2\njudge = 3"), "model folder or name"),
+        (("[mine]", '[mine]\njudge = "../nowhere"'), "judge of [mine] is not there"),
     ],
 )
 def test_config_errors_name_what_is_valid(tmp_path: Path, edit, message):
@@ -164,6 +177,52 @@ def test_config_paths_resolve_against_the_file(tmp_path: Path):
     assert cfg.mine == {"retriever": "bm25"}
 
 
+def test_judge_rows_resolve_against_the_file_and_override_the_mine_table(tmp_path: Path):
+    (tmp_path / "models" / "reranker").mkdir(parents=True)
+    text = CONFIG.replace("[mine]", '[mine]\njudge = "some/hub-name"\njudge_depth = 5')
+    text = text.replace(
+        'name = "random"', 'name = "random"\njudge = "./models/reranker"\njudge_depth = 7'
+    )
+    cfg = load_config(_write(tmp_path, text))
+    assert cfg.mine["judge"] == "some/hub-name"  # a name, not a path: passed on as is
+    naive, random, _ = cfg.mining
+    assert naive.mine_overrides == {}
+    assert random.judge == str(tmp_path / "models" / "reranker")
+    assert random.mine_overrides == {"judge": random.judge, "judge_depth": 7}
+
+
+def test_the_same_mining_with_and_without_a_judge(
+    tmp_path: Path, minilm_path: str, judge_model_dir: Path
+):
+    """One config, two rows that differ only by the judge: only the judged cell scores pairs,
+    with the row's depth, and its filter drops what the reranker scores like the positive."""
+    (tmp_path / "judge").symlink_to(judge_model_dir)
+    judged = """
+[[mining]]
+name = "judged"
+filters = ["percent:0.95@judge"]
+sampler = "top"
+num_negatives = 2
+judge = "./judge"
+judge_depth = 3
+"""
+    text = CONFIG.split("[[mining]]")[0] + "[[mining]]" + CONFIG.split("[[mining]]")[1] + judged
+    result = run_comparison(_write(tmp_path, text))
+    assert result.counts == {"mined": 2, "trained": 2, "evaluated": 2}
+    cells = tmp_path / "out" / "tiny"
+    plain = json.loads((cells / "naive" / "seed-0" / "run" / "manifest.json").read_text())
+    judged_run = cells / "judged" / "seed-0" / "run"
+    manifest = json.loads((judged_run / "manifest.json").read_text())
+    assert plain["config"]["judge"] is None
+    assert manifest["config"]["judge"] == str(Path(judge_model_dir).resolve())  # link followed
+    assert manifest["config"]["judge_depth"] == 3
+    scores = pq.read_table(judged_run / "judge_scores.parquet")["judge"].to_numpy()
+    ranks = pq.read_table(judged_run / "candidates.parquet")["rank"].to_numpy()
+    assert np.isfinite(scores[ranks <= 3]).all() and np.isnan(scores[ranks > 3]).all()
+    assert not (cells / "naive" / "seed-0" / "run" / "judge_scores.parquet").exists()
+    assert (cells / "judged" / "seed-0" / "eval.json").is_file()
+
+
 def test_shipped_examples_parse():
     examples = Path(__file__).resolve().parents[2] / "examples" / "compare"
     table = load_config(examples / "reproduce_st_table.toml")
@@ -173,6 +232,28 @@ def test_shipped_examples_parse():
     assert auto.filters is None and auto.sampler == "auto"  # trueneg mine's default
     assert sum(not s.mining.zero_shot for s in plan(table)) == 24
     load_config(examples / "tiny.toml")
+
+
+def test_the_shipped_judge_configs_name_the_installed_reranker():
+    """The configs with a judge row parse once `make judges` has run, and say how to get the
+    reranker when it has not."""
+    root = Path(__file__).resolve().parents[2]
+    configs = [
+        root / "examples" / "compare" / "reproduce_st_table_judge.toml",
+        root / "benchmarks" / "compare_scifact_auto_cpu.toml",
+    ]
+    reranker = root / ".models" / "ms-marco-MiniLM-L-12-v2"
+    if not (reranker / "model.onnx").is_file():
+        for config in configs:
+            with pytest.raises(ConfigError, match="make judges"):
+                load_config(config)
+        return
+    table = load_config(configs[0])
+    assert [m.name for m in table.mining] == ["naive-top4", "auto", "auto-judge"]
+    assert table.mining[2].mine_overrides == {"judge": str(reranker.resolve()), "judge_depth": 30}
+    assert table.out == load_config(root / "examples" / "compare" / "reproduce_st_table.toml").out
+    cpu = load_config(configs[1])
+    assert cpu.mining[-1].mine_overrides == {"judge": str(reranker.resolve()), "judge_depth": 10}
 
 
 def test_cli_part_runs_only_what_it_names_from_another_data_folder(tmp_path: Path):

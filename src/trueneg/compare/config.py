@@ -46,12 +46,30 @@ class DatasetSpec:
 class MiningSpec:
     """One row of the table. ``sampler = "none"`` (or ``name = "none"``) is zero-shot: the base
     model is evaluated as is, with no mining and no training. Leaving out ``filters`` and
-    ``sampler`` mines with ``auto``, as ``trueneg mine`` does."""
+    ``sampler`` mines with ``auto``, as ``trueneg mine`` does.
+
+    ``judge`` puts a judge in this row's mining (a model folder, relative to the config file,
+    or a model name) and ``judge_depth`` how many top candidates per query it scores; both
+    override the ``[mine]`` table, so one config can hold the same mining with and without a
+    judge.
+    """
 
     name: str
     filters: list[str] | str | None = None
     sampler: str = "auto"
     num_negatives: int = 4
+    judge: str | None = None
+    judge_depth: int | None = None
+
+    @property
+    def mine_overrides(self) -> dict[str, Any]:
+        """The ``mine()`` settings this row sets over the ``[mine]`` table."""
+        out: dict[str, Any] = {}
+        if self.judge is not None:
+            out["judge"] = self.judge
+        if self.judge_depth is not None:
+            out["judge_depth"] = self.judge_depth
+        return out
 
     @property
     def zero_shot(self) -> bool:
@@ -119,7 +137,7 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
         if not exp.get(key):
             raise ConfigError(f"[experiment] needs {key!r}", expected=list(_EXPERIMENT_KEYS))
     datasets = [_dataset(d, base) for d in _array(raw, "dataset")]
-    mining = [_mining(m) for m in _array(raw, "mining")]
+    mining = [_mining(m, base) for m in _array(raw, "mining")]
     _unique("dataset", [d.name for d in datasets])
     _unique("mining", [m.name for m in mining])
     seeds = exp.get("seeds", [0, 1, 2])
@@ -139,6 +157,8 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
     from trueneg.config import MineConfig
 
     _check_keys("[mine]", mine, sorted({f.name for f in fields(MineConfig)} - OWNED_MINE_KEYS))
+    if "judge" in mine:
+        mine = {**mine, "judge": _judge(mine["judge"], "[mine]", base)}
     return CompareConfig(
         name=str(exp["name"]),
         out=_path(exp["out"], base),
@@ -206,27 +226,62 @@ def _dataset(raw: dict[str, Any], base: Path) -> DatasetSpec:
     return DatasetSpec(**{**raw, "name": _slug(raw["name"]), "path": _path(raw["path"], base)})
 
 
-def _mining(raw: dict[str, Any]) -> MiningSpec:
+def _mining(raw: dict[str, Any], base: Path) -> MiningSpec:
     _check_keys("[[mining]]", raw, [f.name for f in fields(MiningSpec)])
     if not raw.get("name"):
         raise ConfigError(
             "A [[mining]] entry has no 'name'",
             received=raw,
-            expected="name, filters, sampler, num_negatives",
+            expected="name, filters, sampler, num_negatives, judge, judge_depth",
         )
     values = dict(raw, name=_slug(raw["name"]))
+    if "judge" in values:
+        values["judge"] = _judge(values["judge"], f"[[mining]] {values['name']!r}", base)
     if values["name"] == ZERO_SHOT and "sampler" not in values:
         values["sampler"] = ZERO_SHOT
-    if values.get("sampler") == ZERO_SHOT and ({"filters", "num_negatives"} & set(values)):
+    mining_keys = {"filters", "num_negatives", "judge", "judge_depth"}
+    if values.get("sampler") == ZERO_SHOT and (mining_keys & set(values)):
         raise ConfigError(
             f"The zero-shot entry {values['name']!r} mines nothing",
             received=sorted(values),
-            fix="Drop filters and num_negatives from it",
+            fix=f"Drop {', '.join(sorted(mining_keys & set(values)))} from it",
         )
     spec = MiningSpec(**values)
-    if not isinstance(spec.num_negatives, int) or spec.num_negatives < 1:
-        raise ConfigError("num_negatives must be a positive integer", received=spec.num_negatives)
+    _positive("num_negatives", spec.num_negatives, "e.g. 4")
+    if spec.judge_depth is not None:
+        _positive(
+            "judge_depth",
+            spec.judge_depth,
+            "e.g. 30 (how many top candidates per query the judge scores)",
+        )
     return spec
+
+
+def _positive(key: str, value: Any, expected: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{key} must be a positive integer", received=value, expected=expected)
+
+
+def _judge(value: Any, where: str, base: Path) -> str:
+    """A judge given as a path (``./``, ``../``, ``/`` or ``~``) is resolved against the config's
+    folder and must exist; anything else is a model name passed on as is."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(
+            f"The judge of {where} must be a model folder or name",
+            received=value,
+            expected='e.g. judge = "../.models/ms-marco-MiniLM-L-12-v2"',
+        )
+    if not value.startswith(("./", "../", "/", "~")):
+        return value
+    path = _path(value, base)
+    if not path.exists():
+        raise ConfigError(
+            f"The judge of {where} is not there",
+            received=str(path),
+            fix="Paths are relative to the config file; `make judges` installs the rerankers "
+            "the shipped configs name into .models/",
+        )
+    return str(path)
 
 
 def _check_keys(where: str, raw: dict[str, Any], valid: list[str] | tuple[str, ...]) -> None:

@@ -196,7 +196,7 @@ def _trained_model(
         model=config.model,
         device=config.device,
         show_progress=show_progress,
-        **config.mine,
+        **{**config.mine, **step.mining.mine_overrides},
     )
     counts["mined"] += 1
     if hidden is not None:
