@@ -66,9 +66,15 @@ class Run:
 
         Returns the written path, or the Arrow table when ``to`` is None.
         """
-        from trueneg.export import build_export, write_export
+        from trueneg.export import write_export
 
-        table = build_export(
+        table = self._export_table(fmt, include_scores, score_column)
+        return table if to is None else write_export(table, to)
+
+    def _export_table(self, fmt: str, include_scores: bool, score_column: str) -> pa.Table:
+        from trueneg.export import build_export
+
+        return build_export(
             self.negatives(),
             self.dataset(),
             fmt,
@@ -76,7 +82,6 @@ class Run:
             score_column=score_column,
             positive_scores=self.positive_scores(),
         )
-        return table if to is None else write_export(table, to)
 
     def positive_scores(self) -> pa.Table | None:
         """Every labeled positive with its scores (``score``, ``score_dense``, ``judge``), or
@@ -93,18 +98,9 @@ class Run:
         self, fmt: str = "triplet", *, include_scores: bool = False, score_column: str = "score"
     ):
         """The export as a Hugging Face ``datasets.Dataset`` (for SentenceTransformerTrainer)."""
-        from trueneg.export import build_export, to_hf_dataset
+        from trueneg.export import to_hf_dataset
 
-        return to_hf_dataset(
-            build_export(
-                self.negatives(),
-                self.dataset(),
-                fmt,
-                include_scores=include_scores,
-                score_column=score_column,
-                positive_scores=self.positive_scores(),
-            )
-        )
+        return to_hf_dataset(self._export_table(fmt, include_scores, score_column))
 
     def audit(self, **options: Any):
         """Measure how contaminated this run's negatives are; see :func:`trueneg.audit.audit`.
