@@ -91,6 +91,10 @@ def _rows_done(run_dir: Path) -> int:
     return done
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 ATTEMPTS: list[str] = []  # why each attempt that could not interrupt did not
 
 
@@ -106,6 +110,10 @@ def _interrupt_once_rows_are_on_disk(args: list[str], run_dir: Path, timeout: fl
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
+        # A shell that runs the tests in the background (`make test &`, nohup) hands its
+        # children an ignored SIGINT, and Python then never raises KeyboardInterrupt: give the
+        # child the default disposition, as a terminal would.
+        preexec_fn=_default_sigint,
     )
     rows = 0
     try:
