@@ -189,6 +189,7 @@ def test_help_documents_every_option_and_loss():
         "--guide",
         "--model",
         "--rows",
+        "--checkpoint-minutes",
     ]:
         assert option in text, option
     for name in LOSSES.names():

@@ -74,6 +74,14 @@ def train_command(
     device: Annotated[
         str, typer.Option(help="auto | cpu | cuda (bf16 on a GPU that supports it).")
     ] = "auto",
+    checkpoint_minutes: Annotated[
+        float,
+        typer.Option(
+            help="Save a checkpoint to OUT.checkpoints every this many minutes of training "
+            "(0: never). After a crash or Ctrl-C the same command resumes from the last one; "
+            "the folder is deleted once the model is saved."
+        ),
+    ] = 10.0,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the result as one JSON object.")
     ] = False,
@@ -84,6 +92,7 @@ def train_command(
     """Fine-tune a sentence-transformers model on RUN_DIR's hard negatives and save it to --out.
 
     The model folder's README.md names the run, its mining config and the training settings.
+    Long runs save checkpoints (--checkpoint-minutes): re-running an interrupted command resumes.
     """
     setup_logging(quiet)
     from trueneg.train import train
@@ -104,6 +113,7 @@ def train_command(
         device=device,
         batch_sampler=batch_sampler,
         rows=rows,
+        checkpoint_minutes=checkpoint_minutes,
         show_progress=not (quiet or json_output),
     )
     if json_output:
@@ -112,6 +122,8 @@ def train_command(
     last = f"; last loss {result.loss_history[-1]:.4f}" if result.loss_history else ""
     short = result.queries_short_of_k
     note = f"; {short} queries short of k negatives left out" if short else ""
+    if result.resumed_from_step is not None:
+        note += f"; resumed from the checkpoint of step {result.resumed_from_step}"
     console.print(
         f"Trained with {result.loss} for {result.steps} steps on {result.rows} rows "
         f"({result.device}, {result.seconds:.1f} s{last}{note})."

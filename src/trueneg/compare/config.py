@@ -88,6 +88,7 @@ class TrainSpec:
     rows: str | None = None  # n-tuple (default) or triplet, see trueneg.train.train
     warmup_ratio: float = 0.1
     batch_sampler: str = "no-duplicates"  # see trueneg.train.samplers.SAMPLERS
+    checkpoint_minutes: float = 10.0  # a killed cell resumes from its last checkpoint
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,8 @@ def _trained_model(
         _write_json(step.folder / "fn.json", false_negative_rate(run, hidden))
     if model_dir.exists():
         shutil.rmtree(model_dir)  # left by a killed run: no train.json was written
+    # A killed training left its checkpoints in model.checkpoints; mining the same seed again
+    # gives the same rows, so train() resumes from them.
     logger.info("compare: training %s", step.label)
     spec = config.train
     result = train(
@@ -218,6 +220,7 @@ def _trained_model(
         rows=spec.rows,
         warmup_ratio=spec.warmup_ratio,
         batch_sampler=spec.batch_sampler,
+        checkpoint_minutes=spec.checkpoint_minutes,
         device=config.device,
         show_progress=show_progress,
     )

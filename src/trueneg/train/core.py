@@ -7,8 +7,9 @@ the loss comes from :data:`~trueneg.train.losses.LOSSES`, batches never repeat a
 
 from __future__ import annotations
 
-import tempfile
+import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,13 @@ from typing import Any
 from trueneg import __version__
 from trueneg.errors import ConfigError
 from trueneg.progress import transformers_bars
+from trueneg.train import checkpoints
 from trueneg.train.card import append_card, card_section
 from trueneg.train.data import teacher_column, training_set
 from trueneg.train.losses import LOSSES, LossContext, TrainLoss
 from trueneg.train.samplers import SAMPLERS, BatchSampler
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class TrainResult:
     rows: int = 0
     device: str = "cpu"
     export_notes: dict[str, Any] = field(default_factory=dict)
+    resumed_from_step: int | None = None
 
     @property
     def queries_short_of_k(self) -> int:
@@ -50,6 +55,7 @@ class TrainResult:
             "rows": self.rows,
             "device": self.device,
             "export_notes": self.export_notes,
+            "resumed_from_step": self.resumed_from_step,
         }
 
 
@@ -70,6 +76,8 @@ def train(
     device: str = "auto",
     batch_sampler: str | BatchSampler = "no-duplicates",
     rows: str | None = None,
+    checkpoint_minutes: float = 10.0,
+    callbacks: Sequence[Any] = (),
     show_progress: bool = False,
 ) -> TrainResult:
     """Train ``model`` (default: the run's mining model) on the run's hard negatives.
@@ -88,6 +96,10 @@ def train(
     fmt = _row_format(loss_obj, rows)
     sampler = SAMPLERS.resolve(batch_sampler)
     _check_settings(out, epochs, batch_size, lr, max_steps, mini_batch_size, warmup_ratio, device)
+    if checkpoint_minutes < 0:
+        raise ConfigError(
+            "Invalid checkpoint_minutes", received=checkpoint_minutes, expected="0 (never) or more"
+        )
     from trueneg.api import Run
     from trueneg.encode import resolve_model
 
@@ -103,6 +115,26 @@ def train(
         score_column=teacher_column(run, loss_obj),
     )
     dataset, notes = training_set(run, loss_obj, context.score_column, fmt)
+    settings = {
+        "loss": loss_obj.name,
+        **loss_obj.config(context),
+        "base_model": model_path,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": lr,
+        "seed": seed,
+        "max_steps": max_steps,
+        "warmup_ratio": warmup_ratio,
+        **sampler.config(),
+        "export_format": fmt,
+    }
+    folder = checkpoints.checkpoint_dir(out)
+    resume = checkpoints.prepare(
+        folder,
+        {**settings, "rows": len(dataset), "rows_sha256": checkpoints.dataset_digest(dataset)},
+    )
+    if resume is not None:
+        logger.info("resuming from %s (step %d)", resume, checkpoints.step_of(resume))
     start = time.perf_counter()
     steps, history, used = _fit(
         model_path,
@@ -118,20 +150,15 @@ def train(
         warmup_ratio=warmup_ratio,
         sampler=sampler,
         show_progress=show_progress,
+        folder=folder,
+        resume=resume,
+        checkpoint_minutes=checkpoint_minutes,
+        callbacks=list(callbacks),
     )
     seconds = time.perf_counter() - start
+    checkpoints.finish(folder)
     hyper = {
-        "loss": loss_obj.name,
-        **loss_obj.config(context),
-        "base_model": model_path,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": lr,
-        "seed": seed,
-        "max_steps": max_steps,
-        "warmup_ratio": warmup_ratio,
-        **sampler.config(),
-        "export_format": fmt,
+        **settings,
         "rows": len(dataset),
         "export_notes": notes,
         "steps": steps,
@@ -147,6 +174,7 @@ def train(
         rows=len(dataset),
         device=used,
         export_notes=notes,
+        resumed_from_step=checkpoints.step_of(resume),
     )
 
 
@@ -218,27 +246,49 @@ def _fit(
     from sentence_transformers import SentenceTransformer
     from transformers import set_seed
 
+    folder, resume = opts.pop("folder"), opts.pop("resume")
+    minutes = opts.pop("checkpoint_minutes")
+    extra = opts.pop("callbacks")
     with transformers_bars(opts["show_progress"]):
         set_seed(opts["seed"])
         model = SentenceTransformer(model_path, device=context.device)
-        with tempfile.TemporaryDirectory(prefix="trueneg-train-") as scratch:
-            batches = opts.pop("sampler").trainer_arg(
-                model, dataset, batch_size=opts["batch_size"], seed=opts["seed"]
-            )
-            trainer = _trainer(
-                model, dataset, loss.build(model, context), scratch, context, batches, **opts
-            )
-            trainer.train()
+        batches = opts.pop("sampler").trainer_arg(
+            model, dataset, batch_size=opts["batch_size"], seed=opts["seed"]
+        )
+        trainer = _trainer(
+            model, dataset, loss.build(model, context), str(folder), context, batches, **opts
+        )
+        if minutes > 0:
+            trainer.add_callback(checkpoints.timed_callback(minutes))
+        for callback in extra:
+            trainer.add_callback(callback)
+        try:
+            trainer.train(resume_from_checkpoint=str(resume) if resume is not None else None)
+        except BaseException:
+            _log_kept(folder)
+            raise
         model.save(str(out))
     history = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
     return int(trainer.state.global_step), history, context.device or "cpu"
+
+
+def _log_kept(folder: Path) -> None:
+    last = checkpoints.latest(folder)
+    if last is None:
+        logger.warning("training stopped before its first checkpoint (none in %s)", folder)
+        return
+    logger.warning(
+        "training stopped; checkpoint of step %d kept in %s: the same call resumes from it",
+        checkpoints.step_of(last),
+        folder,
+    )
 
 
 def _trainer(
     model: Any,
     dataset: Any,
     loss_module: Any,
-    scratch: str,
+    folder: str,
     context: LossContext,
     batch_sampler: Any,
     *,
@@ -259,7 +309,7 @@ def _trainer(
 
     on_gpu = (context.device or "").startswith("cuda")
     args = SentenceTransformerTrainingArguments(
-        output_dir=scratch,
+        output_dir=folder,
         num_train_epochs=epochs,
         max_steps=max_steps,
         per_device_train_batch_size=batch_size,
@@ -270,7 +320,8 @@ def _trainer(
         bf16=on_gpu and torch.cuda.is_bf16_supported(),
         use_cpu=not on_gpu,
         batch_sampler=batch_sampler,
-        save_strategy="no",
+        save_strategy="no",  # checkpoints come from the timed callback
+        save_total_limit=1,
         logging_steps=1,
         report_to="none",
         disable_tqdm=not show_progress,
