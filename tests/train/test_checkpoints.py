@@ -112,11 +112,17 @@ def test_a_checkpoint_folder_without_its_fingerprint_is_refused(run_dir: Path, t
         train(run_dir, out, **SETTINGS)
 
 
-def test_no_checkpoints_when_disabled(run_dir: Path, tmp_path: Path):
+def test_no_checkpoints_when_disabled_and_then_nothing_holds_the_next_call_back(
+    run_dir: Path, tmp_path: Path
+):
     out = tmp_path / "model"
     with pytest.raises(KeyboardInterrupt):
         train(run_dir, out, checkpoint_minutes=0, callbacks=[_interrupt_at(3)], **SETTINGS)
     assert latest(checkpoint_dir(out)) is None
+    # No checkpoint means nothing to resume or lose: other settings simply start afresh.
+    result = train(run_dir, out, lr=3e-5, **{**SETTINGS, "max_steps": 1})
+    assert result.steps == 1 and result.resumed_from_step is None
+    assert not checkpoint_dir(out).exists()
 
 
 def test_negative_checkpoint_minutes_is_a_config_error(run_dir: Path, tmp_path: Path):

@@ -30,15 +30,36 @@ def checkpoint_dir(out: str | Path) -> Path:
     return out.with_name(out.name + ".checkpoints")
 
 
+class _HashSink:
+    """A write-only file that only hashes what is written to it."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        self.hash.update(view)
+        return view.nbytes
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
 def dataset_digest(dataset: Any) -> str:
-    """SHA-256 of the training rows (a ``datasets.Dataset``'s Arrow table, in order)."""
+    """SHA-256 of the training rows (a ``datasets.Dataset``'s Arrow table, in order), streamed
+    batch by batch so a large training set is not copied in memory."""
     import pyarrow as pa
 
-    sink = pa.BufferOutputStream()
     table = dataset.data.table if hasattr(dataset.data, "table") else dataset.data
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table.combine_chunks())
-    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+    sink = _HashSink()
+    with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=8192):
+            writer.write_batch(batch)
+    return sink.hash.hexdigest()
 
 
 def latest(folder: Path) -> Path | None:
@@ -63,6 +84,9 @@ def prepare(folder: Path, fingerprint: dict[str, Any]) -> Path | None:
     path = folder / FINGERPRINT
     if path.is_file():
         stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored != fingerprint and latest(folder) is None:  # nothing trained yet to lose
+            path.write_text(_dumps(fingerprint), encoding="utf-8")
+            return None
         if stored != fingerprint:
             raise ConfigError(
                 "The checkpoints beside the model folder are from a different training run",
@@ -79,8 +103,12 @@ def prepare(folder: Path, fingerprint: dict[str, Any]) -> Path | None:
             fix=f"Delete {folder} (or choose another --out) and run again",
         )
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(fingerprint, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    path.write_text(_dumps(fingerprint), encoding="utf-8")
     return None
+
+
+def _dumps(fingerprint: dict[str, Any]) -> str:
+    return json.dumps(fingerprint, indent=2, sort_keys=True) + "\n"
 
 
 def finish(folder: Path) -> None:
