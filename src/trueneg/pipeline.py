@@ -545,12 +545,27 @@ def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared):
         stats["positive_rank"].to_numpy().astype(np.int64),
         depth,
     )
+    if cfg.judge:
+        f = _judge_tightened(run_dir, f, evidence, depth)
     if evidence["queries_ranked"] < MIN_QUERIES:
         choice = few_queries(evidence["queries_ranked"], judge=bool(cfg.judge))
     else:
         choice = choose(f, cfg.num_negatives, judge=bool(cfg.judge))
     choice.evidence = {**evidence, "search_depth": depth}
     return choice
+
+
+def _judge_tightened(run_dir: RunDir, f: np.ndarray, evidence: dict, depth: int) -> np.ndarray:
+    """``f`` with the judge's mixture-proportion bound where it is lower (see
+    :func:`trueneg.select.auto.judge_bound`)."""
+    from trueneg.select.auto import judge_bound, with_judge_bound
+
+    rank = run_dir.read_table("candidates.parquet", columns=["rank"])["rank"].to_numpy()
+    judge = run_dir.read_table("judge_scores.parquet")["judge"].to_numpy(zero_copy_only=False)
+    pairs = run_dir.read_table("judge_positive_pairs.parquet")["judge"]
+    positive = pairs.to_numpy(zero_copy_only=False).astype(np.float64)
+    bound = judge_bound(rank, judge.astype(np.float64), positive, depth)
+    return with_judge_bound(f, bound, evidence, int(np.isfinite(positive).sum()))
 
 
 # finish ----------------------------------------------------------------------------------

@@ -95,3 +95,39 @@ def test_auto_keeps_scifact_hard(shared_data, tmp_path_factory, mine_real):
     assert choice["window"][0] <= 3
     assert choice["evidence"]["relevant_per_labeled_bound"] < 2.5
     assert run.summary().queries_full == run.summary().queries
+
+
+def test_a_judge_tightens_the_scifact_estimate_and_the_summary_shows_it(
+    shared_data, tmp_path_factory, mine_real, judge_model_dir
+):
+    """The ms-marco reranker separates SciFact's relevant abstracts from the rest, so its
+    mixture-proportion bound is below the rank bound at the top ranks; ``auto`` takes the lower
+    of the two and never starts deeper than without the judge."""
+    from rich.console import Console
+
+    from trueneg.cli.render import print_auto
+
+    data = write_subset(
+        shared_data / "scifact",
+        tmp_path_factory.mktemp("sf-judge") / "beir",
+        queries=60,
+        extra_docs=150,
+        seed=5,
+    )
+    plain = mine_real(data, num_negatives=4).manifest["auto"]
+    judged = mine_real(data, num_negatives=4, judge=str(judge_model_dir), judge_depth=5)
+    choice = judged.manifest["auto"]
+    evidence = choice["evidence"]
+    assert evidence["judged_positives"] >= 60
+    bound = dict(evidence["judge_bound_by_rank"])
+    rank_bound = dict(evidence["contamination_by_rank_rank_bound"])
+    final = dict(evidence["contamination_by_rank"])
+    assert bound["1"] < rank_bound["1"] and bound["10-19"] == 1  # judged: ranks 1-5 only
+    assert all(final[k] == min(rank_bound[k], bound[k]) for k in final)
+    assert choice["window"][0] <= plain["window"][0]
+    assert "percent:0.95@judge" in choice["filters"]
+    console = Console(record=True, width=300)
+    print_auto(choice, console)
+    text = console.export_text()
+    assert f"judge's bound by rank ({evidence['judged_positives']} judged positives" in text
+    assert "1: " in text.split("judge's bound by rank")[1]

@@ -9,9 +9,11 @@ from trueneg.select.auto import (
     choose,
     contamination,
     estimate,
+    judge_bound,
     positive_ranks,
     rank_profile,
     ratio_bound,
+    with_judge_bound,
 )
 
 
@@ -99,3 +101,54 @@ def test_estimate_falls_back_to_the_best_positive_rank():
     f, evidence = estimate(offsets, scores, np.array([0, 1]), None, np.array([1, 0]), 3)
     assert evidence["positives_ranked"] == 1 and evidence["notes"]
     assert evidence["relevant_per_labeled_bound"] == 1.0 and not f.any()
+
+
+def _judged(relevant_share: float, informative: bool, queries: int = 400, depth: int = 10):
+    """Candidates at ranks 1..depth of ``queries`` queries, a ``relevant_share`` of them
+    relevant; an informative judge scores relevant documents (and the labeled positives) in
+    0.7-1 and the rest in 0-0.4, an uninformative one scores everything in 0-1."""
+    rng = np.random.default_rng(1)
+    rank = np.tile(np.arange(1, depth + 1), queries)
+    relevant = rng.random(rank.size) < relevant_share
+    if informative:
+        judge = np.where(relevant, rng.uniform(0.7, 1, rank.size), rng.uniform(0, 0.4, rank.size))
+        positives = rng.uniform(0.7, 1, queries)
+    else:
+        judge, positives = rng.uniform(0, 1, rank.size), rng.uniform(0, 1, queries)
+    return rank, judge, positives
+
+
+def test_judge_bound_is_tight_when_the_judge_separates_relevant_documents():
+    rank, judge, positives = _judged(0.04, informative=True)
+    bound = judge_bound(rank, judge, positives, depth=10)
+    assert 0.04 <= bound[0] <= 0.08  # 4% relevant: the bound sits just above
+    assert (bound <= 0.09).all()
+
+
+def test_judge_bound_stays_loose_when_the_judge_cannot_tell():
+    rank, judge, positives = _judged(0.04, informative=False)
+    assert (judge_bound(rank, judge, positives, depth=10) > 0.7).all()
+
+
+def test_judge_bound_needs_judged_positives_and_candidates():
+    rank, judge, positives = _judged(0.04, informative=True)
+    assert (judge_bound(rank, judge, positives[:30], depth=10) == 1).all()  # < 50 positives
+    judge[rank > 5] = np.nan  # the judge scored ranks 1-5 only
+    bound = judge_bound(rank, judge, positives, depth=12)
+    assert (bound[:5] < 0.1).all() and (bound[10:] == 1).all()
+
+
+def test_a_judge_bound_opens_a_head_the_rank_bound_skips():
+    """SciFact-like: the top hit is the labeled positive for half the queries, so the rank
+    bound puts ~30% false negatives at ranks 1-2; a judge that separates says ~2%."""
+    f = np.array([0.31, 0.22, 0.05, 0.04, *[0.01] * 26])
+    assert choose(f, 4, judge=True).window[0] == 3
+    rank, judge, positives = _judged(0.02, informative=True, depth=30)
+    evidence = {"contamination_by_rank": "rank bound"}
+    tightened = with_judge_bound(f, judge_bound(rank, judge, positives, 30), evidence, 400)
+    choice = choose(tightened, 4, judge=True)
+    assert choice.window[0] == 1 and choice.sampler == "top"
+    assert choice.filters == [NEAR_DUPLICATE, JUDGE_FILTER]
+    assert (tightened <= f).all()
+    assert evidence["contamination_by_rank_rank_bound"] == "rank bound"
+    assert evidence["judged_positives"] == 400 and evidence["judge_bound_by_rank"][0][0] == "1"

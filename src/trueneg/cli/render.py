@@ -72,6 +72,13 @@ def print_auto(auto: dict, console: Console) -> None:
     if profile:
         cells = ", ".join(f"{k}: {v:.0%}" for k, v in profile)
         console.print(f"  estimated false negatives by rank: {cells}")
+    judged = [(k, v) for k, v in ev.get("judge_bound_by_rank", []) if v < 1]
+    if judged:
+        cells = ", ".join(f"{k}: {v:.0%}" for k, v in judged)
+        console.print(
+            f"  judge's bound by rank ({ev.get('judged_positives')} judged positives; the "
+            f"estimate above is the lower of the two): {cells}"
+        )
 
 
 def _fmt(value: float) -> str:

@@ -26,6 +26,16 @@ spans ``width`` ranks, and
   (data that looks clean: naive top-k when the window starts at rank 1);
 * otherwise ``random`` spreads the ``k`` over the window, diluting the ranks near the bound.
 
+With a judge, a second bound comes from its scores (mixture-proportion estimation, as the
+audit's judge estimate): if unlabeled relevant documents score under the judge like the labeled
+positives do, the share of relevant ones among the candidates near rank ``r`` is at most
+``min_t P_cand(J ≥ t) / P_pos(J ≥ t)`` over thresholds ``t`` with at least
+:data:`JUDGE_MIN_ABOVE` labeled positives at or above them; each candidate share is the upper
+end of its one-sided 95% Wilson interval, so a thin or empty tail does not claim zero. ``f`` is
+the smaller of the two bounds at each judged rank: a judge that tells relevant from not
+(SciFact) lets ``auto`` trust top hits the rank bound has to skip; one that scores the labeled
+positives like everything else (NFCorpus) changes nothing.
+
 With fewer than :data:`MIN_QUERIES` queries whose positives could be ranked the profile is
 noise, and ``auto`` falls back to NV-Retriever's positive-aware ``percent:0.95`` with ``top``.
 ``near-duplicate:0.95`` always runs; with a judge, ``percent:0.95@judge`` also drops candidates
@@ -42,6 +52,9 @@ import numpy as np
 
 DEFAULT_COST = 9.0
 MIN_QUERIES = 50  # fewer ranked positives say too little: fall back to percent:0.95
+JUDGE_MIN_ABOVE = 20  # labeled positives at or above a judge threshold for it to count
+JUDGE_MIN_POSITIVES = 50  # fewer judged positives: no judge bound
+JUDGE_MIN_CANDIDATES = 50  # judged candidates around a rank needed for its bound
 DEFAULT_WIDTH = 100
 SMOOTH = 1.3
 NEAR_DUPLICATE = "near-duplicate:0.95"
@@ -240,6 +253,51 @@ def estimate(
         "notes": notes,
     }
     return f, evidence
+
+
+def judge_bound(
+    cand_rank: np.ndarray, cand_judge: np.ndarray, pos_judge: np.ndarray, depth: int
+) -> np.ndarray:
+    """Per rank ``r = 1..depth``: an upper bound on the share of relevant documents among the
+    candidates ranked ``r/1.3 … 1.3r``, from their judge scores and the labeled positives'
+    (1 where too few are judged)."""
+    out = np.ones(depth, dtype=np.float64)
+    labeled = np.sort(pos_judge[np.isfinite(pos_judge)])
+    if labeled.size < max(JUDGE_MIN_POSITIVES, JUDGE_MIN_ABOVE):
+        return out
+    thresholds = labeled[: labeled.size - JUDGE_MIN_ABOVE + 1]
+    share_labeled = (labeled.size - np.searchsorted(labeled, thresholds, "left")) / labeled.size
+    judged = np.isfinite(cand_judge)
+    rank, score = cand_rank[judged], cand_judge[judged]
+    for r in range(1, depth + 1):
+        lo, hi = max(1, int(np.floor(r / SMOOTH))), int(np.ceil(r * SMOOTH))
+        near = np.sort(score[(rank >= lo) & (rank <= hi)])
+        if near.size < JUDGE_MIN_CANDIDATES:
+            continue
+        above = near.size - np.searchsorted(near, thresholds, "left")
+        share = _wilson_upper(above, near.size)
+        out[r - 1] = min(1.0, float(np.min(share / share_labeled)))
+    return out
+
+
+def _wilson_upper(hits: np.ndarray, n: int, z: float = 1.645) -> np.ndarray:
+    """Upper end of the one-sided Wilson score interval of ``hits / n`` (95% for z 1.645)."""
+    p = hits / n
+    centre = p + z * z / (2 * n)
+    spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre + spread) / (1 + z * z / n)
+
+
+def with_judge_bound(
+    f: np.ndarray, bound: np.ndarray, evidence: dict[str, Any], judged_positives: int
+) -> np.ndarray:
+    """``f`` tightened by the judge's bound where it is lower; the evidence records both."""
+    tightened = np.minimum(f, bound)
+    evidence["judge_bound_by_rank"] = _buckets(bound)
+    evidence["judged_positives"] = judged_positives
+    evidence["contamination_by_rank_rank_bound"] = evidence["contamination_by_rank"]
+    evidence["contamination_by_rank"] = _buckets(tightened)
+    return tightened
 
 
 def _median_rank(ranks: np.ndarray, depth: int) -> str | int:
