@@ -81,15 +81,20 @@ def test_auto_sees_nfcorpus_contamination_and_mines_fewer_false_negatives(
     assert summary.auto["filters"] == auto.manifest["config"]["filters"]
 
 
-def test_auto_keeps_scifact_hard(shared_data, tmp_path_factory, mine_real):
-    data = write_subset(
+@pytest.fixture(scope="module")
+def scifact_60(shared_data, tmp_path_factory) -> Path:
+    """60 SciFact train queries with all their positives plus 150 other abstracts."""
+    return write_subset(
         shared_data / "scifact",
         tmp_path_factory.mktemp("sf") / "beir",
         queries=60,
         extra_docs=150,
         seed=5,
     )
-    run = mine_real(data, num_negatives=4)
+
+
+def test_auto_keeps_scifact_hard(scifact_60, mine_real):
+    run = mine_real(scifact_60, num_negatives=4)
     choice = run.manifest["auto"]
     assert choice["sampler"] == "top", choice["reason"]
     assert choice["window"][0] <= 3
@@ -98,7 +103,7 @@ def test_auto_keeps_scifact_hard(shared_data, tmp_path_factory, mine_real):
 
 
 def test_a_judge_tightens_the_scifact_estimate_and_the_summary_shows_it(
-    shared_data, tmp_path_factory, mine_real, judge_model_dir
+    scifact_60, mine_real, judge_model_dir
 ):
     """The ms-marco reranker separates SciFact's relevant abstracts from the rest, so its
     mixture-proportion bound is below the rank bound at the top ranks; ``auto`` takes the lower
@@ -107,15 +112,8 @@ def test_a_judge_tightens_the_scifact_estimate_and_the_summary_shows_it(
 
     from trueneg.cli.render import print_auto
 
-    data = write_subset(
-        shared_data / "scifact",
-        tmp_path_factory.mktemp("sf-judge") / "beir",
-        queries=60,
-        extra_docs=150,
-        seed=5,
-    )
-    plain = mine_real(data, num_negatives=4).manifest["auto"]
-    judged = mine_real(data, num_negatives=4, judge=str(judge_model_dir), judge_depth=5)
+    plain = mine_real(scifact_60, num_negatives=4).manifest["auto"]
+    judged = mine_real(scifact_60, num_negatives=4, judge=str(judge_model_dir), judge_depth=5)
     choice = judged.manifest["auto"]
     evidence = choice["evidence"]
     assert evidence["judged_positives"] >= 60
