@@ -526,7 +526,9 @@ def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared):
     from trueneg.select.auto import MIN_QUERIES, choose, estimate, few_queries
 
     stats = run_dir.read_table("query_stats.parquet", columns=["candidates", "positive_rank"])
-    score = run_dir.read_table("candidates.parquet", columns=["score"])["score"]
+    columns = ["score", "rank"] if cfg.judge else ["score"]
+    candidates = run_dir.read_table("candidates.parquet", columns=columns)
+    score = candidates["score"]
     offsets = query_offsets(stats)
     positives = run_dir.read_table("positives.parquet")
     position = {q: i for i, q in enumerate(prepared.query_ids)}
@@ -546,7 +548,8 @@ def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared):
         depth,
     )
     if cfg.judge:
-        f = _judge_tightened(run_dir, f, evidence, depth)
+        rank = candidates["rank"].to_numpy()
+        f = _judge_tightened(run_dir, rank, f, evidence, depth)
     if evidence["queries_ranked"] < MIN_QUERIES:
         choice = few_queries(evidence["queries_ranked"], judge=bool(cfg.judge))
     else:
@@ -555,12 +558,13 @@ def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared):
     return choice
 
 
-def _judge_tightened(run_dir: RunDir, f: np.ndarray, evidence: dict, depth: int) -> np.ndarray:
+def _judge_tightened(
+    run_dir: RunDir, rank: np.ndarray, f: np.ndarray, evidence: dict, depth: int
+) -> np.ndarray:
     """``f`` with the judge's mixture-proportion bound where it is lower (see
-    :func:`trueneg.select.auto.judge_bound`)."""
+    :func:`trueneg.select.auto.judge_bound`); ``rank``: each candidate's rank."""
     from trueneg.select.auto import judge_bound, with_judge_bound
 
-    rank = run_dir.read_table("candidates.parquet", columns=["rank"])["rank"].to_numpy()
     judge = run_dir.read_table("judge_scores.parquet")["judge"].to_numpy(zero_copy_only=False)
     pairs = run_dir.read_table("judge_positive_pairs.parquet")["judge"]
     positive = pairs.to_numpy(zero_copy_only=False).astype(np.float64)

@@ -132,10 +132,17 @@ def ratio_bound(g: np.ndarray) -> tuple[float, int]:
 def smooth(g: np.ndarray, factor: float = SMOOTH) -> np.ndarray:
     """Mean of ``g`` over ranks ``r/factor … r·factor`` (clipped to the known ranks)."""
     cum = np.concatenate([[0.0], np.cumsum(g)])
-    r = np.arange(1, g.shape[0] + 1)
-    lo = np.maximum(1, np.floor(r / factor).astype(np.int64))
-    hi = np.minimum(g.shape[0], np.ceil(r * factor).astype(np.int64))
+    lo, hi = _spans(g.shape[0], factor)
     return (cum[hi] - cum[lo - 1]) / (hi - lo + 1)
+
+
+def _spans(depth: int, factor: float = SMOOTH) -> tuple[np.ndarray, np.ndarray]:
+    """For ranks ``r = 1..depth``, the first and last rank of ``r/factor … r·factor``, clipped
+    to ``1..depth``."""
+    r = np.arange(1, depth + 1)
+    lo = np.maximum(1, np.floor(r / factor).astype(np.int64))
+    hi = np.minimum(depth, np.ceil(r * factor).astype(np.int64))
+    return lo, hi
 
 
 def contamination(g: np.ndarray, ratio: float) -> np.ndarray:
@@ -269,14 +276,13 @@ def judge_bound(
     share_labeled = (labeled.size - np.searchsorted(labeled, thresholds, "left")) / labeled.size
     judged = np.isfinite(cand_judge)
     rank, score = cand_rank[judged], cand_judge[judged]
-    for r in range(1, depth + 1):
-        lo, hi = max(1, int(np.floor(r / SMOOTH))), int(np.ceil(r * SMOOTH))
+    for i, (lo, hi) in enumerate(zip(*_spans(depth), strict=True)):
         near = np.sort(score[(rank >= lo) & (rank <= hi)])
         if near.size < JUDGE_MIN_CANDIDATES:
             continue
         above = near.size - np.searchsorted(near, thresholds, "left")
         share = _wilson_upper(above, near.size)
-        out[r - 1] = min(1.0, float(np.min(share / share_labeled)))
+        out[i] = min(1.0, float(np.min(share / share_labeled)))
     return out
 
 

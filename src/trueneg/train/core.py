@@ -95,11 +95,17 @@ def train(
     loss_obj = LOSSES.resolve(loss)
     fmt = _row_format(loss_obj, rows)
     sampler = SAMPLERS.resolve(batch_sampler)
-    _check_settings(out, epochs, batch_size, lr, max_steps, mini_batch_size, warmup_ratio, device)
-    if checkpoint_minutes < 0:
-        raise ConfigError(
-            "Invalid checkpoint_minutes", received=checkpoint_minutes, expected="0 (never) or more"
-        )
+    _check_settings(
+        out,
+        epochs,
+        batch_size,
+        lr,
+        max_steps,
+        mini_batch_size,
+        warmup_ratio,
+        checkpoint_minutes,
+        device,
+    )
     from trueneg.api import Run
     from trueneg.encode import resolve_model
 
@@ -204,6 +210,7 @@ def _check_settings(
     max_steps: int,
     mini_batch_size: int,
     warmup_ratio: float,
+    checkpoint_minutes: float,
     device: str,
 ) -> None:
     checks = [
@@ -213,13 +220,15 @@ def _check_settings(
         ("mini_batch_size", mini_batch_size, mini_batch_size >= 1),
         ("max_steps", max_steps, max_steps == -1 or max_steps >= 1),
         ("warmup_ratio", warmup_ratio, 0 <= warmup_ratio < 1),
+        ("checkpoint_minutes", checkpoint_minutes, checkpoint_minutes >= 0),
     ]
     for name, value, ok in checks:
         if not ok:
             raise ConfigError(
                 f"Invalid {name}",
                 received=value,
-                expected="a positive number (max_steps: -1 for no limit; warmup_ratio: 0 to < 1)",
+                expected="a positive number (max_steps: -1 for no limit; warmup_ratio: 0 to < 1; "
+                "checkpoint_minutes: 0 for never)",
             )
     if device not in {"auto", "cpu", "cuda"} and not device.startswith("cuda:"):
         raise ConfigError("Unknown device", received=device, expected="auto | cpu | cuda")
@@ -241,14 +250,21 @@ def _device(device: str) -> str:
 
 
 def _fit(
-    model_path: str, dataset: Any, loss: TrainLoss, context: LossContext, out: Path, **opts: Any
+    model_path: str,
+    dataset: Any,
+    loss: TrainLoss,
+    context: LossContext,
+    out: Path,
+    *,
+    folder: Path,
+    resume: Path | None,
+    checkpoint_minutes: float,
+    callbacks: list[Any],
+    **opts: Any,
 ) -> tuple[int, list[float], str]:
     from sentence_transformers import SentenceTransformer
     from transformers import set_seed
 
-    folder, resume = opts.pop("folder"), opts.pop("resume")
-    minutes = opts.pop("checkpoint_minutes")
-    extra = opts.pop("callbacks")
     with transformers_bars(opts["show_progress"]):
         set_seed(opts["seed"])
         model = SentenceTransformer(model_path, device=context.device)
@@ -258,9 +274,9 @@ def _fit(
         trainer = _trainer(
             model, dataset, loss.build(model, context), str(folder), context, batches, **opts
         )
-        if minutes > 0:
-            trainer.add_callback(checkpoints.timed_callback(minutes))
-        for callback in extra:
+        if checkpoint_minutes > 0:
+            trainer.add_callback(checkpoints.timed_callback(checkpoint_minutes))
+        for callback in callbacks:
             trainer.add_callback(callback)
         try:
             trainer.train(resume_from_checkpoint=str(resume) if resume is not None else None)
