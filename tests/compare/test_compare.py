@@ -102,7 +102,37 @@ def test_writes_layout_results_and_plot(finished: Path):
     assert 0.0 <= rows["naive"]["fn_rate"] <= 1.0
     assert all(0.0 <= row["mean"] <= 1.0 for row in rows.values())
     markdown = (out / "results.md").read_text()
-    assert "| naive |" in markdown and "ndcg@10" in markdown
+    assert "| naive |" in markdown and "ndcg@10" in markdown and "median rank" in markdown
+
+
+def test_each_cell_records_its_negatives(finished: Path):
+    """negatives.json per cell: the kept negatives' count (as fn.json counts them), queries,
+    median rank and mean score, read from the run itself; the table carries them."""
+    out = finished.parent / "out"
+    rows = {r["mining"]: r for r in json.loads((out / "results.json").read_text())["rows"]}
+    for mining in ("naive", "random"):
+        cell = out / "tiny" / mining / "seed-0"
+        stats = json.loads((cell / "negatives.json").read_text())
+        kept = pq.read_table(cell / "run" / "negatives.parquet").to_pandas()
+        kept = kept[kept["kept"]]
+        assert stats["kept"] == len(kept) == json.loads((cell / "fn.json").read_text())["kept"]
+        assert stats["queries"] == kept["query_id"].nunique()
+        assert stats["median_rank"] == float(np.median(kept["rank"]))
+        assert stats["mean_score"] == pytest.approx(kept["score"].mean(), abs=1e-4)
+        assert rows[mining]["negatives"] == stats["kept"]
+        assert rows[mining]["median_rank"] == stats["median_rank"]
+        assert stats["median_rank"] >= 1  # ranks start at 1 (the mining model's top hit)
+    assert rows["zero-shot"]["negatives"] is None and rows["zero-shot"]["median_rank"] is None
+
+
+def test_cells_mined_before_negatives_json_get_it_on_the_next_call(finished: Path):
+    out = finished.parent / "out"
+    path = out / "tiny" / "naive" / "seed-0" / "negatives.json"
+    before = path.read_text()
+    path.unlink()
+    result = run_comparison(finished)
+    assert result.counts == {"reused": 3}  # nothing mined or trained again
+    assert path.read_text() == before
 
 
 def test_the_train_table_reaches_every_cell(finished: Path):

@@ -79,13 +79,24 @@ def compare_command(
         return
     result = run_comparison(cfg, show_progress=not quiet)
     for dataset, table in result.tables.items():
-        table_fn = result.fn_rates[dataset]
-        console.print(
-            f"[bold]{dataset}[/]  FN rate: "
-            + ", ".join(f"{m} {'—' if v is None else f'{v:.1%}'}" for m, v in table_fn.items())
-        )
+        console.print(f"[bold]{dataset}[/]  negatives per config (FN rate, kept, median rank):")
+        for row in (r for r in result.rows() if r["dataset"] == dataset):
+            console.print(f"  {row['mining']}: {_negatives_line(row)}")
         console.print(table)
     console.print(f"Results in {result.out / 'results.md'} and {result.out / 'ndcg_vs_fn.png'}")
+
+
+def _negatives_line(row: dict) -> str:
+    if row["negatives"] is None:
+        return "— (zero-shot: nothing mined)"
+    if row["median_rank"] is None:
+        return "no negatives kept"
+    fn = (
+        "FN rate unknown (no hidden positives)"
+        if row["fn_rate"] is None
+        else f"FN {row['fn_rate']:.1%}"
+    )
+    return f"{fn}, {row['negatives']:,.0f} kept, median rank {row['median_rank']:g}"
 
 
 def _data_option(values: list[str] | None) -> dict[str, str] | None:

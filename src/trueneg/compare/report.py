@@ -9,13 +9,20 @@ from typing import Any
 
 from trueneg.evaluate import ComparisonTable
 
+NEGATIVES_NOTE = (
+    "FN rate: kept negatives that are hidden labeled positives. negatives: kept negatives (mean "
+    "over seeds); median rank: where they sat in the mining model's ranking (1 = its top hit; "
+    "deeper is cleaner but easier)."
+)
+
 
 @dataclass
 class ComparisonResult:
     """Per dataset: the :class:`ComparisonTable` over mining configs (mean ± std over seeds,
     p-value vs the first config) and each config's mean hidden-qrels false-negative rate
-    (None: zero-shot, or no hidden positives). ``counts``: steps mined/trained/evaluated/reused
-    by the call that built it."""
+    (None: zero-shot, or no hidden positives). ``negatives``: per config, the kept negatives
+    (``kept``, ``median_rank``, ``mean_score`` under the mining model; means over seeds).
+    ``counts``: steps mined/trained/evaluated/reused by the call that built it."""
 
     name: str
     out: Path
@@ -24,18 +31,23 @@ class ComparisonResult:
     fn_rates: dict[str, dict[str, float | None]]
     counts: dict[str, int] = field(default_factory=dict)
     seeds: list[int] = field(default_factory=list)
+    negatives: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)
 
     def rows(self) -> list[dict[str, Any]]:
         """One flat row per dataset and mining config."""
         out = []
         for dataset, table in self.tables.items():
             for row in table.rows:
+                stats = self.negatives.get(dataset, {}).get(row.name, {})
                 out.append(
                     {
                         "dataset": dataset,
                         "mining": row.name,
                         "seeds": row.seeds,
                         "fn_rate": self.fn_rates[dataset].get(row.name),
+                        "negatives": stats.get("kept"),
+                        "median_rank": stats.get("median_rank"),
+                        "mean_score": stats.get("mean_score"),
                         "mean": row.mean[self.metric],
                         "std": row.std[self.metric],
                         "p_value": row.p_value[self.metric],
@@ -59,18 +71,19 @@ class ComparisonResult:
             lines += [
                 f"## {dataset}",
                 "",
-                f"| mining | FN rate | {self.metric} (mean ± std) | seeds | p vs "
-                f"{table.baseline} |",
-                "|---|---:|---:|---:|---:|",
+                f"| mining | FN rate | negatives | median rank | {self.metric} (mean ± std) "
+                f"| seeds | p vs {table.baseline} |",
+                "|---|---:|---:|---:|---:|---:|---:|",
             ]
             for row in (r for r in self.rows() if r["dataset"] == dataset):
-                fn = "—" if row["fn_rate"] is None else f"{row['fn_rate']:.1%}"
-                p = "—" if row["p_value"] is None else f"{row['p_value']:.3g}"
+                fn = _cell(row["fn_rate"], "{:.1%}")
+                p = _cell(row["p_value"], "{:.3g}")
+                kept, rank = _cell(row["negatives"], "{:,.0f}"), _cell(row["median_rank"], "{:g}")
                 lines.append(
-                    f"| {row['mining']} | {fn} | {row['mean']:.4f} ± {row['std']:.4f} "
-                    f"| {row['seeds']} | {p} |"
+                    f"| {row['mining']} | {fn} | {kept} | {rank} | {row['mean']:.4f} ± "
+                    f"{row['std']:.4f} | {row['seeds']} | {p} |"
                 )
-            lines += ["", table.footnote(), ""]
+            lines += ["", table.footnote(), "", NEGATIVES_NOTE, ""]
         return "\n".join(lines)
 
     def save(self, out: str | Path | None = None) -> Path:
@@ -82,6 +95,10 @@ class ComparisonResult:
         )
         (folder / "results.md").write_text(self.to_markdown(), encoding="utf-8")
         return folder
+
+
+def _cell(value: float | None, fmt: str) -> str:
+    return "—" if value is None else fmt.format(value)
 
 
 def write_plot(result: ComparisonResult, path: Path) -> Path:

@@ -1,0 +1,58 @@
+"""What each cell trained on: how many negatives, and how hard they are for the mining model.
+
+A lower false-negative rate is not the whole story: negatives sampled deep in the ranking are
+cleaner but easier. Beside each config's FN rate the comparison shows how many negatives it kept
+and their median rank and mean score under the model that mined them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.compute as pc
+
+STATS_FILE = "negatives.json"
+
+
+def negative_stats(run: Any) -> dict[str, Any]:
+    """``kept``, ``queries`` (with at least one), ``median_rank`` and ``mean_score`` of a run's
+    kept negatives (rank and score as the mining model saw them; None when nothing is kept)."""
+    kept = run.negatives(kept_only=True).select(["query_id", "rank", "score"])
+    if kept.num_rows == 0:
+        return {"kept": 0, "queries": 0, "median_rank": None, "mean_score": None}
+    rank = kept["rank"].to_numpy()
+    score = kept["score"].to_numpy()
+    return {
+        "kept": kept.num_rows,
+        "queries": pc.count_distinct(kept["query_id"]).as_py(),
+        "median_rank": float(np.median(rank)),
+        "mean_score": round(float(np.mean(score)), 4),
+    }
+
+
+def cell_stats(folder: Path) -> dict[str, Any] | None:
+    """The stats of the run in ``folder/run``, read from ``folder/negatives.json`` or computed
+    and written there (cells mined before the file existed get it on their next call); None
+    when the cell has no finished run."""
+    path = folder / STATS_FILE
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    if not (folder / "run" / "manifest.json").is_file():
+        return None
+    from trueneg.api import Run
+
+    stats = negative_stats(Run(folder / "run"))
+    path.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    return stats
+
+
+def mean_stats(cells: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Each stat averaged over the seeds that have it (None where none has)."""
+    out: dict[str, float | None] = {}
+    for key in ("kept", "median_rank", "mean_score"):
+        values = [c[key] for c in cells if c.get(key) is not None]
+        out[key] = float(np.mean(values)) if values else None
+    return out
