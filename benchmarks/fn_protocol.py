@@ -34,6 +34,8 @@ STRATEGIES: dict[str, tuple[list[str] | None, str]] = {
     "margin 0.05, top": (["margin:0.05"], "top"),
     "max-score 0.7, top": (["max-score:0.7"], "top"),
     "ranks 10-110, random": (["rank-window:10-110"], "random"),
+    "ranks 10-110, top": (["rank-window:10-110"], "top"),
+    "ranks 10-40, random": (["rank-window:10-40"], "random"),
     "ranks 30-100, random": (["rank-window:30-100"], "random"),
     "percent 0.95, simans": (["percent:0.95"], "simans"),
     "softmax": ([], "softmax"),
@@ -50,8 +52,12 @@ def evaluate(run: trueneg.Run, hidden: dict[str, set[str]], k: int) -> dict[str,
     for q in queries:
         per_query[q] = per_query.get(q, 0) + 1
     summary = run.summary()
+    ranks = np.asarray(kept["rank"])
     return {
         "kept": len(docs),
+        # how hard the kept negatives are: their rank and score under the mining model
+        "median_rank": float(np.median(ranks)) if ranks.size else None,
+        "mean_score": round(float(np.mean(np.asarray(kept["score"]))), 4) if ranks.size else None,
         "false_negatives": int(hits.sum()),
         "fn_rate": float(hits.mean()) if len(docs) else 0.0,
         "queries": summary.queries,
@@ -250,13 +256,14 @@ def main() -> None:
         },
     )
     print(f"\nwrote {path}\n")
-    print("| dataset | strategy | FN rate | kept | queries with k |")
-    print("|---|---|---|---|---|")
+    print("| dataset | strategy | FN rate | kept | queries with k | median rank |")
+    print("|---|---|---|---|---|---|")
     for name, rows in results.items():
         for label, row in rows.items():
+            rank = "—" if row["median_rank"] is None else f"{row['median_rank']:g}"
             print(
                 f"| {name} | {label} | {row['fn_rate']:.1%} | {row['kept']:,} | "
-                f"{row['share_with_k']:.1%} |"
+                f"{row['share_with_k']:.1%} | {rank} |"
             )
 
 
