@@ -25,6 +25,7 @@ import numpy as np
 
 import trueneg
 from benchmarks.common import CACHE, hidden_qrels_split, shared_data, write_result
+from trueneg.compare.negatives import negative_stats
 
 # name → (filters, sampler); filters=None with sampler "auto" is trueneg's default, auto
 STRATEGIES: dict[str, tuple[list[str] | None, str]] = {
@@ -52,12 +53,11 @@ def evaluate(run: trueneg.Run, hidden: dict[str, set[str]], k: int) -> dict[str,
     for q in queries:
         per_query[q] = per_query.get(q, 0) + 1
     summary = run.summary()
-    ranks = np.asarray(kept["rank"])
+    hardness = negative_stats(kept)  # their rank and score under the mining model
     return {
         "kept": len(docs),
-        # how hard the kept negatives are: their rank and score under the mining model
-        "median_rank": float(np.median(ranks)) if ranks.size else None,
-        "mean_score": round(float(np.mean(np.asarray(kept["score"]))), 4) if ranks.size else None,
+        "median_rank": hardness["median_rank"],
+        "mean_score": hardness["mean_score"],
         "false_negatives": int(hits.sum()),
         "fn_rate": float(hits.mean()) if len(docs) else 0.0,
         "queries": summary.queries,

@@ -12,25 +12,30 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 STATS_FILE = "negatives.json"
 
 
-def negative_stats(run: Any) -> dict[str, Any]:
+def negative_stats(kept: pa.Table) -> dict[str, Any]:
     """``kept``, ``queries`` (with at least one), ``median_rank`` and ``mean_score`` of a run's
-    kept negatives (rank and score as the mining model saw them; None when nothing is kept)."""
-    kept = run.negatives(kept_only=True).select(["query_id", "rank", "score"])
+    kept negatives (``Run.negatives(kept_only=True)``: rank and score as the mining model saw
+    them; None when nothing is kept)."""
     if kept.num_rows == 0:
         return {"kept": 0, "queries": 0, "median_rank": None, "mean_score": None}
-    rank = kept["rank"].to_numpy()
-    score = kept["score"].to_numpy()
     return {
         "kept": kept.num_rows,
         "queries": pc.count_distinct(kept["query_id"]).as_py(),
-        "median_rank": float(np.median(rank)),
-        "mean_score": round(float(np.mean(score)), 4),
+        "median_rank": float(np.median(kept["rank"].to_numpy())),
+        "mean_score": round(float(np.mean(kept["score"].to_numpy())), 4),
     }
+
+
+def write_stats(folder: Path, kept: pa.Table) -> None:
+    """Write the stats of the run just mined into ``folder`` (replacing an earlier run's)."""
+    stats = negative_stats(kept)
+    (folder / STATS_FILE).write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
 
 
 def cell_stats(folder: Path) -> dict[str, Any] | None:
@@ -44,9 +49,8 @@ def cell_stats(folder: Path) -> dict[str, Any] | None:
         return None
     from trueneg.api import Run
 
-    stats = negative_stats(Run(folder / "run"))
-    path.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
-    return stats
+    write_stats(folder, Run(folder / "run").negatives(kept_only=True))
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def mean_stats(cells: list[dict[str, Any]]) -> dict[str, float | None]:

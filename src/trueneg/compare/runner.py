@@ -1,11 +1,11 @@
 """``run_comparison``: mine → train → evaluate for every dataset x mining config x seed.
 
 Layout: ``OUT/<dataset>/<mining>/seed-<s>/{run,model,train.json,fn.json,negatives.json,
-eval.json}``; a
-zero-shot entry is evaluated once, in ``OUT/<dataset>/<mining>/eval.json``. Every finished step
-is skipped on a re-run: ``eval.json`` means done, ``train.json`` means the model is complete
-(a model folder without it is a killed run and is trained again), and mining reuses the run
-directory's finished stages. Embeddings are cached per dataset in ``OUT/<dataset>/cache``.
+eval.json}``; a zero-shot entry is evaluated once, in ``OUT/<dataset>/<mining>/eval.json``.
+Every finished step is skipped on a re-run: ``eval.json`` means done, ``train.json`` means the
+model is complete (a model folder without it is a killed run and is trained again), and mining
+reuses the run directory's finished stages. Embeddings are cached per dataset in
+``OUT/<dataset>/cache``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 from trueneg.compare.config import CompareConfig, DatasetSpec, MiningSpec, load_config
 from trueneg.compare.hidden import false_negative_rate, hide_extra_positives
-from trueneg.compare.negatives import STATS_FILE, cell_stats, mean_stats
+from trueneg.compare.negatives import cell_stats, mean_stats, write_stats
 from trueneg.compare.report import ComparisonResult, write_plot
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def run_comparison(
         mine_data, hidden = _prepare(config, dataset)
         results: dict[str, list[Any]] = {}
         fns: dict[str, list[float]] = {}
-        kept: dict[str, list[dict]] = {}
+        cells: dict[str, list[dict]] = {}
         for step in (s for s in steps if s.dataset == dataset):
             evaluation, fn = _run_step(config, step, mine_data, hidden, counts, show_progress)
             results.setdefault(step.mining.name, []).append(evaluation)
@@ -92,12 +92,12 @@ def run_comparison(
                 fns.setdefault(step.mining.name, []).append(fn["fn_rate"])
             stats = None if step.mining.zero_shot else cell_stats(step.folder)
             if stats is not None:
-                kept.setdefault(step.mining.name, []).append(stats)
+                cells.setdefault(step.mining.name, []).append(stats)
         tables[dataset.name] = compare(results, config.metric)
         fn_rates[dataset.name] = {
             m: (sum(fns[m]) / len(fns[m]) if m in fns else None) for m in results
         }
-        negatives[dataset.name] = {m: mean_stats(kept[m]) for m in results if m in kept}
+        negatives[dataset.name] = {m: mean_stats(cells[m]) for m in results if m in cells}
     result = ComparisonResult(
         config.name,
         config.out,
@@ -209,7 +209,7 @@ def _trained_model(
     counts["mined"] += 1
     if hidden is not None:
         _write_json(step.folder / "fn.json", false_negative_rate(run, hidden))
-    (step.folder / STATS_FILE).unlink(missing_ok=True)  # the stats of this run: cell_stats
+    write_stats(step.folder, run.negatives(kept_only=True))
     if model_dir.exists():
         shutil.rmtree(model_dir)  # left by a killed run: no train.json was written
     # A killed training left its checkpoints in model.checkpoints; mining the same seed again
