@@ -105,6 +105,9 @@ def candidate_frame(table: pa.Table, stats: pa.Table, keys: np.ndarray) -> Candi
         for name in table.column_names
         if name not in _BASE_COLUMNS
     }
+    if "positive_rank" in stats.column_names:  # per query; 0 where the retriever cannot rank
+        ranks = stats["positive_rank"].to_numpy(zero_copy_only=False).astype(np.int64)
+        extra["positive_rank"] = np.repeat(ranks, counts)
     for name in stats.column_names:
         if name.startswith("positive_") and name not in ("positive_min", "positive_rank"):
             per_query = stats[name].to_numpy(zero_copy_only=False).astype(np.float32)

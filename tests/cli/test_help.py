@@ -69,3 +69,17 @@ def test_help_shows_every_parameter_text_whole(command):
         text = getattr(param, "help", None)
         if text:
             assert _flat(text) in shown, f"`trueneg {command}` {param.name}: help lost text"
+
+
+def test_strategies_table_shows_every_description_whole():
+    """Descriptions such as labeled-list's "(anchor, [positives + negatives], [labels])" must
+    not lose their brackets to Rich markup."""
+    from trueneg.cli.strategies import registries
+    from trueneg.registry import describe
+
+    result = runner.invoke(app, ["strategies"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    shown = _flat(result.output)
+    for reg in registries().values():
+        for _, cls in reg.items():
+            assert " ".join(describe(cls).split()) in shown

@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import trueneg
-from fixtures import write_tiny_beir
+from fixtures import TINY_CORPUS, TINY_QRELS, TINY_QUERIES, write_beir, write_tiny_beir
 from trueneg.errors import ConfigError, DataError, ModelError
 
 pytestmark = pytest.mark.slow
@@ -84,6 +84,30 @@ def test_changing_selection_reuses_retrieval(tiny, naive_run, tmp_path):
     assert new_state["select"] != state["select"]
     kept = run.negatives(kept_only=True)
     assert all(2 <= r < 5 for r in kept["rank"].to_pylist())
+
+
+def test_positive_rank_drops_the_queries_whose_positive_the_model_cannot_find(tmp_path):
+    # q5's label is wrong (salt ↔ fiber): the model ranks its "positive" below other documents
+    data = write_beir(
+        tmp_path / "noisy",
+        TINY_CORPUS,
+        [*TINY_QUERIES, ("q5", "Does salt raise blood pressure?")],
+        [*TINY_QRELS, ("q5", "d10", 1)],
+    )
+    run = trueneg.mine(
+        data, tmp_path / "run", filters=["positive-rank:1"], sampler="top", num_negatives=2
+    )
+    ranks = dict(
+        zip(
+            *run.query_stats().select(["query_id", "positive_rank"]).to_pydict().values(),
+            strict=True,
+        )
+    )
+    assert ranks["q5"] > 1 and all(ranks[q] == 1 for q in ("q1", "q2", "q3", "q4"))
+    rows = run.negatives().to_pylist()
+    assert {r["query_id"] for r in rows if r["kept"]} == {"q1", "q2", "q3", "q4"}
+    assert {r["reason"] for r in rows if r["query_id"] == "q5"} == {"positive-rank"}
+    assert run.manifest["config"]["filters"] == ["positive-rank:1"]
 
 
 @pytest.mark.parametrize(

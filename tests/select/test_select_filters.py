@@ -9,6 +9,7 @@ from trueneg.select import (
     MinScore,
     NearDuplicate,
     Percent,
+    PositiveRank,
     RankWindow,
 )
 
@@ -145,6 +146,29 @@ def test_unjudged_candidates_pass_judge_relative_rules_and_are_counted(make_fram
         assert f.unchecked(frame).tolist() == [False, False, True]
 
 
+def test_positive_rank_keeps_whole_queries_whose_positive_ranks_in_the_top_n(make_frame):
+    # query 0's positive ranks 3rd, query 1's 40th, query 2's is unknown (0: FAISS)
+    frame = make_frame(
+        [[0.9, 0.8], [0.7, 0.6], [0.5]],
+        positive=[0.85, 0.2, 0.4],
+        columns={"positive_rank": [[3, 3], [40, 40], [0]]},
+    )
+    assert keep(PositiveRank(3), frame) == [True, True, False, False, True]
+    assert keep(FILTERS.resolve("positive-rank:40"), frame) == [True] * 5
+    assert PositiveRank(3).unchecked(frame).tolist() == [False] * 4 + [True]
+
+
+@pytest.mark.parametrize("value", [None, "", "ten", "2.5", "0", "-4"])
+def test_positive_rank_rejects_values_that_are_not_ranks(value):
+    with pytest.raises(ConfigError, match="positive-rank"):
+        PositiveRank.from_value(value)
+
+
+def test_positive_rank_without_the_column_says_what_is_missing(frame):
+    with pytest.raises(ConfigError, match="positive_rank"):
+        PositiveRank(10).keep(frame)
+
+
 def test_nan_scores_fail_score_rules(make_frame):
     frame = make_frame([[np.nan]], positive=[0.5])
     for f in (MaxScore(), MinScore(0.0), Margin(), Percent()):
@@ -162,6 +186,7 @@ def test_nan_scores_fail_score_rules(make_frame):
         NearDuplicate(0.9),
         Margin(0.1, on="judge"),
         NearDuplicate(0.8, column="cos"),
+        PositiveRank(100),
     ],
 )
 def test_spec_rebuilds_the_filter(f):

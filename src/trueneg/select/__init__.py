@@ -18,6 +18,7 @@ from trueneg.select.filters import (
     MinScore,
     NearDuplicate,
     Percent,
+    PositiveRank,
     RankWindow,
 )
 from trueneg.select.judge import JudgeThreshold
@@ -35,6 +36,7 @@ __all__ = [
     "MinScore",
     "NearDuplicate",
     "Percent",
+    "PositiveRank",
     "Random",
     "RankWindow",
     "Sampler",

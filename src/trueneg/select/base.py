@@ -31,7 +31,8 @@ class CandidateFrame:
         row_key: ``uint64`` per row, a stable hash of (query id, doc id); samplers derive
             their random draws from it so results do not depend on row order or sharding.
         columns: optional extra per-row arrays, e.g. ``pos_cosine`` (max cosine between the
-            candidate and the query's positives) or ``judge`` (a judge's probability).
+            candidate and the query's positives), ``judge`` (a judge's probability) or
+            ``positive_rank`` (the query's best positive's rank, 0 where unknown).
     """
 
     offsets: np.ndarray
@@ -72,6 +73,8 @@ class CandidateFrame:
 def _column_fix(name: str) -> str:
     if name == "pos_cosine":
         return "Use a dense or hybrid retriever, or pass --model so trueneg can embed documents"
+    if name == "positive_rank":
+        return "Build the frame from a run's query_stats (positive_rank), or add the column"
     if name == "judge":
         return "Pass --judge FOLDER_OR_NAME so candidates are rescored"
     return "Check the strategy's options"

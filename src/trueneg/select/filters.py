@@ -197,6 +197,51 @@ class Percent(_PositiveAware):
         return f"percent:{_fmt(self.p)}{_suffix(self.on)}"
 
 
+@FILTERS.register("positive-rank")
+@dataclass(frozen=True)
+class PositiveRank(Filter):
+    """Keeps the candidates of queries whose labeled positive ranks in the top ``N`` (round-trip
+    consistency); other queries keep no negatives."""
+
+    max_rank: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_rank, bool) or not isinstance(self.max_rank, int | np.integer):
+            raise ConfigError(
+                "positive-rank needs a whole number",
+                received=repr(self.max_rank),
+                expected="positive-rank:N, e.g. positive-rank:100",
+            )
+        if self.max_rank < 1:
+            raise ConfigError(
+                "positive-rank needs N >= 1 (ranks are 1-based)",
+                received=f"positive-rank:{self.max_rank}",
+                expected="positive-rank:N, e.g. positive-rank:100",
+            )
+
+    @classmethod
+    def from_value(cls, value: str | None) -> PositiveRank:
+        try:
+            return cls(int((value or "").strip()))
+        except ValueError:
+            raise ConfigError(
+                "positive-rank needs a whole number",
+                received=f"positive-rank:{value or ''}",
+                expected="positive-rank:N, e.g. positive-rank:100",
+            ) from None
+
+    def keep(self, frame: CandidateFrame) -> np.ndarray:
+        rank = frame.column("positive_rank", self.spec())
+        return (rank <= self.max_rank) | self.unchecked(frame)
+
+    def unchecked(self, frame: CandidateFrame) -> np.ndarray:
+        """Rows kept because the retriever did not rank the query's positive (rank 0: FAISS)."""
+        return frame.column("positive_rank", self.spec()) <= 0
+
+    def spec(self) -> str:
+        return f"positive-rank:{self.max_rank}"
+
+
 @FILTERS.register("near-duplicate")
 @dataclass(frozen=True)
 class NearDuplicate(Filter):
