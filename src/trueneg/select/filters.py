@@ -206,29 +206,18 @@ class PositiveRank(Filter):
     max_rank: int
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_rank, bool) or not isinstance(self.max_rank, int | np.integer):
+        whole = isinstance(self.max_rank, int | np.integer) and not isinstance(self.max_rank, bool)
+        if not whole or self.max_rank < 1:
             raise ConfigError(
-                "positive-rank needs a whole number",
-                received=repr(self.max_rank),
-                expected="positive-rank:N, e.g. positive-rank:100",
-            )
-        if self.max_rank < 1:
-            raise ConfigError(
-                "positive-rank needs N >= 1 (ranks are 1-based)",
-                received=f"positive-rank:{self.max_rank}",
+                "positive-rank needs a whole number N >= 1 (ranks are 1-based)",
+                received=f"positive-rank:{self.max_rank!r}",
                 expected="positive-rank:N, e.g. positive-rank:100",
             )
 
     @classmethod
     def from_value(cls, value: str | None) -> PositiveRank:
-        try:
-            return cls(int((value or "").strip()))
-        except ValueError:
-            raise ConfigError(
-                "positive-rank needs a whole number",
-                received=f"positive-rank:{value or ''}",
-                expected="positive-rank:N, e.g. positive-rank:100",
-            ) from None
+        text = (value or "").strip()
+        return cls(int(text) if text.lstrip("-").isdigit() else text)  # text: the error above
 
     def keep(self, frame: CandidateFrame) -> np.ndarray:
         rank = frame.column("positive_rank", self.spec())
