@@ -54,6 +54,28 @@ class Run:
             report=LoadReport(**report),
         )
 
+    def training_queries(self, all_queries: bool = False) -> pa.Array | None:
+        """The ids of the queries to train on: under ``auto``, those whose labeled positive the
+        mining model ranks in its top N (the manifest's ``auto.train_queries``; see
+        :func:`trueneg.select.auto.training_queries`). None means every query: the run has no
+        such recommendation, or ``all_queries`` asks to keep them all."""
+        advice = (self._manifest.get("auto") or {}).get("train_queries")
+        if all_queries or not advice:
+            return None
+        stats = self.dir.read_table("query_stats.parquet", columns=["query_id", "positive_rank"])
+        rank = stats["positive_rank"].to_numpy(zero_copy_only=False)
+        return stats["query_id"].filter(pa.array(rank <= advice["max_positive_rank"]))
+
+    def training_negatives(self, all_queries: bool = False) -> pa.Table:
+        """The kept negatives of the queries :meth:`training_queries` trains on."""
+        import pyarrow.compute as pc
+
+        kept = self.negatives(kept_only=True)
+        queries = self.training_queries(all_queries)
+        if queries is None:
+            return kept
+        return kept.filter(pc.is_in(kept["query_id"], value_set=queries.combine_chunks()))
+
     def export(
         self,
         fmt: str,
@@ -61,17 +83,21 @@ class Run:
         *,
         include_scores: bool = False,
         score_column: str = "score",
+        all_queries: bool = False,
     ) -> Path | pa.Table:
         """Build a training file in format ``fmt``; write it to ``to`` if given.
 
-        Returns the written path, or the Arrow table when ``to`` is None.
+        Under ``auto`` only the queries of :meth:`training_queries` are exported unless
+        ``all_queries``. Returns the written path, or the Arrow table when ``to`` is None.
         """
         from trueneg.export import write_export
 
-        table = self._export_table(fmt, include_scores, score_column)
+        table = self._export_table(fmt, include_scores, score_column, all_queries)
         return table if to is None else write_export(table, to)
 
-    def _export_table(self, fmt: str, include_scores: bool, score_column: str) -> pa.Table:
+    def _export_table(
+        self, fmt: str, include_scores: bool, score_column: str, all_queries: bool
+    ) -> pa.Table:
         from trueneg.export import build_export
 
         return build_export(
@@ -81,6 +107,7 @@ class Run:
             include_scores=include_scores,
             score_column=score_column,
             positive_scores=self.positive_scores(),
+            queries=self.training_queries(all_queries),
         )
 
     def positive_scores(self) -> pa.Table | None:
@@ -95,12 +122,17 @@ class Run:
         return table
 
     def to_dataset(
-        self, fmt: str = "triplet", *, include_scores: bool = False, score_column: str = "score"
+        self,
+        fmt: str = "triplet",
+        *,
+        include_scores: bool = False,
+        score_column: str = "score",
+        all_queries: bool = False,
     ):
         """The export as a Hugging Face ``datasets.Dataset`` (for SentenceTransformerTrainer)."""
         from trueneg.export import to_hf_dataset
 
-        return to_hf_dataset(self._export_table(fmt, include_scores, score_column))
+        return to_hf_dataset(self._export_table(fmt, include_scores, score_column, all_queries))
 
     def audit(self, **options: Any):
         """Measure how contaminated this run's negatives are; see :func:`trueneg.audit.audit`.

@@ -523,7 +523,13 @@ def _select_stage(
 def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared):
     """Estimate contamination per rank from the labeled positives and choose (see
     :mod:`trueneg.select.auto`). Reads only the scores and per-query counts it needs."""
-    from trueneg.select.auto import MIN_QUERIES, choose, estimate, few_queries
+    from trueneg.select.auto import (
+        MIN_QUERIES,
+        choose,
+        estimate,
+        few_queries,
+        training_queries,
+    )
 
     stats = run_dir.read_table("query_stats.parquet", columns=["candidates", "positive_rank"])
     columns = ["score", "rank"] if cfg.judge else ["score"]
@@ -555,6 +561,7 @@ def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared):
     else:
         choice = choose(f, cfg.num_negatives, judge=bool(cfg.judge))
     choice.evidence = {**evidence, "search_depth": depth}
+    choice.train_queries = training_queries(stats["positive_rank"].to_numpy())
     return choice
 
 

@@ -69,6 +69,8 @@ class Summary:
                 f"auto: {' '.join(self.auto.get('filters', []))}, sampler "
                 f"{self.auto.get('sampler')} — {self.auto.get('reason', '')}",
             ]
+            if self.auto.get("train_queries"):
+                lines.append(training_queries_line(self.auto["train_queries"]))
         return "\n".join(lines)
 
 
@@ -116,6 +118,20 @@ def summarize(
         retrieval=dict(retrieval or {}),
         config=dict(config or {}),
         auto=dict(auto or {}),
+    )
+
+
+def training_queries_line(train: dict[str, Any]) -> str:
+    """``auto``'s training-query recommendation in one sentence."""
+    kept, total, left = train["kept"], train["queries"], train["left_out"]
+    top = train["max_positive_rank"]
+    if not left:
+        return f"training queries: all {total:,} (every labeled positive ranks in the top {top})"
+    them = "it" if left == 1 else "them"
+    return (
+        f"training queries: {kept:,} of {total:,}; {left:,} whose labeled positive the mining "
+        f"model ranks below its top {top} (mislabeled, or too broad for hard negatives) are "
+        f"left out by export and train (--all-queries keeps {them})"
     )
 
 

@@ -63,6 +63,7 @@ name = "random"
 filters = "none"
 sampler = "random"
 num_negatives = 2
+all_queries = true
 
 [[mining]]
 name = "zero-shot"
@@ -140,6 +141,9 @@ def test_the_train_table_reaches_every_cell(finished: Path):
     card = finished.parent / "out" / "tiny" / "naive" / "seed-0" / "model" / "README.md"
     text = card.read_text(encoding="utf-8")
     assert '"batch_sampler": "random"' in text and '"warmup_ratio": 0.0' in text
+    assert '"all_queries": false' in text  # the row key, default false …
+    random = card.parents[3] / "random" / "seed-0" / "model" / "README.md"
+    assert '"all_queries": true' in random.read_text(encoding="utf-8")  # … set on this row
 
 
 def test_second_call_trains_nothing(finished: Path):
@@ -174,7 +178,7 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (("[mine]", "[mine]\nseed = 3"), "Unknown key in [mine]"),
         (
             ('name = "naive"', 'name = "naive"\nsamplr = "top"'),
-            "expected: filters, judge, judge_depth, name",
+            "expected: all_queries, filters, judge, judge_depth, name",
         ),
         (('name = "random"', 'name = "naive"'), "share a name"),
         (('sampler = "none"', 'sampler = "none"\nnum_negatives = 2'), "mines nothing"),
@@ -188,6 +192,8 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         ),
         (("num_negatives = 2", "num_negatives = 2\njudge = 3"), "model folder or name"),
         (("[mine]", '[mine]\njudge = "../nowhere"'), "judge of [mine] is not there"),
+        (("num_negatives = 2", 'num_negatives = 2\nall_queries = "yes"'), "true or false"),
+        (('sampler = "none"', 'sampler = "none"\nall_queries = true'), "Drop all_queries"),
     ],
 )
 def test_config_errors_name_what_is_valid(tmp_path: Path, edit, message):
@@ -283,7 +289,10 @@ def test_the_shipped_judge_configs_name_the_installed_reranker():
     assert table.mining[2].mine_overrides == {"judge": str(reranker.resolve()), "judge_depth": 30}
     assert table.out == load_config(root / "examples" / "compare" / "reproduce_st_table.toml").out
     cpu = load_config(configs[1])
-    assert cpu.mining[-1].mine_overrides == {"judge": str(reranker.resolve()), "judge_depth": 10}
+    assert next(m for m in cpu.mining if m.name == "auto-judge").mine_overrides == {
+        "judge": str(reranker.resolve()),
+        "judge_depth": 10,
+    }
 
 
 def test_cli_part_runs_only_what_it_names_from_another_data_folder(tmp_path: Path):

@@ -182,3 +182,15 @@ def test_unknown_document_is_a_data_error(negatives, dataset):
     bad = negatives.set_column(1, "doc_id", pa.array(["d1", "zz", "d6", "d3", "d4", "d6"]))
     with pytest.raises(DataError, match="zz"):
         build_export(bad, dataset, "triplet")
+
+
+def test_training_queries_restrict_the_export_and_are_counted(negatives, dataset):
+    import pyarrow as pa
+
+    every = build_export(negatives, dataset, "triplet")
+    only = build_export(negatives, dataset, "triplet", queries=pa.array(["q2", "q3"]))
+    assert rows(only) == [r for r in rows(every) if r["anchor"] == Q2]
+    # q1 had a positive and kept negatives: left out by the choice; q3 had none anyway
+    assert export_notes(only)["queries_not_for_training"] == 1
+    assert export_notes(only)["queries_without_kept_negatives"] == 1
+    assert "queries_not_for_training" not in export_notes(every)

@@ -13,6 +13,7 @@ from trueneg.select.auto import (
     positive_ranks,
     rank_profile,
     ratio_bound,
+    training_queries,
     with_judge_bound,
 )
 
@@ -152,3 +153,10 @@ def test_a_judge_bound_opens_a_head_the_rank_bound_skips():
     assert (tightened <= f).all()
     assert evidence["contamination_by_rank_rank_bound"] == "rank bound"
     assert evidence["judged_positives"] == 400 and evidence["judge_bound_by_rank"][0][0] == "1"
+
+
+def test_training_queries_keep_positives_in_the_top_n_and_unranked_ones():
+    # rank 0: the retriever could not rank the positive (FAISS); the query is kept
+    advice = training_queries(np.array([1, 100, 101, 0, 5000]), max_rank=100)
+    assert advice == {"max_positive_rank": 100, "queries": 5, "kept": 3, "left_out": 2}
+    assert training_queries(np.array([], dtype=np.int64))["left_out"] == 0

@@ -84,3 +84,15 @@ def setup_logging(quiet: bool) -> None:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+ALL_QUERIES_HELP = (
+    "Keep every query. By default a run mined with auto leaves out the queries whose labeled "
+    "positive the mining model ranks below its top 100 (likely mislabeled, or too broad for "
+    "their negatives to be negative; the mine summary counts them)."
+)
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """``"1 query"``, ``"2,590 queries"``."""
+    return f"{count:,} {one if count == 1 else many}"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from trueneg.cli.common import console, handle_errors
+from trueneg.cli.common import ALL_QUERIES_HELP, console, err_console, handle_errors, plural
 
 
 @handle_errors
@@ -30,9 +30,23 @@ def export_command(
     score_column: Annotated[
         str, typer.Option(help="Which score column to export with --scores.")
     ] = "score",
+    all_queries: Annotated[bool, typer.Option("--all-queries", help=ALL_QUERIES_HELP)] = False,
 ) -> None:
     """Export RUN_DIR's kept negatives as a training file for sentence-transformers, FlagEmbedding or Tevatron."""
     from trueneg.api import Run
+    from trueneg.export import export_notes, write_export
 
-    path = Run(run_dir).export(format_, to, include_scores=scores, score_column=score_column)
+    run = Run(run_dir)
+    table = run.export(
+        format_, include_scores=scores, score_column=score_column, all_queries=all_queries
+    )
+    path = write_export(table, to)
     console.print(f"wrote {path}")
+    left_out = export_notes(table).get("queries_not_for_training")
+    if left_out:
+        top = run.manifest["auto"]["train_queries"]["max_positive_rank"]
+        err_console.print(
+            f"left out {plural(left_out, 'query', 'queries')} whose labeled positive the "
+            f"mining model ranks below its top {top} (auto's training queries; --all-queries "
+            "keeps every query)"
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from trueneg.summary import QUANTILES, SCORE_GROUPS, Summary
+from trueneg.summary import QUANTILES, SCORE_GROUPS, Summary, training_queries_line
 
 
 def print_summary(summary: Summary, console: Console, run_path: str | None = None) -> None:
@@ -72,6 +72,9 @@ def print_auto(auto: dict, console: Console) -> None:
     if profile:
         cells = ", ".join(f"{k}: {v:.0%}" for k, v in profile)
         console.print(f"  estimated false negatives by rank: {cells}")
+    train = auto.get("train_queries")
+    if train:
+        console.print(f"  {training_queries_line(train)}")
     judged = [(k, v) for k, v in ev.get("judge_bound_by_rank", []) if v < 1]
     if judged:
         cells = ", ".join(f"{k}: {v:.0%}" for k, v in judged)

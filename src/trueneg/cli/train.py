@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from trueneg.cli.common import console, handle_errors, setup_logging
+from trueneg.cli.common import (
+    ALL_QUERIES_HELP,
+    console,
+    handle_errors,
+    plural,
+    setup_logging,
+)
 from trueneg.registry import describe
 from trueneg.train.losses import LOSSES
 from trueneg.train.samplers import SAMPLERS
@@ -82,6 +88,7 @@ def train_command(
             "the folder is deleted once the model is saved."
         ),
     ] = 10.0,
+    all_queries: Annotated[bool, typer.Option("--all-queries", help=ALL_QUERIES_HELP)] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the result as one JSON object.")
     ] = False,
@@ -95,6 +102,7 @@ def train_command(
     Long runs save checkpoints (--checkpoint-minutes): re-running an interrupted command resumes.
     """
     setup_logging(quiet)
+    from trueneg.api import Run
     from trueneg.train import train
 
     result = train(
@@ -114,6 +122,7 @@ def train_command(
         batch_sampler=batch_sampler,
         rows=rows,
         checkpoint_minutes=checkpoint_minutes,
+        all_queries=all_queries,
         show_progress=not (quiet or json_output),
     )
     if json_output:
@@ -122,6 +131,13 @@ def train_command(
     last = f"; last loss {result.loss_history[-1]:.4f}" if result.loss_history else ""
     short = result.queries_short_of_k
     note = f"; {short} queries short of k negatives left out" if short else ""
+    if result.queries_not_for_training:
+        top = Run(run_dir).manifest["auto"]["train_queries"]["max_positive_rank"]
+        left = plural(result.queries_not_for_training, "query", "queries")
+        note += (
+            f"; left out {left} whose positive ranks below the mining model's top {top} "
+            "(--all-queries keeps every query)"
+        )
     if result.resumed_from_step is not None:
         note += f"; resumed from the checkpoint of step {result.resumed_from_step}"
     console.print(

@@ -51,7 +51,8 @@ class MiningSpec:
     ``judge`` puts a judge in this row's mining (a model folder, relative to the config file,
     or a model name) and ``judge_depth`` how many top candidates per query it scores; both
     override the ``[mine]`` table, so one config can hold the same mining with and without a
-    judge.
+    judge. ``all_queries = true`` trains an ``auto`` row on every query instead of ``auto``'s
+    training queries (see :meth:`trueneg.api.Run.training_queries`).
     """
 
     name: str
@@ -60,6 +61,7 @@ class MiningSpec:
     num_negatives: int = 4
     judge: str | None = None
     judge_depth: int | None = None
+    all_queries: bool = False
 
     @property
     def mine_overrides(self) -> dict[str, Any]:
@@ -233,14 +235,14 @@ def _mining(raw: dict[str, Any], base: Path) -> MiningSpec:
         raise ConfigError(
             "A [[mining]] entry has no 'name'",
             received=raw,
-            expected="name, filters, sampler, num_negatives, judge, judge_depth",
+            expected="name, filters, sampler, num_negatives, judge, judge_depth, all_queries",
         )
     values = dict(raw, name=_slug(raw["name"]))
     if "judge" in values:
         values["judge"] = _judge(values["judge"], f"[[mining]] {values['name']!r}", base)
     if values["name"] == ZERO_SHOT and "sampler" not in values:
         values["sampler"] = ZERO_SHOT
-    mining_keys = {"filters", "num_negatives", "judge", "judge_depth"}
+    mining_keys = {"filters", "num_negatives", "judge", "judge_depth", "all_queries"}
     if values.get("sampler") == ZERO_SHOT and (mining_keys & set(values)):
         raise ConfigError(
             f"The zero-shot entry {values['name']!r} mines nothing",
@@ -248,6 +250,11 @@ def _mining(raw: dict[str, Any], base: Path) -> MiningSpec:
             fix=f"Drop {', '.join(sorted(mining_keys & set(values)))} from it",
         )
     spec = MiningSpec(**values)
+    if not isinstance(spec.all_queries, bool):
+        raise ConfigError(
+            f"[[mining]] {spec.name!r}: all_queries must be true or false",
+            received=repr(spec.all_queries),
+        )
     _positive("num_negatives", spec.num_negatives, "e.g. 4")
     if spec.judge_depth is not None:
         _positive(

@@ -8,6 +8,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 HIDDEN_FILE = "hidden.json"
 
 
@@ -59,9 +61,9 @@ def load_hidden(dest: Path) -> dict[str, list[str]]:
     return json.loads((dest / HIDDEN_FILE).read_text(encoding="utf-8"))
 
 
-def false_negative_rate(run: Any, hidden: dict[str, list[str]]) -> dict[str, Any]:
-    """Share of a run's kept negatives that are hidden positives of their query."""
-    kept = run.negatives(kept_only=True)
+def false_negative_rate(kept: pa.Table, hidden: dict[str, list[str]]) -> dict[str, Any]:
+    """Share of the kept negatives ``kept`` (``query_id``, ``doc_id``) that are hidden
+    positives of their query."""
     pairs = zip(kept["query_id"].to_pylist(), kept["doc_id"].to_pylist(), strict=True)
     lookup = {q: set(docs) for q, docs in hidden.items()}
     hits = sum(1 for q, d in pairs if d in lookup.get(q, ()))

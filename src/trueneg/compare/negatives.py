@@ -38,10 +38,11 @@ def write_stats(folder: Path, kept: pa.Table) -> None:
     (folder / STATS_FILE).write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
 
 
-def cell_stats(folder: Path) -> dict[str, Any] | None:
-    """The stats of the run in ``folder/run``, read from ``folder/negatives.json`` or computed
-    and written there (cells mined before the file existed get it on their next call); None
-    when the cell has no finished run."""
+def cell_stats(folder: Path, all_queries: bool = False) -> dict[str, Any] | None:
+    """The stats of the negatives the run in ``folder/run`` trains on (``all_queries``: see
+    ``Run.training_negatives``), read from ``folder/negatives.json`` or computed and written
+    there (cells mined before the file existed get it on their next call); None when the cell
+    has no finished run."""
     path = folder / STATS_FILE
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
@@ -49,7 +50,7 @@ def cell_stats(folder: Path) -> dict[str, Any] | None:
         return None
     from trueneg.api import Run
 
-    write_stats(folder, Run(folder / "run").negatives(kept_only=True))
+    write_stats(folder, Run(folder / "run").training_negatives(all_queries))
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -90,7 +90,9 @@ def run_comparison(
             results.setdefault(step.mining.name, []).append(evaluation)
             if fn is not None:
                 fns.setdefault(step.mining.name, []).append(fn["fn_rate"])
-            stats = None if step.mining.zero_shot else cell_stats(step.folder)
+            stats = (
+                None if step.mining.zero_shot else cell_stats(step.folder, step.mining.all_queries)
+            )
             if stats is not None:
                 cells.setdefault(step.mining.name, []).append(stats)
         tables[dataset.name] = compare(results, config.metric)
@@ -207,9 +209,10 @@ def _trained_model(
         **{**config.mine, **step.mining.mine_overrides},
     )
     counts["mined"] += 1
+    trained = run.training_negatives(step.mining.all_queries)  # what the model will see
     if hidden is not None:
-        _write_json(step.folder / "fn.json", false_negative_rate(run, hidden))
-    write_stats(step.folder, run.negatives(kept_only=True))
+        _write_json(step.folder / "fn.json", false_negative_rate(trained, hidden))
+    write_stats(step.folder, trained)
     if model_dir.exists():
         shutil.rmtree(model_dir)  # left by a killed run: no train.json was written
     # A killed training left its checkpoints in model.checkpoints; mining the same seed again
@@ -230,6 +233,7 @@ def _trained_model(
         warmup_ratio=spec.warmup_ratio,
         batch_sampler=spec.batch_sampler,
         checkpoint_minutes=spec.checkpoint_minutes,
+        all_queries=step.mining.all_queries,
         device=config.device,
         show_progress=show_progress,
     )

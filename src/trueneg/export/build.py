@@ -22,11 +22,13 @@ def build_export(
     include_scores: bool = False,
     score_column: str = "score",
     positive_scores: pa.Table | None = None,
+    queries: pa.Array | pa.ChunkedArray | None = None,
 ) -> pa.Table:
     """The kept rows of ``negatives`` as a training table in format ``fmt``.
 
-    Only queries with at least one labeled positive and one kept negative are exported; the
-    schema metadata (see :func:`export_notes`) counts the ones left out. With
+    Only queries with at least one labeled positive and one kept negative are exported, and
+    only those in ``queries`` when it is given (``Run.training_queries``); the schema metadata
+    (see :func:`export_notes`) counts the ones left out. With
     ``include_scores``, negative scores come from ``score_column`` and positive scores from
     ``positive_scores`` (``query_id, doc_id, <score_column>``) or 1.0 where unknown.
     """
@@ -36,6 +38,7 @@ def build_export(
         dataset,
         score_column=score_column if include_scores else None,
         positive_scores=positive_scores,
+        queries=queries,
     )
     table = exporter.build(data, include_scores)
     notes = {"format": exporter.name, **data.skipped}

@@ -2,7 +2,8 @@
 
 Queries are exported in the dataset's query order, negatives in rank order, positives in
 qrels order. A query is exported only if it has at least one labeled positive and at least
-one kept negative; the others are counted in :attr:`ExportData.skipped`.
+one kept negative, and, when a set of training queries is given, is in it; the others are
+counted in :attr:`ExportData.skipped`.
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ def gather(
     *,
     score_column: str | None,
     positive_scores: pa.Table | None = None,
+    queries: pa.Array | pa.ChunkedArray | None = None,
 ) -> ExportData:
-    """Collect the kept negatives and the positives (scores only if a column is named)."""
+    """Collect the kept negatives and the positives (scores only if a column is named) of the
+    exported queries (all, or those in ``queries``)."""
     needed = [*NEGATIVE_COLUMNS, *([score_column] if score_column else [])]
     missing = [c for c in needed if c not in negatives.column_names]
     if missing:
@@ -86,11 +89,14 @@ def gather(
     n = dataset.num_queries
     has_pos = np.bincount(pos_q, minlength=n) > 0
     has_neg = np.bincount(neg_q, minlength=n) > 0
-    exported = np.flatnonzero(has_pos & has_neg)
+    chosen = _chosen(queries, query_ids, n)
+    exported = np.flatnonzero(has_pos & has_neg & chosen)
     skipped = {
         "queries_without_kept_negatives": int(np.count_nonzero(has_pos & ~has_neg)),
         "queries_without_positives": int(np.count_nonzero(~has_pos & has_neg)),
     }
+    if queries is not None:
+        skipped["queries_not_for_training"] = int(np.count_nonzero(has_pos & has_neg & ~chosen))
     return ExportData(
         query_ids=_chunk(query_ids).take(exported),
         query_text=_chunk(dataset.queries["text"]).take(exported),
@@ -102,6 +108,15 @@ def gather(
         neg=_segments(neg_q, neg_d, neg_score, exported),
         skipped=skipped,
     )
+
+
+def _chosen(queries: pa.Array | pa.ChunkedArray | None, ids: pa.ChunkedArray, n: int) -> np.ndarray:
+    """Per dataset query: whether it is among ``queries`` (every query when None)."""
+    if queries is None:
+        return np.ones(n, dtype=bool)
+    if isinstance(queries, pa.ChunkedArray):
+        queries = queries.combine_chunks()
+    return pc.is_in(_chunk(ids), value_set=queries).to_numpy(zero_copy_only=False)
 
 
 def _chunk(column: pa.ChunkedArray) -> pa.Array:

@@ -45,6 +45,11 @@ class TrainResult:
         """Queries the n-tuple export left out for having fewer kept negatives than the rest."""
         return int(self.export_notes.get("queries_short_of_k", 0))
 
+    @property
+    def queries_not_for_training(self) -> int:
+        """Queries left out as ``auto`` recommends (positive ranked below the model's top N)."""
+        return int(self.export_notes.get("queries_not_for_training", 0))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model_dir": str(self.model_dir),
@@ -77,6 +82,7 @@ def train(
     batch_sampler: str | BatchSampler = "no-duplicates",
     rows: str | None = None,
     checkpoint_minutes: float = 10.0,
+    all_queries: bool = False,
     callbacks: Sequence[Any] = (),
     show_progress: bool = False,
 ) -> TrainResult:
@@ -88,9 +94,11 @@ def train(
     ``kl``) use the run's judge scores, else its retriever scores. ``rows``: ``n-tuple`` (one
     row per query with all its negatives, the default) or ``triplet`` (one row per negative, as
     sentence-transformers' ``mine_hard_negatives`` writes by default) for the contrastive
-    losses. Seeds python, numpy and torch; bf16 on a CUDA GPU that supports it. The model is
-    saved to ``out`` with a README section naming the run, its mining config and the training
-    settings.
+    losses. A run mined with ``auto`` trains on its training queries (those whose labeled
+    positive the mining model ranks in its top 100, ``Run.training_queries``) unless
+    ``all_queries``. Seeds python, numpy and torch; bf16 on a CUDA GPU that supports it. The
+    model is saved to ``out`` with a README section naming the run, its mining config and the
+    training settings.
     """
     loss_obj = LOSSES.resolve(loss)
     fmt = _row_format(loss_obj, rows)
@@ -120,7 +128,7 @@ def train(
         device=_device(device),
         score_column=teacher_column(run, loss_obj),
     )
-    dataset, notes = training_set(run, loss_obj, context.score_column, fmt)
+    dataset, notes = training_set(run, loss_obj, context.score_column, fmt, all_queries)
     settings = {
         "loss": loss_obj.name,
         **loss_obj.config(context),
@@ -166,6 +174,7 @@ def train(
     hyper = {
         **settings,
         "rows": len(dataset),
+        "all_queries": all_queries,
         "export_notes": notes,
         "steps": steps,
         "trueneg_version": __version__,

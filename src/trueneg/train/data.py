@@ -13,10 +13,15 @@ logger = logging.getLogger(__name__)
 
 
 def training_set(
-    run: Any, loss: TrainLoss, column: str | None, fmt: str | None = None
+    run: Any,
+    loss: TrainLoss,
+    column: str | None,
+    fmt: str | None = None,
+    all_queries: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     """The run's export in ``fmt`` (default: the loss's own format) as a ``datasets.Dataset``,
-    and the export's notes."""
+    and the export's notes. Under ``auto`` only the run's training queries are exported
+    (``Run.training_queries``) unless ``all_queries``."""
     from trueneg.export import build_export, to_hf_dataset
     from trueneg.export.build import export_notes
 
@@ -36,6 +41,7 @@ def training_set(
         include_scores=column is not None,
         score_column=column or "score",
         positive_scores=positives,
+        queries=run.training_queries(all_queries),
     )
     notes = {k: v for k, v in export_notes(table).items() if k != "format"}
     if table.num_rows == 0:
@@ -47,6 +53,13 @@ def training_set(
         )
     if column is not None:
         _check_teacher_scores(table, column, run.path)
+    if notes.get("queries_not_for_training"):
+        logger.info(
+            "%s queries whose labeled positive the mining model ranks below its top %s are "
+            "left out (auto's training queries; all_queries keeps them)",
+            notes["queries_not_for_training"],
+            run.manifest["auto"]["train_queries"]["max_positive_rank"],
+        )
     if notes.get("queries_short_of_k"):
         logger.info(
             "%s queries have fewer kept negatives than the others and are left out of "
