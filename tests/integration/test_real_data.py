@@ -27,6 +27,7 @@ FILTER_SPECS = {
     "min-score": "min-score:0.1",
     "near-duplicate": "near-duplicate:0.9",
     "percent": "percent:0.95",
+    "positive-rank": "positive-rank:3",
     "rank-window": "rank-window:3-20",
 }
 SAMPLER_SPECS = {
