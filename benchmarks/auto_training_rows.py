@@ -1,16 +1,20 @@
 """Does a comparison's ``auto`` row train on exactly the rows of an explicit row?
 
-``auto`` mines every query but trains only on its training queries (labeled positive in the
-mining model's top 100). The benchmark configs also hold that choice written out as filters
-(``auto``'s window + ``positive-rank:100``, with ``auto``'s sampler); some of their cells were
-trained under that explicit name. This script mines both rows of a config, for each seed, the
-way ``trueneg compare`` does (same hidden split, [mine] table, seed and embedding cache), and
-checks that the training exports are identical, so those cells are ``auto``'s. Mining only, no
-training: about a minute a seed once the config's embeddings are cached.
+``auto`` mines every query and, where most labeled positives rank below the mining model's top
+100, trains only on its training queries (the others). The benchmark configs also hold that
+choice written out (``auto``'s window + ``positive-rank:100`` with ``auto``'s sampler, or an
+``all_queries`` twin), and some of their cells were trained under that explicit name. This
+script mines both rows of a config, for each seed, the way ``trueneg compare`` does (same hidden
+split, [mine] table, seed, embedding and judge caches), and checks that the training exports are
+identical, so those cells are ``auto``'s. Mining only, no training: about a minute a seed once
+the config's embeddings are cached (judged rows need the judge scores too: `make judges`).
 
     python -m benchmarks.auto_training_rows benchmarks/compare_nfcorpus_auto_cpu.toml \\
         auto-window-positive-rank-100 --seed 0 --seed 1 --seed 2
-    # → results/auto_training_rows_<dataset>.json
+    # → results/auto_training_rows_nfcorpus.json
+    python -m benchmarks.auto_training_rows benchmarks/compare_scifact_auto_cpu.toml \\
+        auto-judge-all-queries --auto auto-judge --seed 0 --seed 1 --seed 2
+    # → results/auto_training_rows_scifact_auto-judge.json
 """
 
 from __future__ import annotations
@@ -56,7 +60,10 @@ def check(config_path: str, explicit: str, seeds: list[int], auto: str = "auto")
                 name: mine_row(config, dataset, rows[name], data, Path(tmp) / name, seed)
                 for name in (auto, explicit)
             }
-            tables = {name: run.export("triplet") for name, run in runs.items()}
+            tables = {
+                name: run.export("triplet", all_queries=rows[name].all_queries)
+                for name, run in runs.items()
+            }
             choice = runs[auto].manifest["auto"]
             out.append(
                 {
@@ -70,17 +77,25 @@ def check(config_path: str, explicit: str, seeds: list[int], auto: str = "auto")
                 }
             )
             print(out[-1])
-    return {"config": config_path, "dataset": dataset.name, "explicit_row": explicit, "seeds": out}
+    return {
+        "config": config_path,
+        "dataset": dataset.name,
+        "auto_row": auto,
+        "explicit_row": explicit,
+        "seeds": out,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("config")
     parser.add_argument("explicit", help="the [[mining]] row that writes auto's choice out")
+    parser.add_argument("--auto", default="auto", help="the auto row (default: auto)")
     parser.add_argument("--seed", type=int, action="append", required=True)
     args = parser.parse_args()
-    result = check(args.config, args.explicit, args.seed)
-    path = write_result(f"auto_training_rows_{result['dataset']}.json", result)
+    result = check(args.config, args.explicit, args.seed, auto=args.auto)
+    suffix = "" if args.auto == "auto" else f"_{args.auto}"
+    path = write_result(f"auto_training_rows_{result['dataset']}{suffix}.json", result)
     print(f"wrote {path}")
 
 

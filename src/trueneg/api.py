@@ -55,12 +55,14 @@ class Run:
         )
 
     def training_queries(self, all_queries: bool = False) -> pa.Array | None:
-        """The ids of the queries to train on: under ``auto``, those whose labeled positive the
-        mining model ranks in its top N (the manifest's ``auto.train_queries``; see
-        :func:`trueneg.select.auto.training_queries`). None means every query: the run has no
-        such recommendation, or ``all_queries`` asks to keep them all."""
+        """The ids of the queries to train on: under ``auto``, when most labeled positives rank
+        below the mining model's top N, those whose positive ranks in it (the manifest's
+        ``auto.train_queries``; see :func:`trueneg.select.auto.training_queries`). None means
+        every query: the run has no such recommendation, or ``all_queries`` asks for them all."""
+        from trueneg.select.auto import trains_on_training_queries
+
         advice = (self._manifest.get("auto") or {}).get("train_queries")
-        if all_queries or not advice:
+        if all_queries or not trains_on_training_queries(advice):
             return None
         stats = self.dir.read_table("query_stats.parquet", columns=["query_id", "positive_rank"])
         rank = stats["positive_rank"].to_numpy(zero_copy_only=False)

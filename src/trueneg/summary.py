@@ -124,14 +124,21 @@ def summarize(
 def training_queries_line(train: dict[str, Any]) -> str:
     """``auto``'s training-query recommendation in one sentence."""
     kept, total, left = train["kept"], train["queries"], train["left_out"]
-    top = train["max_positive_rank"]
-    if not left:
+    top, deep = train["max_positive_rank"], train.get("deep", left)
+    if not deep:
         return f"training queries: all {total:,} (every labeled positive ranks in the top {top})"
+    if not left:
+        return (
+            f"training queries: all {total:,}; {deep:,} ({train['share_deep']:.0%}) have their "
+            f"labeled positive below the mining model's top {top}, under the "
+            f"{train['min_share']:.0%} at which auto leaves them out: kept as hard examples"
+        )
     them = "it" if left == 1 else "them"
+    share = f" ({train['share_deep']:.0%})" if "share_deep" in train else ""
     return (
-        f"training queries: {kept:,} of {total:,}; {left:,} whose labeled positive the mining "
-        f"model ranks below its top {top} (mislabeled, or too broad for hard negatives) are "
-        f"left out by export and train (--all-queries keeps {them})"
+        f"training queries: {kept:,} of {total:,}; the {left:,}{share} whose labeled positive "
+        f"the mining model ranks below its top {top} (mislabeled, or too broad for hard "
+        f"negatives) are left out by export and train (--all-queries keeps {them})"
     )
 
 

@@ -64,7 +64,9 @@ def test_ties_at_the_cut_take_the_lowest_doc_positions(ray_cluster):
     assert got.doc_index.tolist() == [0, 1, 2, 3, 4]  # all 256 tie; one per shard would differ
 
 
-def test_real_valued_vectors_match_bit_for_bit(ray_cluster):
+def test_real_valued_vectors_give_the_same_candidates(ray_cluster):
+    """Same candidates and ranks; scores equal up to BLAS's last bits (OpenBLAS rounds some
+    columns differently for another matrix width or thread count, CPU-dependent)."""
     rng = np.random.default_rng(1)
     queries = rng.standard_normal((120, 32)).astype(np.float32)
     docs = rng.standard_normal((2000, 32)).astype(np.float32)
@@ -74,7 +76,12 @@ def test_real_valued_vectors_match_bit_for_bit(ray_cluster):
     inputs = SearchInput([""] * 120, [""] * 2000, positives, queries, docs)
     retriever = ExactRetriever()
     expected = retriever.search(inputs, 50)
-    assert_same(expected, search_on_ray(retriever, inputs, 50, connect("auto", workers=3)))
+    got = search_on_ray(retriever, inputs, 50, connect("auto", workers=3))
+    for name in ("offsets", "doc_index", "rank", "positive_rank"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
+    for name in ("score", "positive_min"):
+        got_values, expected_values = getattr(got, name), getattr(expected, name)
+        np.testing.assert_allclose(got_values, expected_values, rtol=0, atol=1e-6, err_msg=name)
 
 
 @pytest.mark.parametrize(("n_docs", "shards"), [(1, 4), (64, 4), (65, 4), (300, 4), (5183, 7)])

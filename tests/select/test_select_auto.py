@@ -14,8 +14,10 @@ from trueneg.select.auto import (
     rank_profile,
     ratio_bound,
     training_queries,
+    trains_on_training_queries,
     with_judge_bound,
 )
+from trueneg.summary import training_queries_line
 
 
 def test_positive_rank_counts_candidates_strictly_above():
@@ -158,5 +160,41 @@ def test_a_judge_bound_opens_a_head_the_rank_bound_skips():
 def test_training_queries_keep_positives_in_the_top_n_and_unranked_ones():
     # rank 0: the retriever could not rank the positive (FAISS); the query is kept
     advice = training_queries(np.array([1, 100, 101, 0, 5000]), max_rank=100)
-    assert advice == {"max_positive_rank": 100, "queries": 5, "kept": 3, "left_out": 2}
+    assert advice == {
+        "max_positive_rank": 100,
+        "queries": 5,
+        "kept": 3,
+        "left_out": 2,
+        "deep": 2,
+        "share_deep": 0.5,  # of the 4 ranked queries
+        "min_share": 0.5,
+        "applied": True,
+    }
     assert training_queries(np.array([], dtype=np.int64))["left_out"] == 0
+
+
+def test_a_few_deep_queries_are_kept_as_hard_examples():
+    ranks = np.array([1, 2, 3, 101, 5000, 7])  # 2 deep of 6: a third, under half
+    advice = training_queries(ranks, max_rank=100)
+    assert (advice["deep"], advice["applied"], advice["kept"], advice["left_out"]) == (
+        2,
+        False,
+        6,
+        0,
+    )
+    assert training_queries(ranks, max_rank=100, min_share=0.3)["left_out"] == 2
+    assert not training_queries(np.array([0, 0, 1]))["applied"]  # no deep query at all
+    assert trains_on_training_queries({"left_out": 2, "max_positive_rank": 100})  # old manifests
+    assert not trains_on_training_queries(advice) and not trains_on_training_queries(None)
+
+
+def test_the_summary_line_says_why_queries_are_kept_or_left_out():
+    kept = training_queries(np.array([1, 2, 3, 101, 5000, 7]))
+    assert training_queries_line(kept) == (
+        "training queries: all 6; 2 (33%) have their labeled positive below the mining "
+        "model's top 100, under the 50% at which auto leaves them out: kept as hard examples"
+    )
+    left = training_queries_line(training_queries(np.array([1, 101, 5000])))
+    assert left.startswith("training queries: 1 of 3; the 2 (67%) whose labeled positive")
+    clean = training_queries_line(training_queries(np.array([1, 2])))
+    assert clean == "training queries: all 2 (every labeled positive ranks in the top 100)"

@@ -87,9 +87,9 @@ def stdout_is_terminal() -> bool:
 
 
 ALL_QUERIES_HELP = (
-    "Keep every query. By default a run mined with auto leaves out the queries whose labeled "
-    "positive the mining model ranks below its top 100 (likely mislabeled, or too broad for "
-    "their negatives to be negative; the mine summary counts them)."
+    "Keep every query. By default, when at least half of the labeled positives rank below the "
+    "mining model's top 100, a run mined with auto leaves those queries out (likely mislabeled, "
+    "or too broad for their negatives to be negative; the mine summary says which and why)."
 )
 
 

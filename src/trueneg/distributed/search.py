@@ -5,7 +5,10 @@ running top-k as :class:`~trueneg.retrieve.exact.ExactRetriever`; merging keeps 
 order (higher score first, then lower doc position), so the merged top-k, ``positive_min`` and
 ``positive_rank`` equal the single-process result. Shard edges fall on multiples of
 :data:`GRANULE` docs: no matrix product is narrower than a local one would be (one-column
-products take another BLAS path whose last bit can differ).
+products take another BLAS path whose last bit can differ). Scores with exact float32 products
+(the tests' small-integer vectors) come out identical; real-valued ones can differ in the last
+bit where the BLAS rounds a column differently for another matrix width or thread count (OpenBLAS
+on an AMD EPYC does), which could swap two candidates tied to within that bit.
 """
 
 from __future__ import annotations

@@ -94,11 +94,11 @@ def train(
     ``kl``) use the run's judge scores, else its retriever scores. ``rows``: ``n-tuple`` (one
     row per query with all its negatives, the default) or ``triplet`` (one row per negative, as
     sentence-transformers' ``mine_hard_negatives`` writes by default) for the contrastive
-    losses. A run mined with ``auto`` trains on its training queries (those whose labeled
-    positive the mining model ranks in its top 100, ``Run.training_queries``) unless
-    ``all_queries``. Seeds python, numpy and torch; bf16 on a CUDA GPU that supports it. The
-    model is saved to ``out`` with a README section naming the run, its mining config and the
-    training settings.
+    losses. A run mined with ``auto`` trains on its training queries (``Run.training_queries``:
+    where most labeled positives rank below the mining model's top 100, the queries whose
+    positive ranks in it) unless ``all_queries``. Seeds python, numpy and torch; bf16 on a
+    CUDA GPU that supports it. The model is saved to ``out`` with a README section naming the
+    run, its mining config and the training settings.
     """
     loss_obj = LOSSES.resolve(loss)
     fmt = _row_format(loss_obj, rows)
