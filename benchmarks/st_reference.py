@@ -13,7 +13,9 @@ same. Run:
 
     python -m benchmarks.st_reference [--dataset scifact] [--seed 0]
 
-Writes benchmarks/results/st_reference_<dataset>_seed<S>_<device>.json.
+Writes benchmarks/results/st_reference_<dataset>_seed<S>_<device>[_<tag>].json, with the
+library versions it ran under (``--tag`` names a run under other versions, e.g. from another
+virtual environment).
 """
 
 from __future__ import annotations
@@ -126,11 +128,20 @@ def train(mined, model, out: Path, seed: int) -> dict:
     }
 
 
+def versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("sentence-transformers", "transformers", "torch")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="scifact")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=CACHE / "st_reference")
+    parser.add_argument(
+        "--tag", default="", help="suffix of the result file and model folder (another version)"
+    )
     args = parser.parse_args()
 
     import torch
@@ -152,12 +163,14 @@ def main() -> None:
     st_fn = sum(1 for q, d in st_pairs if d in lookup.get(q, ()))
     same = sum((Counter(st_pairs) & Counter(ours)).values())
 
-    out = work / f"seed{args.seed}"
+    suffix = f"_{args.tag}" if args.tag else ""
+    out = work / f"seed{args.seed}{suffix}"
     trained = train(mined, model, out, args.seed)
     result = evaluate(out / "model", data, split="test", device=device, name="st-naive-top4")
     payload = {
         "dataset": args.dataset,
         "seed": args.seed,
+        "versions": versions(),
         "recipe": RECIPE,
         "triplets": len(st_pairs),
         "false_negatives": st_fn,
@@ -168,7 +181,7 @@ def main() -> None:
         "test": result.scores,
         "test_seconds": result.seconds,
     }
-    name = f"st_reference_{args.dataset}_seed{args.seed}_{device}.json"
+    name = f"st_reference_{args.dataset}_seed{args.seed}_{device}{suffix}.json"
     path = write_result(name, payload)
     print(json.dumps(payload, indent=2))
     print(f"→ {path}")
