@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -59,6 +60,36 @@ def hidden_qrels_split(
         if not link.exists():
             link.symlink_to((source / name).resolve())
     return hidden
+
+
+class STPairs(NamedTuple):
+    pairs: Any  # datasets.Dataset with columns anchor, positive
+    query_ids: list[str]  # the query of each row
+    queries: dict[str, str]  # query text by id
+    docs: dict[str, str]  # document text (title + " " + text) by id, in corpus order
+
+
+def st_pairs(data: Path) -> STPairs:
+    """A BEIR folder's train split as sentence-transformers' ``(anchor, positive)`` dataset,
+    one row per labeled positive: the input ``mine_hard_negatives`` takes."""
+    from datasets import Dataset
+
+    import trueneg
+
+    ds = trueneg.load_dataset(data, split="train")
+    queries = dict(
+        zip(ds.queries["query_id"].to_pylist(), ds.queries["text"].to_pylist(), strict=True)
+    )
+    docs = dict(zip(ds.corpus["doc_id"].to_pylist(), ds.doc_texts(), strict=True))
+    pos = ds.positives()
+    query_ids = pos["query_id"].to_pylist()
+    pairs = Dataset.from_dict(
+        {
+            "anchor": [queries[q] for q in query_ids],
+            "positive": [docs[d] for d in pos["doc_id"].to_pylist()],
+        }
+    )
+    return STPairs(pairs, query_ids, queries, docs)
 
 
 def environment() -> dict[str, object]:

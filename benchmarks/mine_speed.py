@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import CACHE, ROOT, shared_data, write_result
+from benchmarks.common import CACHE, ROOT, shared_data, st_pairs, write_result
 
 K = 4
 
@@ -42,26 +42,13 @@ def _trueneg(data: Path, work: Path, tag: str) -> dict:
 
 
 def _sentence_transformers(data: Path, work: Path, tag: str) -> dict:
-    from datasets import Dataset
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.util import mine_hard_negatives
 
-    import trueneg
     from trueneg.encode.models import default_model_path
 
     start = time.perf_counter()
-    ds = trueneg.load_dataset(data, split="train")
-    queries = dict(
-        zip(ds.queries["query_id"].to_pylist(), ds.queries["text"].to_pylist(), strict=True)
-    )
-    docs = dict(zip(ds.corpus["doc_id"].to_pylist(), ds.doc_texts(), strict=True))
-    pos = ds.positives()
-    pairs = Dataset.from_dict(
-        {
-            "anchor": [queries[q] for q in pos["query_id"].to_pylist()],
-            "positive": [docs[d] for d in pos["doc_id"].to_pylist()],
-        }
-    )
+    pairs, _, _, docs = st_pairs(data)
     model = SentenceTransformer(default_model_path(), device="cpu")
     mined = mine_hard_negatives(
         pairs,

@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.common import CACHE, shared_data, write_result
+from benchmarks.common import CACHE, shared_data, st_pairs, write_result
 
 K = 4
 RECIPE = {"loss": "mnrl", "epochs": 1, "batch_size": 64, "lr": 2e-5, "num_negatives": K}
@@ -41,29 +41,13 @@ def hidden_split(data: Path, dest: Path) -> dict[str, list[str]]:
 
 def st_triplets(folder: Path, model, cache: Path):
     """sentence-transformers' naive top-4 triplets, and their (query id, doc id) pairs."""
-    from datasets import Dataset
     from sentence_transformers.util import mine_hard_negatives
 
-    import trueneg
-
-    ds = trueneg.load_dataset(folder, split="train")
-    queries = dict(
-        zip(ds.queries["query_id"].to_pylist(), ds.queries["text"].to_pylist(), strict=True)
-    )
-    texts = ds.doc_texts()
-    docs = dict(zip(ds.corpus["doc_id"].to_pylist(), texts, strict=True))
-    pos = ds.positives()
-    query_ids = pos["query_id"].to_pylist()
-    pairs = Dataset.from_dict(
-        {
-            "anchor": [queries[q] for q in query_ids],
-            "positive": [docs[d] for d in pos["doc_id"].to_pylist()],
-        }
-    )
+    pairs, query_ids, queries, docs = st_pairs(folder)
     mined = mine_hard_negatives(
         pairs,
         model,
-        corpus=texts,
+        corpus=list(docs.values()),
         num_negatives=K,
         sampling_strategy="top",
         output_format="triplet",
