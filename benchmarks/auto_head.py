@@ -12,6 +12,7 @@ each rank bucket's estimated false-negative share ``f`` with the share of candid
 are hidden positives (a lower bound on the truth). Run:
 
     python -m benchmarks.auto_head          # → results/auto_head.json (~2 min, embeddings cached)
+    python -m benchmarks.auto_head --seed 1 # → results/auto_head_seed1.json (another hidden draw)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import trueneg
 from benchmarks.common import CACHE, hidden_qrels_split, shared_data, write_result
 from trueneg.select.auto import (
     PROFILE_BUCKETS,
+    choose,
     contamination,
     positive_ranks,
     rank_profile,
@@ -82,6 +84,8 @@ def profile(name: str, seed: int) -> dict:
     pi, g1 = top_score_bound(best, score[offsets[:-1]])
     score_lambda = min(rank_lambda, 1 + pi * (1 - g1) / g1)
     f_rank, f_score = contamination(g, rank_lambda), contamination(g, score_lambda)
+    # f at rank 1 itself: contamination() smooths g over ranks 1-2, which dilutes the head
+    rank1_unsmoothed = min(1.0, (score_lambda - 1) * float(g[0]))
     buckets = []
     for lo, hi in PROFILE_BUCKETS:
         if lo > DEPTH:
@@ -101,7 +105,9 @@ def profile(name: str, seed: int) -> dict:
         "top_score_bound_pi": round(pi, 4),
         "lambda_rank_bound": round(rank_lambda, 3),
         "lambda_with_top_score": round(score_lambda, 3),
+        "f_rank_1_top_score_unsmoothed": round(rank1_unsmoothed, 4),
         "auto_choice": run.manifest["auto"]["reason"],
+        "choice_with_top_score": choose(f_score, 4).reason,
         "buckets": buckets,
     }
 
@@ -116,7 +122,8 @@ def main() -> None:
         print(
             f"\n{name}: top hit labeled {r['share_top_hit_labeled']:.1%}, π ≤ "
             f"{r['top_score_bound_pi']:.3f}, λ {r['lambda_rank_bound']:.2f} → "
-            f"{r['lambda_with_top_score']:.2f}"
+            f"{r['lambda_with_top_score']:.2f}; rank 1 unsmoothed "
+            f"{r['f_rank_1_top_score_unsmoothed']:.1%}; {r['choice_with_top_score']}"
         )
         print("| ranks | hidden positives | f, rank bound | f, top-score bound |")
         for b in r["buckets"]:
@@ -124,8 +131,9 @@ def main() -> None:
                 f"| {b['ranks']} | {b['hidden_share']:.1%} | {b['f_rank_bound']:.1%} | "
                 f"{b['f_top_score_bound']:.1%} |"
             )
+    name = "auto_head.json" if args.seed == 0 else f"auto_head_seed{args.seed}.json"
     path = write_result(
-        "auto_head.json",
+        name,
         {
             "protocol": f"hidden qrels, one labeled positive per train query, seed {args.seed}",
             "floor": FLOOR,
