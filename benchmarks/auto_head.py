@@ -34,6 +34,7 @@ from trueneg.select.auto import (
 from trueneg.stages import query_offsets
 
 FLOOR = 20  # labeled top hits above the threshold, at least
+K = 4  # negatives per query, as the hidden-qrels protocol mines
 DEPTH = 200
 
 
@@ -55,7 +56,7 @@ def profile(name: str, seed: int) -> dict:
     run = trueneg.mine(
         work / "data",
         work / "runs" / "auto-head",
-        num_negatives=4,
+        num_negatives=K,
         seed=seed,
         depth=DEPTH - 100,
         extra={"cache_dir": str(work / "embeddings")},
@@ -107,7 +108,7 @@ def profile(name: str, seed: int) -> dict:
         "lambda_with_top_score": round(score_lambda, 3),
         "f_rank_1_top_score_unsmoothed": round(rank1_unsmoothed, 4),
         "auto_choice": run.manifest["auto"]["reason"],
-        "choice_with_top_score": choose(f_score, 4).reason,
+        "choice_with_top_score": choose(f_score, K).reason,
         "buckets": buckets,
     }
 
