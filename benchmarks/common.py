@@ -92,6 +92,29 @@ def st_pairs(data: Path) -> STPairs:
     return STPairs(pairs, query_ids, queries, docs)
 
 
+def st_naive_top(
+    data: Path, model, k: int, cache: Path, *, output_format: str, verbose: bool
+) -> tuple[object, STPairs]:
+    """sentence-transformers' naive top-``k`` mining of a BEIR folder's train split (the full
+    corpus as candidates, batch 64, embeddings cached in ``cache``): the mined dataset and the
+    pairs it was mined from."""
+    from sentence_transformers.util import mine_hard_negatives
+
+    st = st_pairs(data)
+    mined = mine_hard_negatives(
+        st.pairs,
+        model,
+        corpus=list(st.docs.values()),
+        num_negatives=k,
+        sampling_strategy="top",
+        output_format=output_format,
+        batch_size=64,
+        cache_folder=str(cache),
+        verbose=verbose,
+    )
+    return mined, st
+
+
 def environment() -> dict[str, object]:
     import torch
 

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import CACHE, ROOT, shared_data, st_pairs, write_result
+from benchmarks.common import CACHE, ROOT, shared_data, st_naive_top, write_result
 
 K = 4
 
@@ -43,23 +43,13 @@ def _trueneg(data: Path, work: Path, tag: str) -> dict:
 
 def _sentence_transformers(data: Path, work: Path, tag: str) -> dict:
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.util import mine_hard_negatives
 
     from trueneg.encode.models import default_model_path
 
     start = time.perf_counter()
-    pairs, _, _, docs = st_pairs(data)
     model = SentenceTransformer(default_model_path(), device="cpu")
-    mined = mine_hard_negatives(
-        pairs,
-        model,
-        corpus=list(docs.values()),
-        num_negatives=K,
-        sampling_strategy="top",
-        batch_size=64,
-        output_format="n-tuple",
-        cache_folder=str(work / "st-embeddings"),
-        verbose=False,
+    mined, _ = st_naive_top(
+        data, model, K, work / "st-embeddings", output_format="n-tuple", verbose=False
     )
     return {"seconds": time.perf_counter() - start, "kept": mined.num_rows * K}
 

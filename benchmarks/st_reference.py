@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.common import CACHE, shared_data, st_pairs, write_result
+from benchmarks.common import CACHE, shared_data, st_naive_top, write_result
 
 K = 4
 RECIPE = {"loss": "mnrl", "epochs": 1, "batch_size": 64, "lr": 2e-5, "num_negatives": K}
@@ -41,23 +41,10 @@ def hidden_split(data: Path, dest: Path) -> dict[str, list[str]]:
 
 def st_triplets(folder: Path, model, cache: Path):
     """sentence-transformers' naive top-4 triplets, and their (query id, doc id) pairs."""
-    from sentence_transformers.util import mine_hard_negatives
-
-    pairs, query_ids, queries, docs = st_pairs(folder)
-    mined = mine_hard_negatives(
-        pairs,
-        model,
-        corpus=list(docs.values()),
-        num_negatives=K,
-        sampling_strategy="top",
-        output_format="triplet",
-        batch_size=64,
-        cache_folder=str(cache),
-        verbose=True,
-    )
-    query_by_text = {queries[q]: q for q in query_ids}
+    mined, st = st_naive_top(folder, model, K, cache, output_format="triplet", verbose=True)
+    query_by_text = {st.queries[q]: q for q in st.query_ids}
     id_by_text: dict[str, str] = {}
-    for doc_id, text in docs.items():
+    for doc_id, text in st.docs.items():
         id_by_text.setdefault(text, doc_id)
     ids = [(query_by_text[r["anchor"]], id_by_text[r["negative"]]) for r in mined]
     return mined, ids
