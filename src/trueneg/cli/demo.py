@@ -19,7 +19,7 @@ def demo_command(
         bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
     ] = False,
 ) -> None:
-    """Mine hard negatives on a small bundled SciFact sample (CPU, about a minute) and print the summary."""
+    """Mine hard negatives on a small bundled SciFact sample (CPU, about two minutes) and print the summary."""
     import trueneg
     from trueneg.data import demo_data_path
 

@@ -52,7 +52,7 @@ def load_dataset(
 
 
 def _pairs_file(path: Path) -> Path:
-    path = require_file(path, "dataset path")
+    path = require_file(path, "dataset path", expected=ACCEPTED_FORMS)
     if record_format(path) not in PAIRS_FORMATS:
         raise DataError(
             f"Cannot tell how to load {path.name}",

@@ -15,8 +15,11 @@ RE_ENCODE = (
 )
 
 
-def require_file(path: str | Path, what: str = "input file") -> Path:
-    """Return ``path`` as a Path, or raise DataError if it is not an existing file."""
+def require_file(
+    path: str | Path, what: str = "input file", expected: str = "an existing file"
+) -> Path:
+    """Return ``path`` as a Path, or raise DataError if it is not an existing file
+    (``expected`` says what the caller accepts, for the error)."""
     path = Path(path)
     if path.is_file():
         return path
@@ -30,7 +33,7 @@ def require_file(path: str | Path, what: str = "input file") -> Path:
     raise DataError(
         f"The {what} {path} does not exist",
         received=str(path),
-        expected="an existing file",
+        expected=expected,
         fix=_parent_hint(path),
     )
 
