@@ -29,6 +29,8 @@ def files(tmp_path_factory):
     csv.write_text("question,answer\nwhat is a,b\nwhat is c,d\n", encoding="utf-8")
     toml = root / "bad.toml"
     toml.write_text("retriever = \n", encoding="utf-8")
+    no_out_toml = root / "no-out.toml"
+    no_out_toml.write_text('[experiment]\nname = "x"\n', encoding="utf-8")
     unknown_key = root / "unknown.toml"
     unknown_key.write_text('retreiver = "bm25"\n', encoding="utf-8")
     tiny = write_tiny_beir(root / "tiny")
@@ -42,6 +44,7 @@ def files(tmp_path_factory):
         "csv": csv,
         "toml": toml,
         "unknown_key": unknown_key,
+        "no_out_toml": no_out_toml,
         "finished": finished,
         "unfinished": unfinished,
     }
@@ -110,6 +113,16 @@ CASES = [
         "missing-data",
         lambda f, o: ["mine", str(f["root"] / "no-such-data"), "-o", str(o)],
         ["no-such-data", "does not exist"],
+    ),
+    (
+        "missing-data-with-brackets",  # printed as given, not read as rich markup
+        lambda f, o: ["mine", str(f["root"] / "runs [v2]" / "data"), "-o", str(o)],
+        ["runs [v2]/data", "does not exist"],
+    ),
+    (
+        "compare-config-without-out",
+        lambda f, o: ["compare", str(f["no_out_toml"])],
+        ["[experiment] needs 'out'"],
     ),
     ("no-data", lambda f, o: ["mine", "-o", str(o)], ["No input data"]),
     ("no-out", lambda f, o: ["mine", str(f["tiny"])], ["--out"]),

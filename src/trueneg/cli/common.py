@@ -11,13 +11,16 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from trueneg.errors import TruenegError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+# No markup: what the CLI prints holds paths, TOML table names ("[experiment]") and filter
+# syntax ("NAME[:VALUE]") that rich would otherwise read as style tags and drop.
+console = Console(soft_wrap=True, markup=False)
+err_console = Console(stderr=True, soft_wrap=True, markup=False)
 
 _DEBUG: ContextVar[bool] = ContextVar("trueneg_debug", default=False)
 
@@ -46,7 +49,7 @@ def handle_errors(func: F) -> F:
         except TruenegError as exc:
             if debug_enabled():
                 raise
-            err_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+            print_error(exc.message)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("Interrupted. Re-run the same command to resume where it stopped.")
@@ -54,14 +57,17 @@ def handle_errors(func: F) -> F:
         except Exception as exc:
             if debug_enabled() or _is_cli_exception(exc):
                 raise
-            err_console.print(
-                f"[bold red]Error:[/] unexpected {type(exc).__name__}: {exc}. "
-                "Re-run with --debug for the traceback.",
-                highlight=False,
+            print_error(
+                f"unexpected {type(exc).__name__}: {exc}. Re-run with --debug for the traceback."
             )
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def print_error(message: str) -> None:
+    """``Error: MESSAGE`` on stderr, the message printed as it is."""
+    err_console.print(Text.assemble(("Error:", "bold red"), " ", message), highlight=False)
 
 
 def setup_logging(quiet: bool) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from trueneg.cli.common import console, handle_errors, setup_logging
 
@@ -79,7 +80,8 @@ def compare_command(
         return
     result = run_comparison(cfg, show_progress=not quiet)
     for dataset, table in result.tables.items():
-        console.print(f"[bold]{dataset}[/]  negatives per config (FN rate, kept, median rank):")
+        heading = "  negatives per config (FN rate, kept, median rank):"
+        console.print(Text.assemble((dataset, "bold"), heading))
         for row in (r for r in result.rows() if r["dataset"] == dataset):
             console.print(f"  {row['mining']}: {_negatives_line(row)}")
         console.print(table)

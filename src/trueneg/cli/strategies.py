@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from trueneg.cli.common import console, handle_errors
@@ -50,7 +49,7 @@ def strategies_command(
     for column in ("kind", "name", "what it does"):
         table.add_column(column)
     for row in rows:
-        table.add_row(*(escape(cell) for cell in row))  # descriptions hold [lists]
+        table.add_row(*row)
     console.print(table)
     console.print(
         "Use filters as NAME[:VALUE], e.g. --filter rank-window:10-110 "
