@@ -41,6 +41,13 @@ STRATEGIES: dict[str, tuple[list[str] | None, str]] = {
     "percent 0.95, simans": (["percent:0.95"], "simans"),
     "softmax": ([], "softmax"),
     "percent 0.95 + near-duplicate 0.95, top": (["percent:0.95", "near-duplicate:0.95"], "top"),
+    "auto, cost 3": (None, "auto"),
+    "auto, cost 2": (None, "auto"),
+}
+# further mine() settings of a strategy: auto with a lower cost of a false negative
+SETTINGS: dict[str, dict[str, object]] = {
+    "auto, cost 3": {"auto_cost": 3},
+    "auto, cost 2": {"auto_cost": 2},
 }
 
 
@@ -82,6 +89,7 @@ def run_dataset(name: str, k: int, seed: int) -> dict[str, dict[str, object]]:
             seed=seed,
             extra={"cache_dir": str(work / "embeddings")},
             show_progress=True,
+            **SETTINGS.get(label, {}),
         )
         rows[label] = {
             **evaluate(run, hidden, k),
@@ -167,6 +175,7 @@ def run_judged(
                 judge_depth=depth,
                 extra={"cache_dir": str(work / "embeddings")},
                 show_progress=True,
+                **SETTINGS.get(label, {}),
             )
             rows[tag] = {
                 **evaluate(run, hidden, k),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -22,7 +23,9 @@ class MineConfig:
     ``filters=None`` (or ``["auto"]``) and ``sampler="auto"`` let :mod:`trueneg.select.auto`
     choose from the data; an empty filter list means no filter at all. When only one of the two
     is given, ``auto`` chooses the filters for the given sampler, and given filters without a
-    sampler use ``top``.
+    sampler use ``top``. ``auto_cost`` is ``auto``'s cost of a false negative in true negatives
+    (a rank is admitted while its estimated false-negative share is below ``1 / (1 + cost)``;
+    ``None``: :data:`trueneg.select.auto.DEFAULT_COST`, 9, i.e. 10%).
     """
 
     data: str = ""
@@ -41,6 +44,7 @@ class MineConfig:
     depth: int = 100
     filters: list[str] | None = None
     sampler: str = AUTO
+    auto_cost: float | None = None
     num_negatives: int = 4
     shortfall: str = "keep-short"
     seed: int = 0
@@ -93,6 +97,7 @@ class MineConfig:
                 "Unknown shortfall policy", received=self.shortfall, expected=SHORTFALL_POLICIES
             )
         self.filters = _none_means_empty(self.filters)
+        _check_auto_cost(self)
         _check_ray(self)
         if self.num_negatives > self.depth:
             self.depth = self.num_negatives
@@ -152,6 +157,32 @@ def _none_means_empty(filters: list[str] | None) -> list[str] | None:
             )
         return []
     return names
+
+
+def _check_auto_cost(cfg: MineConfig) -> None:
+    check_auto_cost(cfg.auto_cost, cfg.auto_filters)
+
+
+def check_auto_cost(cost: Any, auto_chooses: bool, where: str = "") -> None:
+    """``auto_cost`` is a positive number (or ``None``), and only set where ``auto`` chooses
+    the filters (``auto_chooses``); ``where`` prefixes the error (a compare config's row)."""
+    if cost is None:
+        return
+    number = isinstance(cost, int | float) and not isinstance(cost, bool)
+    if not number or not math.isfinite(cost) or cost <= 0:
+        raise ConfigError(
+            f"{where}auto_cost must be a positive number",
+            received=cost,
+            expected="how many true negatives one false negative undoes, e.g. 9 (admits ranks "
+            "under 10% estimated false negatives) or 3 (under 25%)",
+        )
+    if not auto_chooses:
+        raise ConfigError(
+            f"{where}auto_cost only applies when auto chooses the filters",
+            received=cost,
+            fix="Drop the filters (auto then chooses with this cost), or drop auto_cost "
+            "(--auto-cost)",
+        )
 
 
 def _check_ray(cfg: MineConfig) -> None:

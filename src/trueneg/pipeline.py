@@ -524,6 +524,7 @@ def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared):
     """Estimate contamination per rank from the labeled positives and choose (see
     :mod:`trueneg.select.auto`). Reads only the scores and per-query counts it needs."""
     from trueneg.select.auto import (
+        DEFAULT_COST,
         MIN_QUERIES,
         choose,
         estimate,
@@ -556,11 +557,12 @@ def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared):
     if cfg.judge:
         rank = candidates["rank"].to_numpy()
         f = _judge_tightened(run_dir, rank, f, evidence, depth)
+    cost = DEFAULT_COST if cfg.auto_cost is None else float(cfg.auto_cost)
     if evidence["queries_ranked"] < MIN_QUERIES:
         choice = few_queries(evidence["queries_ranked"], judge=bool(cfg.judge))
     else:
-        choice = choose(f, cfg.num_negatives, judge=bool(cfg.judge))
-    choice.evidence = {**evidence, "search_depth": depth}
+        choice = choose(f, cfg.num_negatives, cost=cost, judge=bool(cfg.judge))
+    choice.evidence = {**evidence, "search_depth": depth, "cost": cost}
     choice.train_queries = training_queries(stats["positive_rank"].to_numpy())
     return choice
 

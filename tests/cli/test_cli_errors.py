@@ -124,6 +124,11 @@ CASES = [
         lambda f, o: ["compare", str(f["no_out_toml"])],
         ["[experiment] needs 'out'"],
     ),
+    (
+        "auto-cost-with-filters",
+        lambda f, o: ["mine", str(f["tiny"]), "-o", str(o), "--filter", "none", "--auto-cost", "3"],
+        ["auto_cost only applies when auto chooses", "--auto-cost"],
+    ),
     ("no-data", lambda f, o: ["mine", "-o", str(o)], ["No input data"]),
     ("no-out", lambda f, o: ["mine", str(f["tiny"])], ["--out"]),
     (

@@ -178,8 +178,11 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (("[mine]", "[mine]\nseed = 3"), "Unknown key in [mine]"),
         (
             ('name = "naive"', 'name = "naive"\nsamplr = "top"'),
-            "expected: all_queries, filters, judge, judge_depth, name",
+            "expected: all_queries, auto_cost, filters, judge, judge_depth, name",
         ),
+        (("num_negatives = 2", "num_negatives = 2\nauto_cost = 3"), "only applies when auto"),
+        (('name = "zero-shot"', 'name = "zero-shot"\nauto_cost = 3'), "Drop auto_cost"),
+        (("[mine]", "[mine]\nauto_cost = 3"), "Unknown key in [mine]"),
         (('name = "random"', 'name = "naive"'), "share a name"),
         (('sampler = "none"', 'sampler = "none"\nnum_negatives = 2'), "mines nothing"),
         (("seeds = [0]", "seeds = []"), "seeds must be"),

@@ -102,6 +102,20 @@ def test_auto_keeps_scifact_hard(scifact_60, mine_real):
     assert run.summary().queries_full == run.summary().queries
 
 
+def test_the_cost_of_a_false_negative_moves_the_window(scifact_60, mine_real):
+    """A lower cost admits dirtier ranks (window no deeper), a higher one skips more; the
+    manifest records the cost and the summary's reason names its admission bound."""
+    default = mine_real(scifact_60, num_negatives=4).manifest
+    cheap = mine_real(scifact_60, num_negatives=4, auto_cost=1).manifest
+    dear = mine_real(scifact_60, num_negatives=4, auto_cost=99).manifest
+    start = {m["auto"]["evidence"]["cost"]: m["auto"]["window"][0] for m in (default, cheap, dear)}
+    assert start[1.0] <= start[9.0] < start[99.0], start
+    assert start[1.0] == 1  # f < 50% everywhere on SciFact: naive top-4
+    assert cheap["config"]["auto_cost"] == 1 and default["config"]["auto_cost"] is None
+    reason = dear["auto"]["reason"]  # cost 99 admits under 1%; top when the head is under 0.5%
+    assert "f ≥ 1%" in reason or "≤ 0.5%" in reason, reason
+
+
 def test_a_judge_tightens_the_scifact_estimate_and_the_summary_shows_it(
     scifact_60, mine_real, judge_model_dir
 ):

@@ -71,6 +71,15 @@ def test_cost_sets_the_admission_bound():
     assert choose(f, 4, cost=19).window[0] == 6  # 7% ≥ 5%: refused
 
 
+def test_the_reason_names_the_bound_the_cost_sets():
+    head = np.full(5, 0.3)
+    near = choose(np.concatenate([head, np.full(95, 0.2)]), 4, cost=3)
+    assert near.sampler == "random" and "(f ≥ 25%)" in near.reason
+    clean = np.concatenate([head, np.full(95, 0.002)])
+    assert "≤ 12.5%" in choose(clean, 4, cost=3).reason  # top when the head is under half
+    assert "≤ 0.5%" in choose(clean, 4, cost=99).reason  # not rounded to 0%
+
+
 def test_everything_contaminated_samples_the_deepest_ranks_and_says_so():
     choice = choose(np.full(120, 0.5), 4, width=100)
     assert choice.window == (21, 120) and choice.sampler == "random"

@@ -84,6 +84,14 @@ def mine_command(
             help="top | random | simans | softmax (NAME[:VALUE]). Default: auto (top when the chosen window looks clean, random otherwise); top when --filter is given."
         ),
     ] = None,
+    auto_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--auto-cost",
+            metavar="COST",
+            help="How many true negatives one false negative undoes, for auto's choice: a rank is admitted while its estimated false-negative share is below 1/(1+COST). Lower takes harder, dirtier negatives (3: under 25%; 2: under 33%), higher cleaner, easier ones. Only without --filter. Default: 9 (under 10%).",
+        ),
+    ] = None,
     num_negatives: Annotated[
         int | None, typer.Option("--num-negatives", "-k", help="Negatives per query. Default: 4.")
     ] = None,
@@ -161,6 +169,7 @@ def mine_command(
         retriever=retriever,
         depth=depth,
         sampler=sampler,
+        auto_cost=auto_cost,
         num_negatives=num_negatives,
         shortfall=shortfall,
         seed=seed,

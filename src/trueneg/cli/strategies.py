@@ -59,5 +59,6 @@ def strategies_command(
         "Default (no --filter/--sampler): auto — estimates the false-negative rate "
         "per rank from where the labeled positives sit, then picks a rank-window, "
         "top or random, plus near-duplicate:0.95 (and percent:0.95@judge with "
-        "--judge). See docs/strategies.md."
+        "--judge); --auto-cost sets how much a false negative costs it (default 9: ranks "
+        "under 10% estimated false negatives). See docs/strategies.md."
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from trueneg.config import check_auto_cost
 from trueneg.errors import ConfigError
 
 ZERO_SHOT = "none"
@@ -23,6 +24,7 @@ OWNED_MINE_KEYS = {
     "seed",
     "filters",
     "sampler",
+    "auto_cost",  # a [[mining]] row's key: rows with filters have no auto to set it for
     "num_negatives",
     "cache_dir",
     "extra",
@@ -52,7 +54,8 @@ class MiningSpec:
     or a model name) and ``judge_depth`` how many top candidates per query it scores; both
     override the ``[mine]`` table, so one config can hold the same mining with and without a
     judge. ``all_queries = true`` trains an ``auto`` row on every query instead of ``auto``'s
-    training queries (see :meth:`trueneg.api.Run.training_queries`).
+    training queries (see :meth:`trueneg.api.Run.training_queries`). ``auto_cost`` sets an
+    ``auto`` row's cost of a false negative (``trueneg mine --auto-cost``).
     """
 
     name: str
@@ -61,6 +64,7 @@ class MiningSpec:
     num_negatives: int = 4
     judge: str | None = None
     judge_depth: int | None = None
+    auto_cost: float | None = None
     all_queries: bool = False
 
     @property
@@ -71,6 +75,8 @@ class MiningSpec:
             out["judge"] = self.judge
         if self.judge_depth is not None:
             out["judge_depth"] = self.judge_depth
+        if self.auto_cost is not None:
+            out["auto_cost"] = self.auto_cost
         return out
 
     @property
@@ -235,14 +241,15 @@ def _mining(raw: dict[str, Any], base: Path) -> MiningSpec:
         raise ConfigError(
             "A [[mining]] entry has no 'name'",
             received=raw,
-            expected="name, filters, sampler, num_negatives, judge, judge_depth, all_queries",
+            expected="name, filters, sampler, num_negatives, judge, judge_depth, auto_cost, "
+            "all_queries",
         )
     values = dict(raw, name=_slug(raw["name"]))
     if "judge" in values:
         values["judge"] = _judge(values["judge"], f"[[mining]] {values['name']!r}", base)
     if values["name"] == ZERO_SHOT and "sampler" not in values:
         values["sampler"] = ZERO_SHOT
-    mining_keys = {"filters", "num_negatives", "judge", "judge_depth", "all_queries"}
+    mining_keys = {"filters", "num_negatives", "judge", "judge_depth", "auto_cost", "all_queries"}
     if values.get("sampler") == ZERO_SHOT and (mining_keys & set(values)):
         raise ConfigError(
             f"The zero-shot entry {values['name']!r} mines nothing",
@@ -256,6 +263,7 @@ def _mining(raw: dict[str, Any], base: Path) -> MiningSpec:
             received=repr(spec.all_queries),
         )
     _positive("num_negatives", spec.num_negatives, "e.g. 4")
+    check_auto_cost(spec.auto_cost, spec.filters is None, f"[[mining]] {spec.name!r}: ")
     if spec.judge_depth is not None:
         _positive(
             "judge_depth",

@@ -189,7 +189,7 @@ def choose(
             [_window(max(1, depth - width + 1), depth), NEAR_DUPLICATE, *extra],
             "random",
             (max(1, depth - width + 1), depth),
-            f"every searched rank looks contaminated (f ≥ {bound:.0%} down to rank {depth}): "
+            f"every searched rank looks contaminated (f ≥ {_percent(bound)} down to rank {depth}): "
             "sampling from the deepest ranks; search deeper (--depth) or add a judge",
         )
     end = min(depth, start + width - 1)
@@ -202,13 +202,13 @@ def choose(
             "top",
             (start, end),
             f"the hardest candidates from {where} look clean (estimated "
-            f"{head:.1%} false negatives ≤ {bound / 2:.0%}): top-{num_negatives}",
+            f"{head:.1%} false negatives ≤ {_percent(bound / 2)}): top-{num_negatives}",
         )
     return AutoChoice(
         [_window(start, end), NEAR_DUPLICATE, *extra],
         "random",
         (start, end),
-        f"ranks above {start} look contaminated (f ≥ {bound:.0%}) and the next "
+        f"ranks above {start} look contaminated (f ≥ {_percent(bound)}) and the next "
         f"{num_negatives} are near the bound ({head:.1%}): random over "
         f"ranks {start}-{end}",
     )
@@ -261,6 +261,11 @@ def trains_on_training_queries(advice: dict[str, Any] | None) -> bool:
     """Whether a manifest's ``auto.train_queries`` leaves queries out (``left_out`` is 0 unless
     the cut applies, in manifests written before ``applied`` existed too)."""
     return bool(advice) and advice.get("left_out", 0) > 0
+
+
+def _percent(share: float) -> str:
+    """``10%``, ``25%``, ``0.5%``: a share as the admission bounds read (one decimal at most)."""
+    return f"{share:.1%}".replace(".0%", "%")
 
 
 def _window(first: int, last: int) -> str:
