@@ -97,7 +97,7 @@ class MineConfig:
                 "Unknown shortfall policy", received=self.shortfall, expected=SHORTFALL_POLICIES
             )
         self.filters = _none_means_empty(self.filters)
-        _check_auto_cost(self)
+        check_auto_cost(self.auto_cost, self.auto_filters)
         _check_ray(self)
         if self.num_negatives > self.depth:
             self.depth = self.num_negatives
@@ -157,10 +157,6 @@ def _none_means_empty(filters: list[str] | None) -> list[str] | None:
             )
         return []
     return names
-
-
-def _check_auto_cost(cfg: MineConfig) -> None:
-    check_auto_cost(cfg.auto_cost, cfg.auto_filters)
 
 
 def check_auto_cost(cost: Any, auto_chooses: bool, where: str = "") -> None:
