@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import platform
-import random
 import subprocess
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from trueneg.compare.hidden import hide_extra_positives
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -25,41 +25,16 @@ def shared_data() -> Path:
     return path
 
 
-def read_qrels(path: Path) -> dict[str, list[str]]:
-    """Positive qrels (score > 0) of one split, in file order."""
-    positives: dict[str, list[str]] = defaultdict(list)
-    with open(path, encoding="utf-8") as handle:
-        next(handle)
-        for line in handle:
-            query_id, doc_id, score = line.rstrip("\n").split("\t")
-            if int(score) > 0 and doc_id not in positives[query_id]:
-                positives[query_id].append(doc_id)
-    return dict(positives)
-
-
 def hidden_qrels_split(
     source: Path, split: str, dest: Path, seed: int = 0, keep: int = 1
 ) -> dict[str, set[str]]:
-    """Write a BEIR folder at ``dest`` keeping ``keep`` random positives per query.
+    """Write a BEIR folder at ``dest`` keeping ``keep`` random positives per query (the draw
+    ``trueneg compare`` makes for the same seed), rewriting whatever ``dest`` held.
 
     Returns the hidden positives per query. Corpus and queries are linked, not copied.
     """
-    positives = read_qrels(source / "qrels" / f"{split}.tsv")
-    rng = random.Random(seed)
-    hidden: dict[str, set[str]] = {}
-    rows = ["query-id\tcorpus-id\tscore"]
-    for query_id in sorted(positives):
-        docs = list(positives[query_id])
-        rng.shuffle(docs)
-        rows += [f"{query_id}\t{d}\t1" for d in docs[:keep]]
-        hidden[query_id] = set(docs[keep:])
-    (dest / "qrels").mkdir(parents=True, exist_ok=True)
-    (dest / "qrels" / f"{split}.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    for name in ("corpus.jsonl", "queries.jsonl"):
-        link = dest / name
-        if not link.exists():
-            link.symlink_to((source / name).resolve())
-    return hidden
+    hidden = hide_extra_positives(source, split, dest, seed=seed, keep=keep, overwrite=True)
+    return {query_id: set(docs) for query_id, docs in hidden.items()}
 
 
 class STPairs(NamedTuple):

@@ -28,15 +28,23 @@ def read_positives(path: Path) -> dict[str, list[str]]:
 
 
 def hide_extra_positives(
-    source: Path, split: str, dest: Path, *, seed: int = 0, keep: int = 1
+    source: Path,
+    split: str,
+    dest: Path,
+    *,
+    seed: int = 0,
+    keep: int = 1,
+    overwrite: bool = False,
 ) -> dict[str, list[str]]:
     """Write a BEIR folder at ``dest`` whose ``split`` keeps ``keep`` random positives per query.
 
-    Corpus and queries are linked, not copied. The hidden positives per query are written to
-    ``dest/hidden.json`` and returned; a finished ``dest`` is reused as is.
+    Corpus and queries are linked, not copied. The hidden positives per query (only queries
+    with some hidden) are written to ``dest/hidden.json`` and returned. A finished ``dest`` is
+    reused as is, unless ``overwrite`` (one folder rewritten for each seed). The draw depends
+    only on the qrels file and ``seed``.
     """
     done = dest / HIDDEN_FILE
-    if done.is_file():
+    if done.is_file() and not overwrite:
         return load_hidden(dest)
     rng = random.Random(seed)
     rows = ["query-id\tcorpus-id\tscore"]
