@@ -26,7 +26,7 @@ LOSS_HELP = "Training loss: " + " | ".join(
 SAMPLER_HELP = (
     "How rows are batched: "
     + " | ".join(f"{name} ({describe(cls).rstrip('.')})" for name, cls in SAMPLERS.items())
-    + ". topic:K sets K clusters (default: rows / batch size)."
+    + ". topic:K sets K clusters (default: distinct queries / batch size)."
 )
 
 

@@ -3,9 +3,11 @@
 ``no-duplicates`` is sentence-transformers' own sampler (no text twice in a batch, so no
 in-batch false negative from a repeated text); ``random`` is its default, plain random batches,
 for reproducing recipes that used it. ``topic`` is TAS-Balanced-style topic-aware
-sampling (Hofstätter et al., 2021): k-means on the query embeddings, every batch drawn from one
-cluster, so in-batch negatives share the topic and are harder. It keeps the no-duplicates rule;
-it does not balance batches by teacher margin.
+sampling (Hofstätter et al., 2021): k-means on the query embeddings, about one cluster per
+batch, so in-batch negatives share the topic and are harder. A batch fills from its cluster
+and, when the cluster runs out of rows that fit, from the nearest clusters, so batches are full
+even when a query has several rows (one per hard negative) that may not share a batch. It keeps
+the no-duplicates rule; it does not balance batches by teacher margin.
 """
 
 from __future__ import annotations
@@ -65,9 +67,10 @@ class RandomBatches(_TrainerSampler):
 @SAMPLERS.register("topic")
 @dataclass(frozen=True)
 class TopicAware(BatchSampler):
-    """TAS-Balanced-style: k-means on query embeddings, one cluster per batch, no repeated text.
+    """TAS-Balanced-style: k-means on query embeddings, about one cluster per batch, no text twice.
 
-    ``topic:K`` sets the number of clusters (default: rows / batch size).
+    ``topic:K`` sets the number of clusters (default: distinct queries / batch size, so a cluster
+    holds about one batch of distinct queries).
     """
 
     clusters: int | None = None
@@ -85,8 +88,8 @@ class TopicAware(BatchSampler):
         return cls(int(value))
 
     def trainer_arg(self, model: Any, dataset: Any, *, batch_size: int, seed: int) -> Any:
-        anchors = dataset["anchor"]
-        unique, inverse = np.unique(np.asarray(anchors, dtype=object), return_inverse=True)
+        anchors = np.asarray(dataset["anchor"], dtype=object)
+        unique, inverse = np.unique(anchors, return_inverse=True)
         vectors = model.encode(
             list(unique),
             batch_size=64,
@@ -94,19 +97,30 @@ class TopicAware(BatchSampler):
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        k = self.clusters or max(1, round(len(anchors) / batch_size))
-        labels = kmeans(np.asarray(vectors, dtype=np.float32), k, seed=seed)[inverse]
-        return partial(_topic_sampler, labels=labels)
+        k = self.clusters or max(1, round(len(unique) / batch_size))
+        labels, centroids = kmeans_fit(np.asarray(vectors, dtype=np.float32), k, seed=seed)
+        order = cluster_chain(centroids, labels, np.random.default_rng(seed))
+        return partial(_topic_sampler, labels=labels[inverse], order=order, queries=inverse)
 
     def config(self) -> dict[str, Any]:
-        return {"batch_sampler": self.name, "clusters": self.clusters or "rows / batch size"}
+        return {
+            "batch_sampler": self.name,
+            "clusters": self.clusters or "distinct queries / batch size",
+        }
 
 
 def kmeans(x: np.ndarray, k: int, *, seed: int = 0, iterations: int = 20) -> np.ndarray:
     """Cluster label of each row of ``x`` (L2-normalised rows; Lloyd's with cosine)."""
+    return kmeans_fit(x, k, seed=seed, iterations=iterations)[0]
+
+
+def kmeans_fit(
+    x: np.ndarray, k: int, *, seed: int = 0, iterations: int = 20
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster label of each row of ``x`` and the (unit-length) centroids, ``min(k, len(x))``."""
     k = min(k, len(x))
     rng = np.random.default_rng(seed)
-    centroids = x[rng.choice(len(x), size=k, replace=False)]
+    centroids = x[rng.choice(len(x), size=k, replace=False)].copy()
     labels = np.zeros(len(x), dtype=np.int64)
     for _ in range(iterations):
         labels = np.argmax(x @ centroids.T, axis=1)
@@ -115,7 +129,21 @@ def kmeans(x: np.ndarray, k: int, *, seed: int = 0, iterations: int = 20) -> np.
             if len(members):
                 mean = members.mean(axis=0)
                 centroids[c] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-    return labels
+    return labels, centroids
+
+
+def cluster_chain(centroids: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> list[int]:
+    """The non-empty clusters in a nearest-neighbour chain: from a random one, each next is the
+    unvisited cluster whose centroid is closest to the current one's, so a batch that spills
+    over into the next cluster stays near its topic."""
+    left = [int(c) for c in np.unique(labels)]
+    current = left.pop(int(rng.integers(len(left))))
+    chain = [current]
+    while left:
+        sims = centroids[left] @ centroids[current]
+        current = left.pop(int(np.argmax(sims)))
+        chain.append(current)
+    return chain
 
 
 def topic_batches(
@@ -124,29 +152,69 @@ def topic_batches(
     batch_size: int,
     rng: np.random.Generator,
     drop_last: bool = False,
+    order: list[int] | None = None,
+    queries: np.ndarray | None = None,
 ) -> list[list[int]]:
-    """Batches of row indices, each from one cluster, no text twice, in random order."""
-    batches: list[list[int]] = []
-    for cluster in np.unique(labels):
-        pending = list(rng.permutation(np.flatnonzero(labels == cluster)))
-        while pending:
-            batch, seen, later = [], set(), []
-            for row in pending:
-                if len(batch) < batch_size and not texts[row] & seen:
-                    batch.append(int(row))
-                    seen |= texts[row]
-                else:
-                    later.append(row)
-            pending = later
-            if len(batch) == batch_size or not drop_last:
-                batches.append(batch)
+    """Batches of row indices, no text twice in a batch, in random order.
+
+    The rows are laid out in rounds: each round takes one row of every query (``queries``: the
+    query of each row; default: every row its own query), cluster by cluster in ``order``
+    (default random), queries shuffled within their cluster. A query's second row (its second
+    triplet) comes in the second round, and so on. The layout is cut into batches in order: a
+    row that would repeat a text of its batch waits for the next batch, and a batch whose
+    cluster has no more rows takes the next cluster's. So batches are full but for a few at the
+    end, and each holds one cluster or neighbouring ones.
+    """
+    queries = np.arange(len(labels)) if queries is None else np.asarray(queries)
+    clusters = order if order is not None else list(rng.permutation(np.unique(labels)))
+    rounds: list[list[int]] = []
+    for cluster in clusters:
+        rows = np.flatnonzero(labels == cluster)
+        for query in rng.permutation(np.unique(queries[rows])):
+            own = rng.permutation(rows[queries[rows] == query])
+            for depth, row in enumerate(own):
+                if depth == len(rounds):
+                    rounds.append([])
+                rounds[depth].append(int(row))
+    batches = _cut([row for layer in rounds for row in layer], texts, batch_size)
+    if drop_last:
+        batches = [batch for batch in batches if len(batch) == batch_size]
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _cut(stream: list[int], texts: list[frozenset[str]], batch_size: int) -> list[list[int]]:
+    """Greedy no-duplicates batches over ``stream``; rows that clash wait, first in line."""
+    batches: list[list[int]] = []
+    waiting: list[int] = []
+    position = 0
+    while waiting or position < len(stream):
+        batch: list[int] = []
+        seen: set[str] = set()
+        still: list[int] = []
+        candidates = iter(waiting)
+        while len(batch) < batch_size:
+            row = next(candidates, None)
+            if row is None:
+                if position == len(stream):
+                    break
+                row, position = stream[position], position + 1
+            if texts[row] & seen:
+                still.append(row)
+            else:
+                batch.append(row)
+                seen.update(texts[row])
+        still.extend(candidates)  # waiting rows not looked at: a full batch stopped early
+        waiting = still
+        batches.append(batch)
+    return batches
 
 
 def _topic_sampler(
     dataset: Any,
     *,
     labels: np.ndarray,
+    order: list[int],
+    queries: np.ndarray,
     batch_size: int,
     drop_last: bool,
     valid_label_columns: list[str] | None = None,
@@ -157,8 +225,13 @@ def _topic_sampler(
 
     class TopicBatchSampler(DefaultBatchSampler):
         def _batches(self) -> list[list[int]]:
-            rng = np.random.default_rng(self.seed + self.epoch)
-            return topic_batches(labels, texts, self.batch_size, rng, self.drop_last)
+            if self.epoch not in cache:  # __len__ and __iter__ ask for the same epoch
+                rng = np.random.default_rng(self.seed + self.epoch)
+                cache.clear()
+                cache[self.epoch] = topic_batches(
+                    labels, texts, self.batch_size, rng, self.drop_last, order, queries
+                )
+            return cache[self.epoch]
 
         def __iter__(self):
             yield from self._batches()
@@ -166,6 +239,7 @@ def _topic_sampler(
         def __len__(self) -> int:
             return len(self._batches())
 
+    cache: dict[int, list[list[int]]] = {}
     skip = set(valid_label_columns or [])
     columns = [c for c in dataset.column_names if c not in skip]
     texts = [frozenset(row[c] for c in columns) for row in dataset.select_columns(columns)]
