@@ -98,6 +98,8 @@ def environment() -> dict[str, object]:
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "torch": torch.__version__,
+        "sentence-transformers": _version("sentence-transformers"),
+        "transformers": _version("transformers"),
         "device": "cuda" if torch.cuda.is_available() else "cpu",
         "git": _git_head(),
         "date": time.strftime("%Y-%m-%d"),
@@ -111,6 +113,15 @@ def write_result(name: str, payload: dict) -> Path:
         json.dumps({**payload, "environment": environment()}, indent=2) + "\n", encoding="utf-8"
     )
     return path
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def _git_head() -> str:
