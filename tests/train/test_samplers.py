@@ -11,7 +11,13 @@ import trueneg
 from fixtures import write_tiny_beir
 from trueneg.errors import ConfigError
 from trueneg.train import SAMPLERS, train
-from trueneg.train.samplers import TopicAware, cluster_chain, kmeans, topic_batches
+from trueneg.train.samplers import (
+    TopicAware,
+    cluster_chain,
+    kmeans,
+    kmeans_fit,
+    topic_batches,
+)
 
 
 def test_kmeans_separates_two_obvious_topics():
@@ -19,6 +25,15 @@ def test_kmeans_separates_two_obvious_topics():
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     labels = kmeans(x, 2, seed=0)
     assert len(set(labels[:3])) == 1 and len(set(labels[3:])) == 1 and labels[0] != labels[3]
+
+
+def test_kmeans_in_chunks_gives_the_same_clusters():
+    x = np.random.default_rng(3).normal(size=(50, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    whole, centroids = kmeans_fit(x, 6, seed=1)
+    chunked, again = kmeans_fit(x, 6, seed=1, chunk=7)
+    assert (whole == chunked).all() and np.allclose(centroids, again)
+    assert np.allclose(np.linalg.norm(centroids, axis=1), 1.0)
 
 
 def _assert_no_text_twice(batches: list[list[int]], texts: list[frozenset[str]]) -> None:

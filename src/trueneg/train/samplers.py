@@ -115,20 +115,25 @@ def kmeans(x: np.ndarray, k: int, *, seed: int = 0, iterations: int = 20) -> np.
 
 
 def kmeans_fit(
-    x: np.ndarray, k: int, *, seed: int = 0, iterations: int = 20
+    x: np.ndarray, k: int, *, seed: int = 0, iterations: int = 20, chunk: int = 8192
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster label of each row of ``x`` and the (unit-length) centroids, ``min(k, len(x))``."""
+    """Cluster label of each row of ``x`` and the (unit-length) centroids, ``min(k, len(x))``.
+
+    Rows are assigned ``chunk`` at a time, so memory stays at ``chunk × k`` scores however many
+    queries there are; a cluster left empty keeps its previous centroid.
+    """
     k = min(k, len(x))
     rng = np.random.default_rng(seed)
     centroids = x[rng.choice(len(x), size=k, replace=False)].copy()
     labels = np.zeros(len(x), dtype=np.int64)
     for _ in range(iterations):
-        labels = np.argmax(x @ centroids.T, axis=1)
-        for c in range(k):
-            members = x[labels == c]
-            if len(members):
-                mean = members.mean(axis=0)
-                centroids[c] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        for start in range(0, len(x), chunk):
+            labels[start : start + chunk] = np.argmax(x[start : start + chunk] @ centroids.T, 1)
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, labels, x)
+        norms = np.linalg.norm(sums, axis=1)
+        filled = norms > 1e-12
+        centroids[filled] = sums[filled] / norms[filled, None]
     return labels, centroids
 
 
