@@ -171,13 +171,13 @@ def topic_batches(
     end, and each holds one cluster or neighbouring ones.
     """
     queries = np.arange(len(labels)) if queries is None else np.asarray(queries)
-    clusters = order if order is not None else list(rng.permutation(np.unique(labels)))
+    members = _groups(np.arange(len(labels)), labels)
+    clusters = order if order is not None else list(rng.permutation(sorted(members)))
     rounds: list[list[int]] = []
     for cluster in clusters:
-        rows = np.flatnonzero(labels == cluster)
-        for query in rng.permutation(np.unique(queries[rows])):
-            own = rng.permutation(rows[queries[rows] == query])
-            for depth, row in enumerate(own):
+        own_rows = list(_groups(members[cluster], queries[members[cluster]]).values())
+        for q in rng.permutation(len(own_rows)):
+            for depth, row in enumerate(rng.permutation(own_rows[q])):
                 if depth == len(rounds):
                     rounds.append([])
                 rounds[depth].append(int(row))
@@ -185,6 +185,13 @@ def topic_batches(
     if drop_last:
         batches = [batch for batch in batches if len(batch) == batch_size]
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _groups(rows: np.ndarray, keys: np.ndarray) -> dict[int, np.ndarray]:
+    """``rows`` grouped by their ``keys`` (in key order), by one sort: no pass per group."""
+    ordered = np.argsort(keys, kind="stable")
+    cuts = np.flatnonzero(np.diff(keys[ordered])) + 1
+    return {int(keys[g[0]]): rows[g] for g in np.split(ordered, cuts) if len(g)}
 
 
 def _cut(stream: list[int], texts: list[frozenset[str]], batch_size: int) -> list[list[int]]:
