@@ -117,6 +117,8 @@ def test_topic_sampler_clusters_distinct_queries_not_rows(minilm_path: str):
     dataset = Dataset.from_dict({"anchor": anchors, "positive": positives, "negative": negatives})
     model = SentenceTransformer(minilm_path, device="cpu")
 
+    assert TopicAware().resolved(dataset, batch_size=4) == TopicAware(2)  # what the card says
+    assert TopicAware(5).resolved(dataset, batch_size=4) == TopicAware(5)
     build = TopicAware().trainer_arg(model, dataset, batch_size=4, seed=0)
     labels = build.keywords["labels"]
     assert len(set(labels.tolist())) == 2

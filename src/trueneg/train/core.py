@@ -129,6 +129,7 @@ def train(
         score_column=teacher_column(run, loss_obj),
     )
     dataset, notes = training_set(run, loss_obj, context.score_column, fmt, all_queries)
+    sampler = sampler.resolved(dataset, batch_size=batch_size)
     settings = {
         "loss": loss_obj.name,
         **loss_obj.config(context),

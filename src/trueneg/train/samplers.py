@@ -33,6 +33,10 @@ class BatchSampler:
     def config(self) -> dict[str, Any]:
         return {"batch_sampler": self.name}
 
+    def resolved(self, dataset: Any, *, batch_size: int) -> BatchSampler:
+        """This sampler with its defaults worked out for ``dataset`` (what the card records)."""
+        return self
+
 
 SAMPLERS: Registry[BatchSampler] = Registry("batch sampler")
 
@@ -101,6 +105,11 @@ class TopicAware(BatchSampler):
         labels, centroids = kmeans_fit(np.asarray(vectors, dtype=np.float32), k, seed=seed)
         order = cluster_chain(centroids, labels, np.random.default_rng(seed))
         return partial(_topic_sampler, labels=labels[inverse], order=order, queries=inverse)
+
+    def resolved(self, dataset: Any, *, batch_size: int) -> TopicAware:
+        if self.clusters is not None:
+            return self
+        return TopicAware(max(1, round(len(set(dataset["anchor"])) / batch_size)))
 
     def config(self) -> dict[str, Any]:
         return {
