@@ -101,7 +101,7 @@ class TopicAware(BatchSampler):
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        k = self.clusters or max(1, round(len(unique) / batch_size))
+        k = self.clusters or _default_clusters(len(unique), batch_size)
         labels, centroids = kmeans_fit(np.asarray(vectors, dtype=np.float32), k, seed=seed)
         order = cluster_chain(centroids, labels, np.random.default_rng(seed))
         return partial(_topic_sampler, labels=labels[inverse], order=order, queries=inverse)
@@ -109,13 +109,18 @@ class TopicAware(BatchSampler):
     def resolved(self, dataset: Any, *, batch_size: int) -> TopicAware:
         if self.clusters is not None:
             return self
-        return TopicAware(max(1, round(len(set(dataset["anchor"])) / batch_size)))
+        return TopicAware(_default_clusters(len(set(dataset["anchor"])), batch_size))
 
     def config(self) -> dict[str, Any]:
         return {
             "batch_sampler": self.name,
             "clusters": self.clusters or "distinct queries / batch size",
         }
+
+
+def _default_clusters(queries: int, batch_size: int) -> int:
+    """About one batch of distinct queries per cluster."""
+    return max(1, round(queries / batch_size))
 
 
 def kmeans(x: np.ndarray, k: int, *, seed: int = 0, iterations: int = 20) -> np.ndarray:
