@@ -84,6 +84,7 @@ def describe(batches: list[list[int]], vectors: np.ndarray, inverse: np.ndarray,
 def measure(
     config_path: str, row_name: str, seed: int, clusters: list[int] | None = None
 ) -> dict[str, Any]:
+    import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.base.sampler import NoDuplicatesBatchSampler
 
@@ -106,7 +107,11 @@ def measure(
 
     build = TopicAware().trainer_arg(model, rows, batch_size=batch_size, seed=seed)
     topic = list(build(rows, batch_size=batch_size, drop_last=False, seed=seed))
-    plain = NoDuplicatesBatchSampler(rows, batch_size=batch_size, drop_last=False, seed=seed)
+    # The trainer hands its samplers a torch.Generator, which NoDuplicatesBatchSampler seeds with
+    # seed + epoch; without one it shuffles with torch's global state and the draw is not fixed.
+    plain = NoDuplicatesBatchSampler(
+        rows, batch_size=batch_size, drop_last=False, seed=seed, generator=torch.Generator()
+    )
     variants = {
         "topic": topic,
         "topic, one cluster per batch (previous rule)": one_cluster_batches(
