@@ -13,6 +13,13 @@
 #   compare:DATASET     the shipped reproduce_st_table.toml for one dataset, resumed from
 #                       .carry/gpu/state and stopped after $STEP_LIMIT seconds (default 480);
 #                       finished cells come back in compare-DATASET.tar.gz, to carry next time
+#   table:DATASET[:CONFIG]
+#                       every [[mining]] row of CONFIG (default: the shipped table) as its own
+#                       `trueneg compare --mining ROW` process, all at once on the one GPU, each
+#                       in its own folder; stopped after $STEP_LIMIT s; the cells' records
+#                       (no models) and one log per row come back in table-DATASET-CONFIG.tar.gz
+#   st:DATASET          python -m benchmarks.st_reference, seeds 0-2 in turn (sentence-
+#                       transformers' own naive top-4 recipe); the three JSON files to $OUT
 #
 # Works in $WORK (default /tmp/trueneg-gpu); results go to $OUT (default $WORK/out).
 # COMPARE_ARGS adds options to the compare steps (e.g. "--seed 0 --mining auto");
@@ -92,8 +99,40 @@ step_compare() {
     return "$status"
 }
 
+step_table() {
+    local dataset=$1 config=${2:-$CONFIG}
+    local tag; tag=$dataset-$(basename "$config" .toml)
+    local root=$WORK/table/$tag names pid status=0 pids=()
+    mkdir -p "$root" "$OUT/logs"
+    names=$("$PY" -c 'import sys; from trueneg.compare.config import load_config
+print(" ".join(m.name for m in load_config(sys.argv[1]).mining))' "$config")
+    for name in $names; do
+        timeout "$STEP_LIMIT" "$PY" -m trueneg compare "$config" --dataset "$dataset" \
+            --mining "$name" --out "$root/$name" --data "$dataset=$WORK/data/$dataset" -q \
+            >"$OUT/logs/$tag-$name.log" 2>&1 &
+        pids+=("$!")
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+    # Each row's folder has the compare layout (DATASET/ROW/seed-S/...): unpacked into one
+    # folder, they are one comparison that `trueneg compare` reports without training again.
+    (cd "$root" && find . \( -name model -o -name cache -o -name data -o -name '*.checkpoints' \) \
+        -prune -o \( -name '*.json' -o -name '*.md' \) -print0 |
+        tar czf "$OUT/table-$tag.tar.gz" --null -T -)
+    echo "table $tag: exit $status, $(find "$root" -name eval.json | wc -l) cells evaluated"
+    return "$status"
+}
+
+step_st() {
+    local seed
+    for seed in 0 1 2; do
+        "$PY" -m benchmarks.st_reference --dataset "$1" --seed "$seed" --work "$WORK/st" \
+            >"$OUT/st_reference_$1_seed$seed.log" 2>&1 || return $?
+        cp "benchmarks/results/st_reference_$1_seed${seed}_cuda.json" "$OUT/"
+    done
+}
+
 cd "$ROOT"
-[ "$#" -gt 0 ] || { sed -n '2,18p' "$0"; exit 2; }
+[ "$#" -gt 0 ] || { sed -n '2,25p' "$0"; exit 2; }
 setup
 for step in "$@"; do
     echo "== $step"
@@ -103,6 +142,9 @@ for step in "$@"; do
         encode) step_encode ;;
         scale) step_scale ;;
         compare:*) step_compare "${step#compare:}" ;;
+        table:*:*) rest=${step#table:}; step_table "${rest%%:*}" "${rest#*:}" ;;
+        table:*) step_table "${step#table:}" ;;
+        st:*) step_st "${step#st:}" ;;
         *) echo "unknown step $step" >&2; exit 2 ;;
     esac
 done

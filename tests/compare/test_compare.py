@@ -48,6 +48,7 @@ max_steps = 1
 batch_size = 4
 warmup_ratio = 0.0
 batch_sampler = "random"
+precision = "fp32"
 
 [mine]
 retriever = "bm25"
@@ -137,10 +138,11 @@ def test_cells_mined_before_negatives_json_get_it_on_the_next_call(finished: Pat
 
 
 def test_the_train_table_reaches_every_cell(finished: Path):
-    """[train] warmup_ratio and batch_sampler are what each cell's model card records."""
+    """[train] warmup_ratio, batch_sampler and precision are what each cell's card records."""
     card = finished.parent / "out" / "tiny" / "naive" / "seed-0" / "model" / "README.md"
     text = card.read_text(encoding="utf-8")
     assert '"batch_sampler": "random"' in text and '"warmup_ratio": 0.0' in text
+    assert '"precision": "fp32"' in text
     assert '"all_queries": false' in text  # the row key, default false …
     random = card.parents[3] / "random" / "seed-0" / "model" / "README.md"
     assert '"all_queries": true' in random.read_text(encoding="utf-8")  # … set on this row
@@ -187,6 +189,7 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (('sampler = "none"', 'sampler = "none"\nnum_negatives = 2'), "mines nothing"),
         (("seeds = [0]", "seeds = []"), "seeds must be"),
         (('batch_sampler = "random"', 'batch_sampler = "tas"'), "no-duplicates"),
+        (('precision = "fp32"', 'precision = "fp16"'), "Unknown [train] precision"),
         (('sampler = "none"', 'sampler = "none"\njudge = "j"'), "Drop judge from it"),
         (("num_negatives = 2", "num_negatives = 2\njudge_depth = 0"), "judge_depth must be"),
         (

@@ -73,6 +73,7 @@ def test_training_saves_a_loadable_model_whose_card_names_the_mining_config(
     assert '"retriever": "bm25"' in card and '"filters": []' in card
     assert '"num_negatives": 2' in card and '"sampler": "top"' in card
     assert '"loss": "mnrl"' in card and '"batch_sampler": "no-duplicates"' in card
+    assert '"precision": "fp32"' in card and result.precision == "fp32"  # auto on a CPU
     assert f"trueneg {trueneg.__version__}" in card
 
 
@@ -159,11 +160,25 @@ def test_unfinished_run_dir_is_a_run_dir_error(run_dir: Path, tmp_path: Path):
 
 @pytest.mark.parametrize(
     "setting",
-    [{"batch_size": 0}, {"epochs": 0}, {"max_steps": 0}, {"warmup_ratio": 1.0}, {"device": "tpu"}],
+    [
+        {"batch_size": 0},
+        {"epochs": 0},
+        {"max_steps": 0},
+        {"warmup_ratio": 1.0},
+        {"device": "tpu"},
+        {"precision": "fp16"},
+    ],
 )
 def test_bad_settings_are_config_errors(run_dir: Path, tmp_path: Path, setting: dict):
     with pytest.raises(ConfigError):
         train(run_dir, tmp_path / "model", **setting)
+
+
+def test_bf16_on_a_cpu_is_refused_before_training(run_dir: Path, tmp_path: Path):
+    with pytest.raises(ConfigError, match="bf16 training needs a CUDA GPU") as caught:
+        train(run_dir, tmp_path / "model", precision="bf16", device="cpu", max_steps=1)
+    assert "--precision fp32" in str(caught.value)
+    assert not (tmp_path / "model").exists()
 
 
 def test_a_non_empty_output_folder_is_refused(run_dir: Path, tmp_path: Path):
@@ -190,6 +205,7 @@ def test_help_documents_every_option_and_loss():
         "--model",
         "--rows",
         "--checkpoint-minutes",
+        "--precision",
     ]:
         assert option in text, option
     for name in LOSSES.names():
@@ -219,6 +235,7 @@ def test_cli_trains_and_prints_json(run_dir: Path, tmp_path: Path, minilm_path: 
     assert result.stdout.strip().startswith("{"), result.stdout  # nothing else on stdout
     payload = json.loads(result.stdout.strip().splitlines()[-1])
     assert payload["steps"] == 1 and payload["loss"] == "mnrl"
+    assert payload["precision"] == "fp32"
     assert (out / "README.md").is_file()
 
 

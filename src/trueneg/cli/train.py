@@ -78,7 +78,14 @@ def train_command(
         int, typer.Option(help="Stop after this many steps (-1: no limit; overrides --epochs).")
     ] = -1,
     device: Annotated[
-        str, typer.Option(help="auto | cpu | cuda (bf16 on a GPU that supports it).")
+        str, typer.Option(help="auto | cpu | cuda (cuda:N for another GPU).")
+    ] = "auto",
+    precision: Annotated[
+        str,
+        typer.Option(
+            help="auto (bf16 mixed precision on a CUDA GPU that supports it, else fp32) | "
+            "bf16 (CUDA only) | fp32 (sentence-transformers' default; the reference recipe)."
+        ),
     ] = "auto",
     checkpoint_minutes: Annotated[
         float,
@@ -119,6 +126,7 @@ def train_command(
         mini_batch_size=mini_batch_size,
         warmup_ratio=warmup_ratio,
         device=device,
+        precision=precision,
         batch_sampler=batch_sampler,
         rows=rows,
         checkpoint_minutes=checkpoint_minutes,
@@ -142,6 +150,6 @@ def train_command(
         note += f"; resumed from the checkpoint of step {result.resumed_from_step}"
     console.print(
         f"Trained with {result.loss} for {result.steps} steps on {result.rows} rows "
-        f"({result.device}, {result.seconds:.1f} s{last}{note})."
+        f"({result.device}, {result.precision}, {result.seconds:.1f} s{last}{note})."
     )
     console.print(f"Saved to {result.model_dir}")

@@ -97,6 +97,7 @@ class TrainSpec:
     warmup_ratio: float = 0.1
     batch_sampler: str = "no-duplicates"  # see trueneg.train.samplers.SAMPLERS
     checkpoint_minutes: float = 10.0  # a killed cell resumes from its last checkpoint
+    precision: str = "auto"  # auto (bf16 on a GPU that supports it) | bf16 | fp32
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,13 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
         from trueneg.train.samplers import SAMPLERS
 
         SAMPLERS.resolve(train["batch_sampler"])  # an unknown name fails before any mining
+    if "precision" in train:
+        from trueneg.train.core import PRECISIONS
+
+        if train["precision"] not in PRECISIONS:
+            raise ConfigError(
+                "Unknown [train] precision", received=train["precision"], expected=PRECISIONS
+            )
     mine = _table(raw, "mine")
     from trueneg.config import MineConfig
 

@@ -233,6 +233,7 @@ def _trained_model(
         warmup_ratio=spec.warmup_ratio,
         batch_sampler=spec.batch_sampler,
         checkpoint_minutes=spec.checkpoint_minutes,
+        precision=spec.precision,
         all_queries=step.mining.all_queries,
         device=config.device,
         show_progress=show_progress,

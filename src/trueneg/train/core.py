@@ -39,6 +39,7 @@ class TrainResult:
     device: str = "cpu"
     export_notes: dict[str, Any] = field(default_factory=dict)
     resumed_from_step: int | None = None
+    precision: str = "fp32"
 
     @property
     def queries_short_of_k(self) -> int:
@@ -61,6 +62,7 @@ class TrainResult:
             "device": self.device,
             "export_notes": self.export_notes,
             "resumed_from_step": self.resumed_from_step,
+            "precision": self.precision,
         }
 
 
@@ -79,6 +81,7 @@ def train(
     mini_batch_size: int = 32,
     warmup_ratio: float = 0.1,
     device: str = "auto",
+    precision: str = "auto",
     batch_sampler: str | BatchSampler = "no-duplicates",
     rows: str | None = None,
     checkpoint_minutes: float = 10.0,
@@ -96,8 +99,9 @@ def train(
     sentence-transformers' ``mine_hard_negatives`` writes by default) for the contrastive
     losses. A run mined with ``auto`` trains on its training queries (``Run.training_queries``:
     where most labeled positives rank below the mining model's top 100, the queries whose
-    positive ranks in it) unless ``all_queries``. Seeds python, numpy and torch; bf16 on a
-    CUDA GPU that supports it. The model is saved to ``out`` with a README section naming the
+    positive ranks in it) unless ``all_queries``. Seeds python, numpy and torch. ``precision``:
+    ``auto`` (bf16 mixed precision on a CUDA GPU that supports it, else fp32), ``bf16`` (a CUDA
+    GPU only) or ``fp32`` (sentence-transformers' own default, on any device). The model is saved to ``out`` with a README section naming the
     run, its mining config and the training settings.
     """
     loss_obj = LOSSES.resolve(loss)
@@ -114,6 +118,7 @@ def train(
         checkpoint_minutes,
         device,
     )
+    _check_precision(precision)
     from trueneg.api import Run
     from trueneg.encode import resolve_model
 
@@ -128,6 +133,7 @@ def train(
         device=_device(device),
         score_column=teacher_column(run, loss_obj),
     )
+    precision = _precision(precision, context.device)
     dataset, notes = training_set(run, loss_obj, context.score_column, fmt, all_queries)
     sampler = sampler.resolved(dataset, batch_size=batch_size)
     settings = {
@@ -140,6 +146,7 @@ def train(
         "seed": seed,
         "max_steps": max_steps,
         "warmup_ratio": warmup_ratio,
+        "precision": precision,
         **sampler.config(),
         "export_format": fmt,
     }
@@ -163,6 +170,7 @@ def train(
         seed=seed,
         max_steps=max_steps,
         warmup_ratio=warmup_ratio,
+        precision=precision,
         sampler=sampler,
         show_progress=show_progress,
         folder=folder,
@@ -191,6 +199,7 @@ def train(
         device=used,
         export_notes=notes,
         resumed_from_step=checkpoints.step_of(resume),
+        precision=precision,
     )
 
 
@@ -249,6 +258,31 @@ def _check_settings(
             received=str(path),
             fix="Pass a new --out folder, or delete this one first",
         )
+
+
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def _check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ConfigError("Unknown training precision", received=precision, expected=PRECISIONS)
+
+
+def _precision(precision: str, device: str) -> str:
+    """``bf16`` or ``fp32``: what ``precision`` means on ``device`` (already resolved)."""
+    import torch
+
+    on_gpu = device.startswith("cuda")
+    bf16_ok = on_gpu and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if precision == "auto":
+        return "bf16" if bf16_ok else "fp32"
+    if precision == "bf16" and not bf16_ok:
+        raise ConfigError(
+            "bf16 training needs a CUDA GPU that supports bfloat16",
+            received=f"precision bf16 on device {device}",
+            fix="Use --precision fp32 (or auto, which picks bf16 only where it is supported)",
+        )
+    return precision
 
 
 def _device(device: str) -> str:
@@ -324,9 +358,9 @@ def _trainer(
     seed: int,
     max_steps: int,
     warmup_ratio: float,
+    precision: str,
     show_progress: bool,
 ) -> Any:
-    import torch
     from sentence_transformers import (
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
@@ -343,7 +377,7 @@ def _trainer(
         warmup_steps=warmup_ratio,
         seed=seed,
         data_seed=seed,
-        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        bf16=precision == "bf16",
         use_cpu=not on_gpu,
         batch_sampler=batch_sampler,
         save_strategy="no",  # checkpoints come from the timed callback
