@@ -101,8 +101,9 @@ def train(
     where most labeled positives rank below the mining model's top 100, the queries whose
     positive ranks in it) unless ``all_queries``. Seeds python, numpy and torch. ``precision``:
     ``auto`` (bf16 mixed precision on a CUDA GPU that supports it, else fp32), ``bf16`` (a CUDA
-    GPU only) or ``fp32`` (sentence-transformers' own default, on any device). The model is saved to ``out`` with a README section naming the
-    run, its mining config and the training settings.
+    GPU only) or ``fp32`` (sentence-transformers' own default, on any device). The model is
+    saved to ``out`` with a README section naming the run, its mining config and the training
+    settings.
     """
     loss_obj = LOSSES.resolve(loss)
     fmt = _row_format(loss_obj, rows)
