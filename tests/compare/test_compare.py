@@ -4,6 +4,7 @@ batch 4 per cell on CPU), its resumability, its dry run and its config errors.""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 
 from fixtures import TINY_CORPUS, TINY_QRELS, TINY_QUERIES, write_beir
 from trueneg.cli.compare_cmd import compare_command
-from trueneg.compare import load_config, plan, run_comparison
+from trueneg.compare import load_config, plan, restrict, run_comparison
 from trueneg.errors import ConfigError
 
 pytest.importorskip("accelerate", reason="training needs `pip install accelerate`")
@@ -148,6 +149,32 @@ def test_the_train_table_reaches_every_cell(finished: Path):
     assert '"all_queries": true' in random.read_text(encoding="utf-8")  # … set on this row
 
 
+def test_report_only_tables_the_finished_cells_and_runs_nothing(finished: Path, tmp_path: Path):
+    copy = tmp_path / "copied"
+    shutil.copytree(finished.parent / "out", copy)
+    (copy / "tiny" / "random" / "seed-0" / "eval.json").unlink()  # a cell still running elsewhere
+    before = (copy / "tiny" / "random" / "seed-0" / "train.json").read_text()
+
+    result = run_comparison(restrict(load_config(finished), out=copy), report_only=True)
+
+    assert result.counts == {"reused": 2, "missing": 1}
+    rows = json.loads((copy / "results.json").read_text())["rows"]
+    assert [row["mining"] for row in rows] == ["naive", "zero-shot"]
+    assert not (copy / "tiny" / "random" / "seed-0" / "eval.json").exists()
+    assert (copy / "tiny" / "random" / "seed-0" / "train.json").read_text() == before
+    cli = runner.invoke(app, ["compare", str(finished), "--out", str(copy), "--report-only", "-q"])
+    assert cli.exit_code == 0, cli.output
+    assert "Left out 1 unfinished cell (--report-only)" in cli.output
+
+
+def test_report_only_without_finished_cells_is_an_error(finished: Path, tmp_path: Path):
+    result = runner.invoke(
+        app, ["compare", str(finished), "--out", str(tmp_path / "empty"), "--report-only"]
+    )
+    assert result.exit_code == 1
+    assert "No finished cell to report" in result.output and "Traceback" not in result.output
+
+
 def test_second_call_trains_nothing(finished: Path):
     out = finished.parent / "out"
     stamp = (out / "tiny" / "naive" / "seed-0" / "train.json").stat().st_mtime_ns
@@ -273,7 +300,38 @@ def test_shipped_examples_parse():
     auto = next(m for m in table.mining if m.name == "auto")
     assert auto.filters is None and auto.sampler == "auto"  # trueneg mine's default
     assert sum(not s.mining.zero_shot for s in plan(table)) == 24
+    assert (
+        table.train.precision == "fp32"
+    )  # as the reference trained (sentence-transformers' default)
     load_config(examples / "tiny.toml")
+    benchmarks = examples.parents[1] / "benchmarks"
+    st_recipe = load_config(benchmarks / "compare_st_recipe_gpu.toml")
+    assert (st_recipe.train.warmup_ratio, st_recipe.train.batch_sampler) == (0.0, "random")
+    assert load_config(benchmarks / "compare_scifact_bf16_gpu.toml").train.precision == "auto"
+
+
+def test_gpu_collect_unpacks_per_row_tables_into_one_compare_layout(finished: Path, tmp_path: Path):
+    """gpu_run.sh's table step packs each row's own out folder (ROW/DATASET/ROW/seed-S/...);
+    benchmarks.gpu_collect unpacks them into one layout that --report-only tables."""
+    import tarfile
+
+    from benchmarks.gpu_collect import unpack
+
+    out = finished.parent / "out"
+    archive = tmp_path / "table-tiny-compare.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for row in ("naive", "random", "zero-shot"):
+            tar.add(out / "results.md", arcname=f"./{row}/results.md")
+            for path in (out / "tiny" / row).rglob("*.json"):
+                tar.add(path, arcname=f"./{row}/{path.relative_to(out)}")
+    dest = tmp_path / "merged"
+
+    assert unpack(tmp_path, "compare", dest) == ["tiny"]
+    assert (dest / "tiny" / "naive" / "seed-0" / "eval.json").is_file()
+    assert (dest / "tiny" / "zero-shot" / "eval.json").is_file()
+    assert not list(dest.glob("*/results.md"))  # each process's own table stays out
+    result = run_comparison(restrict(load_config(finished), out=dest), report_only=True)
+    assert result.counts == {"reused": 3}
 
 
 def test_the_shipped_judge_configs_name_the_installed_reranker():

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from trueneg.cli.common import console, handle_errors, setup_logging
+from trueneg.cli.common import console, handle_errors, plural, setup_logging
 
 
 @handle_errors
@@ -27,6 +27,15 @@ def compare_command(
         bool,
         typer.Option(
             "--dry-run", help="Print the plan (every step and whether it is done); run nothing."
+        ),
+    ] = False,
+    report_only: Annotated[
+        bool,
+        typer.Option(
+            "--report-only",
+            help="Train and evaluate nothing: write the results table from the finished cells "
+            "(e.g. copied back from the machines a comparison was split over), leaving out the "
+            "rest.",
         ),
     ] = False,
     dataset: Annotated[
@@ -78,7 +87,12 @@ def compare_command(
     if dry_run:
         _print_plan(cfg, plan(cfg))
         return
-    result = run_comparison(cfg, show_progress=not quiet)
+    result = run_comparison(cfg, show_progress=not quiet, report_only=report_only)
+    if result.counts.get("missing"):
+        console.print(
+            f"Left out {plural(result.counts['missing'], 'unfinished cell', 'unfinished cells')}"
+            " (--report-only); --dry-run lists them."
+        )
     for dataset, table in result.tables.items():
         heading = "  negatives per config (FN rate, kept, median rank):"
         console.print(Text.assemble((dataset, "bold"), heading))

@@ -69,10 +69,16 @@ def plan(config: CompareConfig | str | Path) -> list[Step]:
 
 
 def run_comparison(
-    config: CompareConfig | str | Path, *, show_progress: bool = False
+    config: CompareConfig | str | Path,
+    *,
+    show_progress: bool = False,
+    report_only: bool = False,
 ) -> ComparisonResult:
     """Run (or resume) the comparison and write ``results.json``, ``results.md`` and
-    ``ndcg_vs_fn.png`` to the output folder. ``result.counts`` says what this call did."""
+    ``ndcg_vs_fn.png`` to the output folder. ``result.counts`` says what this call did.
+
+    ``report_only`` runs nothing: the table holds the finished cells (copied from the machines
+    a comparison was split over, say), and ``counts["missing"]`` the cells left out."""
     from trueneg.evaluate import compare
 
     config = _config(config)
@@ -80,12 +86,24 @@ def run_comparison(
     counts: Counter[str] = Counter()
     tables, fn_rates, negatives = {}, {}, {}
     steps = plan(config)
+    if report_only:
+        _check_finished(config, steps)
     for dataset in config.datasets:
-        mine_data, hidden = _prepare(config, dataset)
+        todo = [s for s in steps if s.dataset == dataset]
+        if report_only:
+            done = [s for s in todo if s.status == "done"]
+            if len(done) < len(todo):
+                counts["missing"] += len(todo) - len(done)
+            todo = done
+            if not todo:
+                continue
+            mine_data, hidden = dataset.path, None  # nothing is mined
+        else:
+            mine_data, hidden = _prepare(config, dataset)
         results: dict[str, list[Any]] = {}
         fns: dict[str, list[float]] = {}
         cells: dict[str, list[dict]] = {}
-        for step in (s for s in steps if s.dataset == dataset):
+        for step in todo:
             evaluation, fn = _run_step(config, step, mine_data, hidden, counts, show_progress)
             results.setdefault(step.mining.name, []).append(evaluation)
             if fn is not None:
@@ -114,6 +132,18 @@ def run_comparison(
     write_plot(result, config.out / "ndcg_vs_fn.png")
     logger.info("compare: %s; results in %s", dict(counts), config.out)
     return result
+
+
+def _check_finished(config: CompareConfig, steps: list[Step]) -> None:
+    if not any(s.status == "done" for s in steps):
+        from trueneg.errors import ConfigError
+
+        raise ConfigError(
+            "No finished cell to report",
+            received=str(config.out),
+            fix="Point --out at the folder the comparison wrote (DATASET/MINING/seed-S/eval.json),"
+            " or run it without --report-only",
+        )
 
 
 def _config(config: CompareConfig | str | Path) -> CompareConfig:
