@@ -300,9 +300,8 @@ def test_shipped_examples_parse():
     auto = next(m for m in table.mining if m.name == "auto")
     assert auto.filters is None and auto.sampler == "auto"  # trueneg mine's default
     assert sum(not s.mining.zero_shot for s in plan(table)) == 24
-    assert (
-        table.train.precision == "fp32"
-    )  # as the reference trained (sentence-transformers' default)
+    # fp32, as the reference trained (sentence-transformers' default)
+    assert table.train.precision == "fp32"
     load_config(examples / "tiny.toml")
     benchmarks = examples.parents[1] / "benchmarks"
     st_recipe = load_config(benchmarks / "compare_st_recipe_gpu.toml")

@@ -164,12 +164,9 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
 
         SAMPLERS.resolve(train["batch_sampler"])  # an unknown name fails before any mining
     if "precision" in train:
-        from trueneg.train.core import PRECISIONS
+        from trueneg.train.core import check_precision
 
-        if train["precision"] not in PRECISIONS:
-            raise ConfigError(
-                "Unknown [train] precision", received=train["precision"], expected=PRECISIONS
-            )
+        check_precision(train["precision"], "[train] precision")
     mine = _table(raw, "mine")
     from trueneg.config import MineConfig
 

@@ -85,21 +85,13 @@ def run_comparison(
     config.out.mkdir(parents=True, exist_ok=True)
     counts: Counter[str] = Counter()
     tables, fn_rates, negatives = {}, {}, {}
-    steps = plan(config)
-    if report_only:
-        _check_finished(config, steps)
+    steps = _finished(config, plan(config), counts) if report_only else plan(config)
     for dataset in config.datasets:
         todo = [s for s in steps if s.dataset == dataset]
-        if report_only:
-            done = [s for s in todo if s.status == "done"]
-            if len(done) < len(todo):
-                counts["missing"] += len(todo) - len(done)
-            todo = done
-            if not todo:
-                continue
-            mine_data, hidden = dataset.path, None  # nothing is mined
-        else:
-            mine_data, hidden = _prepare(config, dataset)
+        if not todo:  # report_only: nothing of this dataset finished
+            continue
+        # report_only mines nothing, so it needs no hidden split
+        mine_data, hidden = (dataset.path, None) if report_only else _prepare(config, dataset)
         results: dict[str, list[Any]] = {}
         fns: dict[str, list[float]] = {}
         cells: dict[str, list[dict]] = {}
@@ -134,8 +126,12 @@ def run_comparison(
     return result
 
 
-def _check_finished(config: CompareConfig, steps: list[Step]) -> None:
-    if not any(s.status == "done" for s in steps):
+def _finished(config: CompareConfig, steps: list[Step], counts: Counter[str]) -> list[Step]:
+    """The finished steps; the others are counted as ``missing``. None finished is an error."""
+    done = [s for s in steps if s.status == "done"]
+    if len(done) < len(steps):
+        counts["missing"] += len(steps) - len(done)
+    if not done:
         from trueneg.errors import ConfigError
 
         raise ConfigError(
@@ -144,6 +140,7 @@ def _check_finished(config: CompareConfig, steps: list[Step]) -> None:
             fix="Point --out at the folder the comparison wrote (DATASET/MINING/seed-S/eval.json),"
             " or run it without --report-only",
         )
+    return done
 
 
 def _config(config: CompareConfig | str | Path) -> CompareConfig:

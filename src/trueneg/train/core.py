@@ -118,8 +118,8 @@ def train(
         warmup_ratio,
         checkpoint_minutes,
         device,
+        precision,
     )
-    _check_precision(precision)
     from trueneg.api import Run
     from trueneg.encode import resolve_model
 
@@ -232,6 +232,7 @@ def _check_settings(
     warmup_ratio: float,
     checkpoint_minutes: float,
     device: str,
+    precision: str,
 ) -> None:
     checks = [
         ("epochs", epochs, epochs > 0),
@@ -252,6 +253,7 @@ def _check_settings(
             )
     if device not in {"auto", "cpu", "cuda"} and not device.startswith("cuda:"):
         raise ConfigError("Unknown device", received=device, expected="auto | cpu | cuda")
+    check_precision(precision)
     path = Path(out)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise ConfigError(
@@ -264,9 +266,10 @@ def _check_settings(
 PRECISIONS = ("auto", "bf16", "fp32")
 
 
-def _check_precision(precision: str) -> None:
+def check_precision(precision: str, where: str = "training precision") -> None:
+    """Refuse a ``precision`` that is not one of :data:`PRECISIONS` (``where`` names it)."""
     if precision not in PRECISIONS:
-        raise ConfigError("Unknown training precision", received=precision, expected=PRECISIONS)
+        raise ConfigError(f"Unknown {where}", received=precision, expected=PRECISIONS)
 
 
 def _precision(precision: str, device: str) -> str:
