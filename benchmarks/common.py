@@ -68,11 +68,20 @@ def st_pairs(data: Path) -> STPairs:
 
 
 def st_naive_top(
-    data: Path, model, k: int, cache: Path, *, output_format: str, verbose: bool
+    data: Path,
+    model,
+    k: int,
+    cache: Path,
+    *,
+    output_format: str,
+    verbose: bool,
+    relative_margin: float | None = None,
 ) -> tuple[object, STPairs]:
-    """sentence-transformers' naive top-``k`` mining of a BEIR folder's train split (the full
-    corpus as candidates, batch 64, embeddings cached in ``cache``): the mined dataset and the
-    pairs it was mined from."""
+    """sentence-transformers' top-``k`` mining of a BEIR folder's train split (the full corpus
+    as candidates, batch 64, embeddings cached in ``cache``): the mined dataset and the pairs it
+    was mined from. Naive unless ``relative_margin`` is given (0.05: negatives scoring under 95%
+    of the positive, the reference table's positive-aware row; every other argument at
+    ``mine_hard_negatives``' default)."""
     from sentence_transformers.util import mine_hard_negatives
 
     st = st_pairs(data)
@@ -82,6 +91,7 @@ def st_naive_top(
         corpus=list(st.docs.values()),
         num_negatives=k,
         sampling_strategy="top",
+        relative_margin=relative_margin,
         output_format=output_format,
         batch_size=64,
         cache_folder=str(cache),
