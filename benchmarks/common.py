@@ -67,7 +67,7 @@ def st_pairs(data: Path) -> STPairs:
     return STPairs(pairs, query_ids, queries, docs)
 
 
-def st_naive_top(
+def st_mine_top(
     data: Path,
     model,
     k: int,

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import CACHE, ROOT, shared_data, st_naive_top, write_result
+from benchmarks.common import CACHE, ROOT, shared_data, st_mine_top, write_result
 
 K = 4
 
@@ -48,7 +48,7 @@ def _sentence_transformers(data: Path, work: Path, tag: str) -> dict:
 
     start = time.perf_counter()
     model = SentenceTransformer(default_model_path(), device="cpu")
-    mined, _ = st_naive_top(
+    mined, _ = st_mine_top(
         data, model, K, work / "st-embeddings", output_format="n-tuple", verbose=False
     )
     return {"seconds": time.perf_counter() - start, "kept": mined.num_rows * K}

@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.common import CACHE, shared_data, st_naive_top, write_result
+from benchmarks.common import CACHE, shared_data, st_mine_top, write_result
 
 K = 4
 RECIPE = {"loss": "mnrl", "epochs": 1, "batch_size": 64, "lr": 2e-5, "num_negatives": K}
@@ -44,7 +44,7 @@ def hidden_split(data: Path, dest: Path) -> dict[str, list[str]]:
 
 def st_triplets(folder: Path, model, cache: Path, relative_margin: float | None = None):
     """sentence-transformers' top-4 triplets, and their (query id, doc id) pairs."""
-    mined, st = st_naive_top(
+    mined, st = st_mine_top(
         folder,
         model,
         K,
@@ -66,10 +66,11 @@ def trueneg_triplets(
 ) -> list[tuple[str, str]]:
     import trueneg
 
+    _, filters = MININGS[mining]
     run = trueneg.mine(
         folder,
         work / f"trueneg-{mining}-seed{seed}",
-        filters=MININGS[mining][1],
+        filters=filters,
         sampler="top",
         num_negatives=K,
         seed=seed,
