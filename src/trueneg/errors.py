@@ -65,7 +65,12 @@ class ModelError(TruenegError):
 
 
 class RunDirError(TruenegError):
-    """A run directory is missing, incomplete or from an incompatible version."""
+    """A run directory is missing, incomplete, damaged, in use or from an incompatible version."""
+
+
+class StorageError(TruenegError):
+    """A file could not be written or read: a full disk, a read-only file system, no
+    permission, or a symbolic link where trueneg writes."""
 
 
 def _short(value: object, limit: int = 300) -> str:
