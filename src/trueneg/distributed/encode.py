@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from trueneg.distributed.cluster import RayCluster, import_ray
 from trueneg.encode.base import Encoder, TextKind
-from trueneg.encode.cache import EmbeddingCache
+from trueneg.encode.cache import EmbeddingCache, EntryWriter
 from trueneg.errors import ModelError
 from trueneg.progress import progress_bar
 
@@ -50,19 +50,24 @@ def encode_on_ray(
     """Like :func:`~trueneg.encode.encode_cached`, with the rows not yet cached encoded on Ray.
 
     Returns the read-only memory map of the finished cache entry. Shards hold at most
-    ``chunk_size`` texts, fewer when that gives every worker a shard.
+    ``chunk_size`` texts, fewer when that gives every worker a shard; each is written through
+    the cache's :meth:`~trueneg.encode.EmbeddingCache.writer`, as local encoding does.
     """
     cache = EmbeddingCache(Path(cache_dir))
     texts = list(texts)
     key = cache.key(encoder, texts, kind, dtype)
-    if texts and not cache.is_complete(key):
-        _fill(cache, key, encoder, texts, kind, cluster, chunk_size, show_progress, dtype)
-    # Every row is on disk now: this only checks the entry and marks it done.
-    return cache.encode(encoder, texts, kind, chunk_size=chunk_size, dtype=dtype)
+    if not texts:
+        return cache.encode(encoder, texts, kind, dtype=dtype)
+    found = cache.lookup(key, len(texts), dtype)
+    if found is not None:
+        return found
+    with cache.writer(key, len(texts), dtype) as out:
+        _fill(out, key, encoder, texts, kind, cluster, chunk_size, show_progress)
+        return out.finish()
 
 
 def _fill(
-    cache: EmbeddingCache,
+    out: EntryWriter,
     key: str,
     encoder: Encoder,
     texts: list[str],
@@ -70,36 +75,30 @@ def _fill(
     cluster: RayCluster,
     chunk_size: int,
     show_progress: bool,
-    dtype: str,
 ) -> None:
     """Write the missing rows of ``key`` shard by shard, saving progress after each."""
-    Path(cache.folder).mkdir(parents=True, exist_ok=True)
-    out, row = cache._resume(key, len(texts), dtype)
-    if row == len(texts):
+    if out.rows_done == len(texts):
         return
     logger.info(
         "ray: encoding %d %s texts from row %d on %d actors (cache key %s)",
         len(texts),
         kind,
-        row,
+        out.rows_done,
         cluster.workers,
         key,
     )
     label = "Encoding queries (Ray)" if kind == "query" else "Encoding documents (Ray)"
-    with progress_bar(show_progress, len(texts), label, row) as advance:
-        for rows, vectors in shard_vectors(encoder, texts, kind, row, cluster, chunk_size):
-            _check_shard(rows, vectors, row, encoder)
-            if out is None:
-                out = cache._create(key, len(texts), vectors.shape[1], dtype)
-            out[row : row + len(rows)] = vectors
-            out.flush()
-            row += len(rows)
-            cache._write_progress(key, row, out.shape)
+    with progress_bar(show_progress, len(texts), label, out.rows_done) as advance:
+        for rows, vectors in shard_vectors(
+            encoder, texts, kind, out.rows_done, cluster, chunk_size
+        ):
+            _check_shard(rows, vectors, out.rows_done, encoder)
+            out.append(vectors)
             advance(len(rows))
-    if row != len(texts):
+    if out.rows_done != len(texts):
         raise ModelError(
             "The Ray encode job returned fewer rows than it was given",
-            received=f"{row} of {len(texts)} rows",
+            received=f"{out.rows_done} of {len(texts)} rows",
             expected="every row",
             fix="Re-run: encoded shards are kept in the cache",
         )

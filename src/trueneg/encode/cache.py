@@ -1,11 +1,27 @@
-"""A resumable on-disk embedding cache: one memory-mapped ``.npy`` per (encoder, kind, texts).
+"""A resumable on-disk embedding cache: one ``.npy`` per (encoder, kind, dtype, texts).
 
 Files in the cache folder, for a key ``K``:
 
-- ``K.npy``: the vectors, written chunk by chunk into a memory map;
-- ``K.progress.json``: ``rows_done`` (and the shape), replaced atomically after each chunk is
-  flushed, so an interrupted run continues where it stopped;
-- ``K.done``: written last; its presence means the ``.npy`` is complete.
+- ``K.partial.npy``: the entry being written. Created exclusively and never opened through a
+  link; an ``.npy`` header for the final shape, then each chunk's rows, written with plain file
+  writes and flushed to disk before the chunk counts as done;
+- ``K.progress.json``: ``rows_done`` (with ``rows``, ``dim``, ``dtype``), replaced atomically
+  after each chunk is on disk. A rerun truncates ``K.partial.npy`` to those rows (dropping the
+  chunk in flight) and continues; one shorter than its record is encoded from the start;
+- ``K.npy``: the finished vectors, renamed into place from ``K.partial.npy`` (a rename replaces
+  a link, it never writes through one); read memory-mapped;
+- ``K.done``: written last, a JSON record of the finished file (rows, dim, dtype, bytes).
+  A ``K.npy`` whose header or size disagrees with it is encoded again, with one warning;
+- ``K.lock``: held (``flock``) while the entry is written: a second process waits for it.
+
+Before encoding, the free space the rest of the entry needs is checked; a full disk while
+writing is a :class:`~trueneg.errors.StorageError` naming the file and the space needed, and a
+rerun resumes. :meth:`EmbeddingCache.writer` is the one write path, for local encoding and for
+Ray's encoder actors alike.
+
+Entries of earlier versions, whose ``K.done`` is empty, are used when the ``.npy`` header is
+a 2-D array of a supported dtype and the file has exactly the size that header implies; an
+unfinished one (memory-mapped, full size) is resumed from its ``rows_done``.
 """
 
 from __future__ import annotations
@@ -13,6 +29,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,13 +38,21 @@ from typing import Any
 import numpy as np
 
 from trueneg.encode.base import Encoder, TextKind
+from trueneg.encode.cache_files import (
+    DTYPES,
+    EntryShape,
+    EntryWriter,
+    read_header,
+    recorded_shape,
+)
 from trueneg.encode.fingerprint import hash_json, hash_texts
-from trueneg.errors import ConfigError, ModelError
+from trueneg.errors import ConfigError, ModelError, StorageError
 from trueneg.progress import progress_bar
+from trueneg.storage import storage_errors
+
+__all__ = ["DTYPES", "EmbeddingCache", "EntryShape", "EntryWriter", "encode_cached", "is_cached"]
 
 logger = logging.getLogger(__name__)
-
-DTYPES = ("float32", "float16")
 
 
 @dataclass(frozen=True)
@@ -43,11 +69,53 @@ class EmbeddingCache:
         return Path(self.folder) / f"{key}{suffix}"
 
     def is_complete(self, key: str) -> bool:
-        return self.path(key, ".done").exists() and self.path(key).exists()
+        """Whether ``key`` is finished and its file matches its ``.done`` record."""
+        return self._check(key)[0]
 
     def load(self, key: str) -> np.memmap:
         """The complete vectors of ``key``, memory-mapped read-only."""
-        return np.load(self.path(key), mmap_mode="r")
+        ok, problem = self._check(key)
+        if not ok:
+            raise StorageError(
+                f"The embedding cache entry {self.path(key)} is not complete",
+                received=problem or "no finished entry",
+                fix="Encode again (encode_cached): it finishes or rebuilds the entry",
+            )
+        return self.read(key)
+
+    def lookup(
+        self, key: str, rows: int | None = None, dtype: str | None = None
+    ) -> np.memmap | None:
+        """The finished vectors of ``key`` if they verify, else None; a damaged entry is
+        removed (with one warning) so that it is encoded again."""
+        ok, problem = self._check(key, rows, dtype)
+        if ok:
+            return self.read(key)
+        if problem:
+            logger.warning(
+                "embedding cache file %s is damaged (%s); encoding it again",
+                self.path(key),
+                problem,
+            )
+            with storage_errors(self.path(key)):
+                self.path(key, ".done").unlink(missing_ok=True)
+                self.path(key).unlink(missing_ok=True)
+        return None
+
+    @contextmanager
+    def writer(
+        self, key: str, rows: int, dtype: str = "float32", *, dim: int | None = None
+    ) -> Iterator[EntryWriter]:
+        """Write ``key`` chunk by chunk (resuming what is on disk); see :class:`EntryWriter`.
+
+        ``dim`` (the encoder's) lets the free space be checked before anything is encoded;
+        without it, the check runs when the first vectors arrive.
+        """
+        entry = EntryWriter(self, key, rows, dtype, dim)
+        try:
+            yield entry.open()
+        finally:
+            entry.close()
 
     def encode(
         self,
@@ -63,54 +131,56 @@ class EmbeddingCache:
         _check_options(chunk_size, dtype)
         texts = list(texts)
         key = self.key(encoder, texts, kind, dtype)
-        if self.is_complete(key):
+        found = self.lookup(key, len(texts), dtype)
+        if found is not None:
             logger.debug("cache hit %s (%d %s texts)", key, len(texts), kind)
-            return self.load(key)
-        Path(self.folder).mkdir(parents=True, exist_ok=True)
-        out, start = self._resume(key, len(texts), dtype)
-        logger.info("encoding %d %s texts from row %d (cache key %s)", len(texts), kind, start, key)
-        label = "Encoding queries" if kind == "query" else "Encoding documents"
-        with progress_bar(show_progress, len(texts), label, start) as advance:
-            for lo in range(start, len(texts), chunk_size):
-                batch = texts[lo : lo + chunk_size]
-                vectors = _checked(encoder.encode(batch, kind), len(batch), encoder)
-                if out is None:
-                    out = self._create(key, len(texts), vectors.shape[1], dtype)
-                out[lo : lo + len(batch)] = vectors
-                out.flush()
-                self._write_progress(key, lo + len(batch), out.shape)
-                advance(len(batch))
-        if out is None:  # no texts at all
-            out = self._create(key, 0, int(encoder.dim), dtype)
-            self._write_progress(key, 0, out.shape)
-        del out
-        _atomic_write(self.path(key, ".done"), "")
-        return self.load(key)
+            return found
+        with self.writer(key, len(texts), dtype, dim=int(encoder.dim)) as out:
+            if out.rows_done < len(texts):
+                logger.info(
+                    "encoding %d %s texts from row %d (cache key %s)",
+                    len(texts),
+                    kind,
+                    out.rows_done,
+                    key,
+                )
+            label = "Encoding queries" if kind == "query" else "Encoding documents"
+            with progress_bar(show_progress, len(texts), label, out.rows_done) as advance:
+                for lo in range(out.rows_done, len(texts), chunk_size):
+                    batch = texts[lo : lo + chunk_size]
+                    out.append(_checked(encoder.encode(batch, kind), len(batch), encoder))
+                    advance(len(batch))
+            return out.finish()
 
-    def _resume(self, key: str, rows: int, dtype: str) -> tuple[np.memmap | None, int]:
-        progress_path = self.path(key, ".progress.json")
-        if not (progress_path.exists() and self.path(key).exists()):
-            return None, 0
+    def _check(
+        self, key: str, rows: int | None = None, dtype: str | None = None
+    ) -> tuple[bool, str | None]:
+        """(finished and verified, what is wrong with it: None when absent or fine)."""
+        done, path = self.path(key, ".done"), self.path(key)
+        if not (done.exists() and path.exists()):
+            return False, None
         try:
-            progress = json.loads(progress_path.read_text())
-            out = np.load(self.path(key), mmap_mode="r+")
-        except (OSError, ValueError) as exc:
-            logger.warning("cache entry %s is unreadable (%s); encoding again", key, exc)
-            return None, 0
-        rows_done = int(progress.get("rows_done", 0))
-        if out.shape[0] != rows or out.dtype != np.dtype(dtype) or not 0 <= rows_done <= rows:
-            logger.warning("cache entry %s does not match its texts; encoding again", key)
-            return None, 0
-        return out, rows_done
+            text = done.read_text()
+            record = json.loads(text) if text.strip() else None  # empty: an earlier version
+            want = recorded_shape(record) if record is not None else None
+            if not os.path.isfile(path):
+                return False, "not a regular file"
+            with open(path, "rb") as handle:
+                found, offset = read_header(handle)
+                size = os.fstat(handle.fileno()).st_size
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return False, f"unreadable: {exc}"
+        if want is not None and found != want:
+            return False, f"it holds {found}, its .done record says {want}"
+        if (rows is not None and found.rows != rows) or (dtype and found.dtype != dtype):
+            return False, f"it holds {found}, {rows} rows of {dtype} expected"
+        if size != offset + found.rows * found.row_bytes:
+            return False, f"{size:,} bytes, {offset + found.rows * found.row_bytes:,} expected"
+        return True, None
 
-    def _create(self, key: str, rows: int, dim: int, dtype: str) -> np.memmap:
-        return np.lib.format.open_memmap(
-            self.path(key), mode="w+", dtype=np.dtype(dtype), shape=(rows, dim)
-        )
-
-    def _write_progress(self, key: str, rows_done: int, shape: tuple[int, ...]) -> None:
-        payload = {"rows_done": rows_done, "rows": shape[0], "dim": shape[1]}
-        _atomic_write(self.path(key, ".progress.json"), json.dumps(payload))
+    def read(self, key: str) -> np.memmap:
+        """The entry's vectors, memory-mapped read-only, without checking them."""
+        return np.load(self.path(key), mmap_mode="r")
 
 
 def encode_cached(
@@ -125,13 +195,21 @@ def encode_cached(
 ) -> np.memmap:
     """Encode ``texts`` through the cache in ``cache_dir``; returns a read-only memory map.
 
-    Interrupting (Ctrl-C, a crash) loses at most the chunk in flight: calling again with the
-    same encoder, texts and kind continues from the last flushed chunk.
+    Interrupting (Ctrl-C, a crash, a full disk) loses at most the chunk in flight: calling
+    again with the same encoder, texts and kind continues from the last flushed chunk.
     """
     cache = EmbeddingCache(Path(cache_dir))
     return cache.encode(
         encoder, texts, kind, chunk_size=chunk_size, show_progress=show_progress, dtype=dtype
     )
+
+
+def is_cached(
+    encoder: Encoder, texts: list[str], kind: TextKind, cache_dir: Path, dtype: str = "float32"
+) -> bool:
+    """Whether ``encode_cached`` would return these vectors without encoding anything."""
+    cache = EmbeddingCache(Path(cache_dir))
+    return cache.is_complete(cache.key(encoder, list(texts), kind, dtype))
 
 
 def _checked(vectors: Any, rows: int, encoder: Encoder) -> np.ndarray:
@@ -150,17 +228,3 @@ def _check_options(chunk_size: int, dtype: str) -> None:
         raise ConfigError("chunk_size must be positive", received=chunk_size, expected=">= 1")
     if dtype not in DTYPES:
         raise ConfigError("Unsupported embedding dtype", received=dtype, expected=DTYPES)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def is_cached(
-    encoder: Encoder, texts: list[str], kind: TextKind, cache_dir: Path, dtype: str = "float32"
-) -> bool:
-    """Whether ``encode_cached`` would return these vectors without encoding anything."""
-    cache = EmbeddingCache(Path(cache_dir))
-    return cache.is_complete(cache.key(encoder, list(texts), kind, dtype))

@@ -2,8 +2,8 @@
 
 The export holds the whole recipe (transformer, pooling, normalisation), so the session returns
 finished vectors. Files live in a cache folder keyed by the model fingerprint and the export
-settings, and are written atomically (to a temporary name, then renamed), so two runs never
-read a half-written model:
+settings, and are written atomically (``trueneg.storage.atomic_path``: a temporary name, then a
+rename, never through a link), so two runs never read a half-written model:
 
 - ``<cache>/<key>/model.onnx``: float32, ``torch.onnx.export`` with dynamic batch and
   sequence axes;
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from trueneg.encode.spec import FolderSpec, ModelSpec
 from trueneg.encode.tokenize import BatchSettings, iter_token_batches, load_tokenizer
 from trueneg.errors import ConfigError, ModelError
 from trueneg.progress import progress_bar
+from trueneg.storage import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +183,6 @@ def ensure_export(spec: ModelSpec, dest: Path) -> Path:
 
     from trueneg.encode.fast import _load_model
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
     logger.info("exporting %s to ONNX at %s", spec.folder, dest)
     wrapped = _pooled_model(_load_model(spec, "cpu", "float32", attention="eager"), spec.pooling)
     mask = torch.ones((2, 16), dtype=torch.long)
@@ -192,9 +193,8 @@ def ensure_export(spec: ModelSpec, dest: Path) -> Path:
         "attention_mask": {0: "batch", 1: "sequence"},
         "embedding": {0: "batch"},
     }
-    tmp = dest.with_name(f"{dest.stem}.{os.getpid()}.tmp.onnx")
     try:
-        with torch.inference_mode(), warnings.catch_warnings():
+        with atomic_path(dest) as tmp, torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes on shapes fixed by design
             torch.onnx.export(
                 wrapped,
@@ -206,13 +206,10 @@ def ensure_export(spec: ModelSpec, dest: Path) -> Path:
                 opset_version=OPSET,
                 dynamo=False,
             )
-        os.replace(tmp, dest)
     except ImportError as exc:  # torch's exporter needs the onnx package
         raise ModelError(
             f"Exporting to ONNX failed: {exc}", fix="pip install 'trueneg[onnx]'"
         ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     return dest
 
 
@@ -228,9 +225,11 @@ def ensure_quantized(source: Path, dest: Path) -> Path:
             "INT8 quantization needs onnxruntime and onnx", fix="pip install 'trueneg[onnx]'"
         ) from exc
     logger.info("quantizing %s to INT8", source)
-    tmp = dest.with_name(f"{dest.stem}.{os.getpid()}.tmp.onnx")
-    prepared = dest.with_name(f"{dest.stem}.{os.getpid()}.pre.onnx")
-    try:
+    with (
+        atomic_path(dest) as tmp,
+        tempfile.TemporaryDirectory(dir=dest.parent, prefix=".quantize.") as scratch,
+    ):
+        prepared = Path(scratch) / "prepared.onnx"  # a private folder: no name to plant a link at
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
         quantize_dynamic(
             str(prepared),
@@ -239,10 +238,6 @@ def ensure_quantized(source: Path, dest: Path) -> Path:
             op_types_to_quantize=list(QUANTIZED_OPS),
             per_channel=True,
         )
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-        prepared.unlink(missing_ok=True)
     return dest
 
 
