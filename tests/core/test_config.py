@@ -46,7 +46,7 @@ def test_auto_cost_is_a_positive_number_for_auto_only():
     assert MineConfig(data="d", out="o", auto_cost=3).validate().auto_cost == 3
     assert MineConfig(data="d", out="o", sampler="random", auto_cost=0.5).validate()
     for bad in (0, -1.0, float("nan"), float("inf"), "3", True):
-        with pytest.raises(ConfigError, match="auto_cost must be a positive number"):
+        with pytest.raises(ConfigError, match=r"auto_cost must be a (positive )?number"):
             MineConfig(data="d", out="o", auto_cost=bad).validate()
     for filters in (["percent:0.95"], ["none"]):
         with pytest.raises(ConfigError, match="only applies when auto chooses") as info:

@@ -24,7 +24,7 @@ FILTER_POOL = [
     MaxScore(0.7),
     MinScore(-0.5),
     Margin(0.05),
-    Margin(-0.1),
+    Margin(0.0),
     Percent(0.95),
     Percent(0.5),
     NearDuplicate(0.9),

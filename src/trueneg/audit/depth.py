@@ -94,14 +94,15 @@ def percent_at_rank(
     query_index: np.ndarray, rank: np.ndarray, score: np.ndarray, positive_min: np.ndarray, lo: int
 ) -> float | None:
     """The ``percent:P`` whose cut falls at rank ``lo`` for the median query: P solves
-    ``s_lo = s⁺ − |s⁺|(1 − P)`` (the filter's sign-safe form)."""
+    ``s_lo = s⁺ − |s⁺|(1 − P)`` (the filter's sign-safe form). None when no valid P (0 < P ≤ 1)
+    cuts there: at rank ``lo`` the median candidate scores above the positive."""
     at = rank == lo
     s, s_pos = score[at].astype(np.float64), positive_min[query_index[at]].astype(np.float64)
     ok = np.isfinite(s) & np.isfinite(s_pos) & (s_pos != 0)
     if not ok.any():
         return None
     p = float(np.median(1.0 - (s_pos[ok] - s[ok]) / np.abs(s_pos[ok])))
-    return round(p, 3) if p > 0 else None
+    return round(p, 3) if 0 < p <= 1 else None
 
 
 def rates_by_rank(buckets: list[BucketRate], depth: int) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The TOML schema of ``trueneg compare``: datasets x mining configs x seeds, one training recipe.
 
 Relative paths are resolved against the folder of the config file. Every table rejects keys it
-does not know, naming the valid ones.
+does not know, naming the valid ones, and values whose type is not the annotated type of their
+field (:func:`trueneg.config.check_types`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from trueneg.config import check_auto_cost
+from trueneg.config import MineConfig, check_auto_cost, check_types
 from trueneg.errors import ConfigError
 
 ZERO_SHOT = "none"
@@ -143,6 +144,7 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
     _check_keys("the config file", raw, _TOP_KEYS)
     exp = _table(raw, "experiment")
     _check_keys("[experiment]", exp, _EXPERIMENT_KEYS)
+    check_types(exp, CompareConfig, "[experiment]")
     for key in ("name", "out"):
         if not exp.get(key):
             raise ConfigError(f"[experiment] needs {key!r}", expected=list(_EXPERIMENT_KEYS))
@@ -159,6 +161,7 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
         )
     train = _table(raw, "train")
     _check_keys("[train]", train, [f.name for f in fields(TrainSpec)])
+    check_types(train, TrainSpec, "[train]")
     if "batch_sampler" in train:
         from trueneg.train.samplers import SAMPLERS
 
@@ -168,11 +171,10 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
 
         check_precision(train["precision"], "[train] precision")
     mine = _table(raw, "mine")
-    from trueneg.config import MineConfig
-
     _check_keys("[mine]", mine, sorted({f.name for f in fields(MineConfig)} - OWNED_MINE_KEYS))
     if "judge" in mine:
         mine = {**mine, "judge": _judge(mine["judge"], "[mine]", base)}
+    check_types(mine, MineConfig, "[mine]")
     return CompareConfig(
         name=str(exp["name"]),
         out=_path(exp["out"], base),
@@ -237,6 +239,7 @@ def _dataset(raw: dict[str, Any], base: Path) -> DatasetSpec:
                 received=raw,
                 expected="name and path (a BEIR folder)",
             )
+    check_types(raw, DatasetSpec, f"[[dataset]] {raw['name']!r}")
     return DatasetSpec(**{**raw, "name": _slug(raw["name"]), "path": _path(raw["path"], base)})
 
 
@@ -249,9 +252,12 @@ def _mining(raw: dict[str, Any], base: Path) -> MiningSpec:
             expected="name, filters, sampler, num_negatives, judge, judge_depth, auto_cost, "
             "all_queries",
         )
-    values = dict(raw, name=_slug(raw["name"]))
+    where = f"[[mining]] {raw['name']!r}"
+    values = dict(raw)
     if "judge" in values:
-        values["judge"] = _judge(values["judge"], f"[[mining]] {values['name']!r}", base)
+        values["judge"] = _judge(values["judge"], where, base)
+    check_types(values, MiningSpec, where)
+    values["name"] = _slug(values["name"])
     if values["name"] == ZERO_SHOT and "sampler" not in values:
         values["sampler"] = ZERO_SHOT
     mining_keys = {"filters", "num_negatives", "judge", "judge_depth", "auto_cost", "all_queries"}
@@ -262,11 +268,6 @@ def _mining(raw: dict[str, Any], base: Path) -> MiningSpec:
             fix=f"Drop {', '.join(sorted(mining_keys & set(values)))} from it",
         )
     spec = MiningSpec(**values)
-    if not isinstance(spec.all_queries, bool):
-        raise ConfigError(
-            f"[[mining]] {spec.name!r}: all_queries must be true or false",
-            received=repr(spec.all_queries),
-        )
     _positive("num_negatives", spec.num_negatives, "e.g. 4")
     check_auto_cost(spec.auto_cost, spec.filters is None, f"[[mining]] {spec.name!r}: ")
     if spec.judge_depth is not None:

@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from trueneg.data.jsonl import iter_jsonl
-from trueneg.data.normalize import DatasetBuilder, as_id
+from trueneg.data.normalize import DatasetBuilder, id_value, text_value
 from trueneg.data.tables import Dataset, LoadReport
 from trueneg.data.textio import folder_listing, iter_lines, require_folder
 from trueneg.errors import DataError
 
 BEIR_LAYOUT = "corpus.jsonl[.gz], queries.jsonl[.gz] and qrels/<split>.tsv"
+# Column names a qrels header may use (lower case), by column.
+QUERY_ID_NAMES = frozenset(
+    {"query-id", "query_id", "queryid", "qid", "query", "topic", "topic-id", "topic_id"}
+)
+DOC_ID_NAMES = frozenset(
+    {
+        "corpus-id",
+        "corpus_id",
+        "corpusid",
+        "doc-id",
+        "doc_id",
+        "docid",
+        "docno",
+        "doc",
+        "document-id",
+        "document_id",
+        "pid",
+        "passage-id",
+        "passage_id",
+    }
+)
+SCORE_NAMES = frozenset({"score", "relevance", "rel", "label", "grade", "judgment", "judgement"})
+INT32 = (-(2**31), 2**31 - 1)  # the qrels table's relevance column is int32
 
 
 def is_beir_folder(folder: Path) -> bool:
@@ -33,8 +57,8 @@ def load_beir(folder: str | Path, split: str = "train") -> Dataset:
     builder = DatasetBuilder(LoadReport(source=str(folder), kind="beir"))
     for number, record in iter_jsonl(corpus_path):
         doc_id, text = _required(record, corpus_path, number)
-        title = record.get("title") or ""
-        builder.add_doc(doc_id, text, as_id(title), f"{corpus_path.name} line {number}")
+        where = f"{corpus_path.name} line {number}"
+        builder.add_doc(doc_id, text, text_value(record.get("title"), where, "title"), where)
     for number, record in iter_jsonl(queries_path):
         query_id, text = _required(record, queries_path, number)
         builder.add_query(query_id, text, f"{queries_path.name} line {number}")
@@ -101,23 +125,26 @@ def _required(record: dict[str, Any], path: Path, number: int) -> tuple[str, str
             expected='"_id" and "text" (and optionally "title") on every line',
             fix=f"Fix line {number} of {path}",
         )
-    text = record["text"]
-    return as_id(record["_id"]), "" if text is None else as_id(text)
+    where = f"{path.name} line {number}"
+    return id_value(record["_id"], where, "_id"), text_value(record["text"], where, "text")
 
 
 def iter_qrels(path: Path) -> Iterator[tuple[str, str, int]]:
     """Yield ``(query_id, doc_id, relevance)`` from a BEIR qrels TSV.
 
-    The ``query-id  corpus-id  score`` header is optional; TREC's four-column form
-    (``qid 0 docid rel``) is accepted too.
+    The ``query-id  corpus-id  score`` header is optional and recognised by its column names
+    (see :func:`is_header`); TREC's four-column form (``qid 0 docid rel``) is accepted too.
     """
+    first = True
     for number, line in iter_lines(path):
         line = line.rstrip("\r\n")
         if not line.strip():
             continue
         parts = line.split("\t") if "\t" in line else line.split()
-        if number == 1 and _is_header(parts):
-            continue
+        if first:
+            first = False
+            if is_header(parts):
+                continue
         if len(parts) == 4:
             parts = [parts[0], parts[2], parts[3]]
         if len(parts) != 3:
@@ -130,30 +157,44 @@ def iter_qrels(path: Path) -> Iterator[tuple[str, str, int]]:
         yield parts[0].strip(), parts[1].strip(), _relevance(parts[2], path, number)
 
 
-def _is_header(parts: list[str]) -> bool:
-    """A first line whose score field is not a number (``query-id  corpus-id  score``)."""
+def is_header(parts: list[str]) -> bool:
+    """Whether a first line names the columns (``query-id  corpus-id  score`` or a usual variant
+    such as ``qid  docid  relevance``): its score field is not a number, and at least two of
+    the query, document and score fields are known names. Any other line is data, so a first
+    row with a bad score fails with its line number instead of vanishing as a header."""
+    if len(parts) not in (3, 4) or _number(parts[-1]) is not None:
+        return False
+    names = [p.strip().lstrip("#").strip().lower() for p in parts]
+    known = (names[0] in QUERY_ID_NAMES, names[-2] in DOC_ID_NAMES, names[-1] in SCORE_NAMES)
+    return sum(known) >= 2
+
+
+def _number(value: str) -> float | None:
     try:
-        float(parts[-1])
+        return float(value)
     except ValueError:
-        return True
-    return False
+        return None
 
 
 def _relevance(value: str, path: Path, number: int) -> int:
     value = value.strip()
     try:
-        return int(value)
+        relevance: int | None = int(value)
     except ValueError:
-        pass
-    try:
-        number_value = float(value)
-    except ValueError:
-        number_value = float("nan")
-    if number_value.is_integer():
-        return int(number_value)
+        as_float = _number(value)
+        whole = as_float is not None and math.isfinite(as_float) and as_float.is_integer()
+        relevance = int(as_float) if whole else None
+    if relevance is not None and INT32[0] <= relevance <= INT32[1]:
+        return relevance
+    problem = "a non-integer score" if relevance is None else "a score out of range"
+    header = (
+        "; if line 1 is a header, name its columns query-id, corpus-id, score"
+        if number == 1
+        else ""
+    )
     raise DataError(
-        f"{path.name} line {number} has a non-integer score {value!r}",
+        f"{path.name} line {number} has {problem} {value!r}",
         received=value,
         expected="an integer relevance such as 0, 1 or 2",
-        fix=f"Fix line {number} of {path}",
+        fix=f"Fix line {number} of {path}{header}",
     )

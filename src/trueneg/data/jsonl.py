@@ -37,7 +37,7 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 def parse_object(line: str, path: Path, number: int) -> dict[str, Any]:
     try:
         record = _loads(line)
-    except ValueError as exc:  # orjson's and json's decode errors both are
+    except (ValueError, RecursionError) as exc:  # decode errors; json may recurse too deep
         raise DataError(
             f"{path.name} line {number} is not valid JSON: {_json_message(exc, one_line=True)}",
             received=line.strip()[:120],
@@ -65,7 +65,7 @@ def iter_json(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         return
     try:
         items = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # json recurses into nested lists
         raise DataError(
             f"{path.name} is not valid JSON: {_json_message(exc)}",
             received=str(path),

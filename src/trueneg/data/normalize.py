@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 
 from trueneg.data.tables import Dataset, LoadReport, make_corpus, make_qrels, make_queries
 from trueneg.errors import DataError
@@ -20,9 +21,63 @@ def content_id(prefix: str, text: str) -> str:
     return prefix + hashlib.blake2b(text.encode("utf-8")).hexdigest()[:16]
 
 
-def as_id(value: object) -> str:
-    """Ids as strings exactly as written (JSON ints become their decimal form)."""
-    return value if isinstance(value, str) else str(value)
+def id_value(value: object, where: str, field: str) -> str:
+    """An id as a string exactly as written: a string, or a JSON number in its decimal form.
+
+    Anything else (null, true/false, a list, an object, nan) is a DataError naming ``where``
+    (file and line) and the ``field``.
+    """
+    if isinstance(value, str):
+        return value
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and math.isfinite(value):
+        return str(value)
+    raise DataError(
+        f"{where} has {describe_value(value)} in {field!r}, not an id",
+        received=preview(value),
+        expected=f"a string or a number in {field!r}",
+        fix=f"Write {field!r} as a string at {where}",
+    )
+
+
+def text_value(
+    value: object, where: str, field: str, expected: str | None = None, fix: str | None = None
+) -> str:
+    """A text as a string: a string, or null (None) for an empty text.
+
+    Anything else (a number, true/false, a list, an object) is a DataError naming ``where``
+    (file and line) and the ``field``: its Python repr is never stored as the text.
+    """
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    raise DataError(
+        f"{where} has {describe_value(value)} in {field!r}, not a text",
+        received=preview(value),
+        expected=expected or f"a string in {field!r} (or null for an empty text)",
+        fix=fix or f"Write {field!r} as a string (in quotes) at {where}",
+    )
+
+
+def describe_value(value: object) -> str:
+    """``a number``, ``a list``...: what a parsed value is, for messages."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number" if math.isfinite(value) else "a non-finite number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if value is None:
+        return "null"
+    return f"a {type(value).__name__}"
+
+
+def preview(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def shorten(text: str, limit: int = 80) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from trueneg.data.normalize import DatasetBuilder, as_id, content_id
+from trueneg.data.normalize import DatasetBuilder, content_id, id_value, text_value
 from trueneg.data.tables import Dataset, LoadReport
 from trueneg.data.tabular import RECORD_FORMATS, read_records
 from trueneg.data.textio import require_file
@@ -19,6 +19,7 @@ QUERY_NAMES = ("query", "anchor", "question")
 POSITIVE_NAMES = ("positive", "pos", "document", "passage", "answer")
 PAIRS_FORMATS = tuple(f for f in RECORD_FORMATS if f != ".txt")
 MISSING = object()
+ROW_FIX = "Fix that row or choose other columns with query_column / positive_column"
 
 Row = tuple[int, Any, Any]
 
@@ -114,18 +115,10 @@ def add_pairs(
 
 
 def _text(value: Any, column: str, number: int, where: Callable[[int], str]) -> str:
+    """A string (None: empty); a number, list or object is an error naming the row."""
     if value is MISSING:
         raise _row_error(f"{where(number)} has no {column!r} field", column, number, where)
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple | dict):
-        raise _row_error(
-            f"{where(number)} has a {type(value).__name__} in {column!r}, not a text",
-            column,
-            number,
-            where,
-        )
-    return as_id(value)
+    return text_value(value, where(number), column, _expected(column), ROW_FIX)
 
 
 def _positives(value: Any, column: str, number: int, where: Callable[[int], str]) -> list[str]:
@@ -135,12 +128,17 @@ def _positives(value: Any, column: str, number: int, where: Callable[[int], str]
 
 
 def _row_error(what: str, column: str, number: int, where: Callable[[int], str]) -> DataError:
-    return DataError(
-        what,
-        received=where(number),
-        expected=f"a text (or for the positive, a list of texts) in column {column!r}",
-        fix="Fix that row or choose other columns with query_column / positive_column",
-    )
+    return DataError(what, received=where(number), expected=_expected(column), fix=ROW_FIX)
+
+
+def _expected(column: str) -> str:
+    return f"a text (or for the positive, a list of texts) in column {column!r}"
+
+
+def _doc_id(value: Any, column: str, number: int, where: Callable[[int], str]) -> str:
+    if value is MISSING:
+        raise _row_error(f"{where(number)} has no {column!r} field", column, number, where)
+    return id_value(value, where(number), column)
 
 
 def finish(builder: DatasetBuilder, skipped: int, corpus: str | Path | None) -> Dataset:
@@ -189,7 +187,7 @@ def add_corpus_file(builder: DatasetBuilder, path: Path) -> None:
             key = f"{title.strip()}\n{text.strip()}" if title.strip() else text.strip()
             doc_id = content_id("d", key)
         else:
-            doc_id = _text(record.get(id_col, MISSING), id_col, number, records.where)
+            doc_id = _doc_id(record.get(id_col, MISSING), id_col, number, records.where)
             if not doc_id.strip():
                 raise _row_error(
                     f"{records.where(number)} has an empty {id_col!r}",

@@ -9,7 +9,9 @@ A NaN score fails every score rule.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 
@@ -18,17 +20,60 @@ from trueneg.select.base import FILTERS, CandidateFrame, Filter
 
 
 def parse_number(value: str | None, name: str, default: float | None = None) -> float:
-    """``value`` as a float, ``default`` when absent, or a ConfigError naming the strategy."""
+    """``value`` as a finite float, ``default`` when absent, or a ConfigError naming the
+    strategy (``nan`` and ``inf`` are refused: no threshold means anything with them)."""
     if value is None or not value.strip():
         if default is None:
             raise ConfigError(f"{name!r} needs a value", received=name, expected=f"{name}:NUMBER")
         return default
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise ConfigError(
             f"{name!r} needs a number", received=f"{name}:{value}", expected=f"{name}:NUMBER"
         ) from None
+    if not math.isfinite(number):
+        raise ConfigError(
+            f"{name!r} needs a finite number",
+            received=f"{name}:{value}",
+            expected=f"{name}:NUMBER, not nan or inf",
+            fix="Give a real threshold; to switch the strategy off, leave it out",
+        )
+    return number
+
+
+def check_value(
+    name: str, value: object, ok: bool, rule: str, example: str, why: str | None = None
+) -> None:
+    """Raise a ConfigError unless ``value`` is a finite real number and ``ok`` (its range
+    holds). ``rule`` states the range (``0 < P <= 1``), ``example`` a valid spec."""
+    if is_finite_number(value) and ok:
+        return
+    raise ConfigError(
+        f"{name} needs {rule}",
+        received=f"{name}:{value!r}",
+        expected=f"{rule}, e.g. {example}",
+        fix=why,
+    )
+
+
+def is_finite_number(value: object) -> bool:
+    """A real number (not a bool) that is neither nan nor infinite."""
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def check_column(name: str, on: object) -> None:
+    """The column a strategy reads is a non-empty name."""
+    if not isinstance(on, str) or not on.strip():
+        raise ConfigError(
+            f"{name} needs a column name after '@'",
+            received=repr(on),
+            expected=f"a column such as score or judge, e.g. {name}:VALUE@judge",
+        )
 
 
 def split_column(value: str | None, default: str = "score") -> tuple[str | None, str]:
@@ -63,7 +108,7 @@ class RankWindow(Filter):
     max: int
 
     def __post_init__(self) -> None:
-        if not 1 <= self.min < self.max:
+        if not (_whole(self.min) and _whole(self.max) and 1 <= self.min < self.max):
             raise ConfigError(
                 "rank-window needs 1 <= MIN < MAX (ranks are 1-based, MAX is exclusive)",
                 received=f"{self.min}-{self.max}",
@@ -97,6 +142,10 @@ class MaxScore(Filter):
     threshold: float = 0.7
     on: str = "score"
 
+    def __post_init__(self) -> None:
+        check_value("max-score", self.threshold, True, "a finite number", "max-score:0.7")
+        check_column("max-score", self.on)
+
     @classmethod
     def from_value(cls, value: str | None) -> MaxScore:
         number, on = split_column(value)
@@ -116,6 +165,10 @@ class MinScore(Filter):
 
     threshold: float
     on: str = "score"
+
+    def __post_init__(self) -> None:
+        check_value("min-score", self.threshold, True, "a finite number", "min-score:0.2")
+        check_column("min-score", self.on)
 
     @classmethod
     def from_value(cls, value: str | None) -> MinScore:
@@ -161,6 +214,12 @@ class Margin(_PositiveAware):
     margin: float = 0.05
     on: str = "score"
 
+    def __post_init__(self) -> None:
+        ok = is_finite_number(self.margin) and self.margin >= 0
+        why = "A negative margin keeps negatives scoring above the positive; use 0 for none"
+        check_value("margin", self.margin, ok, "M >= 0", "margin:0.05", why)
+        check_column("margin", self.on)
+
     @classmethod
     def from_value(cls, value: str | None) -> Margin:
         number, on = split_column(value)
@@ -182,8 +241,13 @@ class Percent(_PositiveAware):
     on: str = "score"
 
     def __post_init__(self) -> None:
-        if not self.p > 0:
-            raise ConfigError("percent needs p > 0", received=self.p, expected="e.g. percent:0.95")
+        ok = is_finite_number(self.p) and 0 < self.p <= 1
+        why = (
+            "P is the share of the positive's score a negative may reach: above 1 keeps "
+            "negatives scoring more than the positive, so 0.95 is 95%"
+        )
+        check_value("percent", self.p, ok, "0 < P <= 1", "percent:0.95", why)
+        check_column("percent", self.on)
 
     @classmethod
     def from_value(cls, value: str | None) -> Percent:
@@ -206,8 +270,7 @@ class PositiveRank(Filter):
     max_rank: int
 
     def __post_init__(self) -> None:
-        whole = isinstance(self.max_rank, int | np.integer) and not isinstance(self.max_rank, bool)
-        if not whole or self.max_rank < 1:
+        if not _whole(self.max_rank) or self.max_rank < 1:
             raise ConfigError(
                 "positive-rank needs a whole number N >= 1 (ranks are 1-based)",
                 received=f"positive-rank:{self.max_rank!r}",
@@ -217,7 +280,10 @@ class PositiveRank(Filter):
     @classmethod
     def from_value(cls, value: str | None) -> PositiveRank:
         text = (value or "").strip()
-        return cls(int(text) if text.lstrip("-").isdigit() else text)  # text: the error above
+        try:
+            return cls(int(text))
+        except ValueError:
+            return cls(text)  # not a whole number: the error above names it
 
     def keep(self, frame: CandidateFrame) -> np.ndarray:
         rank = frame.column("positive_rank", self.spec())
@@ -238,6 +304,16 @@ class NearDuplicate(Filter):
 
     threshold: float = 0.95
     column: str = "pos_cosine"
+
+    def __post_init__(self) -> None:
+        ok = is_finite_number(self.threshold) and 0 < self.threshold <= 1
+        why = (
+            "The threshold is a cosine, at most 1: above 1 drops nothing, and at 0 or below "
+            "it drops every candidate that is not opposite to a positive"
+        )
+        rule = "a cosine T with 0 < T <= 1"
+        check_value("near-duplicate", self.threshold, ok, rule, "near-duplicate:0.95", why)
+        check_column("near-duplicate", self.column)
 
     @classmethod
     def from_value(cls, value: str | None) -> NearDuplicate:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trueneg.select.base import FILTERS, CandidateFrame, Filter
-from trueneg.select.filters import parse_number, split_column
+from trueneg.select.filters import check_column, check_value, parse_number, split_column
 
 
 @FILTERS.register("judge-threshold")
@@ -22,6 +22,14 @@ class JudgeThreshold(Filter):
 
     threshold: float = 0.1
     on: str = "judge"
+
+    def __post_init__(self) -> None:
+        # Only finite: a cross-encoder judge gives probabilities but a bi-encoder judge cosines
+        # (trueneg.rescore.loader.Judge.score), and @COLUMN may name any score column.
+        check_value(
+            "judge-threshold", self.threshold, True, "a finite number", "judge-threshold:0.1"
+        )
+        check_column("judge-threshold", self.on)
 
     @classmethod
     def from_value(cls, value: str | None) -> JudgeThreshold:

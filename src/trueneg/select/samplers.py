@@ -16,7 +16,14 @@ import numpy as np
 
 from trueneg.errors import ConfigError
 from trueneg.select.base import SAMPLERS, CandidateFrame, Sampler
-from trueneg.select.filters import parse_number, positive_baseline, split_column
+from trueneg.select.filters import (
+    check_column,
+    check_value,
+    is_finite_number,
+    parse_number,
+    positive_baseline,
+    split_column,
+)
 from trueneg.select.random import gumbel, uniform
 
 
@@ -118,8 +125,11 @@ class SimANS(_KeyedSampler):
     on: str = "score"
 
     def __post_init__(self) -> None:
-        if not self.a >= 0:
-            raise ConfigError("simans needs a >= 0", received=self.a, expected="e.g. simans:20")
+        ok = is_finite_number(self.a) and self.a >= 0
+        why = "A is the kernel's sharpness: a negative A favours candidates far from the peak"
+        check_value("simans", self.a, ok, "A >= 0", "simans:20", why)
+        check_value("simans", self.b, True, "a finite B", "simans:20,-0.1")
+        check_column("simans", self.on)
 
     @classmethod
     def from_value(cls, value: str | None) -> SimANS:
@@ -147,8 +157,10 @@ class Softmax(_KeyedSampler):
     on: str = "score"
 
     def __post_init__(self) -> None:
-        if not self.tau > 0:
-            raise ConfigError("softmax needs τ > 0", received=self.tau, expected="softmax:0.05")
+        ok = is_finite_number(self.tau) and self.tau > 0
+        why = "τ is a temperature: small values pick the top scores, large ones draw uniformly"
+        check_value("softmax", self.tau, ok, "τ > 0", "softmax:0.05", why)
+        check_column("softmax", self.on)
 
     @classmethod
     def from_value(cls, value: str | None) -> Softmax:

@@ -1,0 +1,62 @@
+"""`trueneg compare` TOML: a value of the wrong type is a ConfigError naming its table and key,
+checked against the same annotations as everything else (trueneg.config.check_types)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from trueneg.compare.config import parse_config
+from trueneg.errors import ConfigError
+
+RAW = {
+    "experiment": {"name": "tiny", "out": "out", "seeds": [0]},
+    "dataset": [{"name": "tiny", "path": "beir"}],
+    "mining": [{"name": "naive", "filters": "none", "sampler": "top", "num_negatives": 2}],
+    "train": {"max_steps": 1, "batch_size": 4},
+    "mine": {"retriever": "bm25"},
+}
+
+
+def edited(table: str, key: str, value: object) -> dict:
+    raw = copy.deepcopy(RAW)
+    target = raw[table][0] if isinstance(raw[table], list) else raw[table]
+    target[key] = value
+    return raw
+
+
+def test_the_base_config_parses(tmp_path: Path):
+    cfg = parse_config(RAW, base=tmp_path)
+    assert cfg.train.batch_size == 4 and cfg.mining[0].num_negatives == 2
+    assert parse_config(edited("train", "epochs", 2), base=tmp_path).train.epochs == 2  # int ok
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "value", "says"),
+    [
+        ("train", "epochs", "1", r"\[train\] epochs must be a number"),
+        ("train", "batch_size", 4.5, r"\[train\] batch_size must be an integer"),
+        ("train", "lr", True, r"\[train\] lr must be a number.*True \(a boolean\)"),
+        ("train", "rows", 3, r"\[train\] rows must be a string"),
+        ("mine", "batch_size", "64", r"\[mine\] batch_size must be an integer"),
+        ("mine", "depth", [100], r"\[mine\] depth must be an integer.*\(a list\)"),
+        ("mine", "retriever", {"name": "bm25"}, r"\[mine\] retriever must be a string"),
+        ("experiment", "name", 5, r"\[experiment\] name must be a string"),
+        ("experiment", "model", 1, r"\[experiment\] model must be a string"),
+        ("experiment", "seeds", ["a"], r"\[experiment\] seeds must be"),
+        ("dataset", "hide_extra_positives", "yes", r"\[\[dataset\]\] 'tiny' hide_extra_p.*true"),
+        ("dataset", "name", 7, r"\[\[dataset\]\] 7 name must be a string"),
+        ("dataset", "test_split", 1, r"\[\[dataset\]\] 'tiny' test_split must be a string"),
+        ("mining", "num_negatives", "2", r"\[\[mining\]\] 'naive' num_negatives must be an int"),
+        ("mining", "filters", 5, r"\[\[mining\]\] 'naive' filters must be a list of strings"),
+        ("mining", "sampler", 1, r"\[\[mining\]\] 'naive' sampler must be a string"),
+        ("mining", "name", 3, r"\[\[mining\]\] 3 name must be a string"),
+    ],
+)
+def test_wrong_types_name_the_table_and_key(tmp_path: Path, table, key, value, says):
+    with pytest.raises(ConfigError, match=says) as info:
+        parse_config(edited(table, key, value), base=tmp_path)
+    message = str(info.value)
+    assert "received" in message and "expected" in message and key in message
