@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from trueneg.data.tables import Dataset, LoadReport
-from trueneg.run import RunDir
+from trueneg.errors import RunDirError
+from trueneg.run import MANIFEST, RunDir
 from trueneg.summary import Summary
 
 
@@ -20,8 +23,51 @@ class Run:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self.dir = RunDir(path, create=False)
-        self._manifest = self.dir.manifest()
+        self.dir = RunDir(path)
+        with self.dir.reading():
+            self._manifest = self.dir.manifest()
+            self._generation = self._manifest_identity()
+            self.dir.check_sizes(self._manifest["files"])
+
+    def _manifest_identity(self) -> tuple[int, int, int] | None:
+        try:
+            stat = self.dir.file(MANIFEST).stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+    @contextmanager
+    def reading(self) -> Iterator[Run]:
+        """Hold the run's shared lock for a block of reads (``mine`` into it fails meanwhile),
+        so every table read in the block comes from the same finished run."""
+        with self.dir.reading():
+            if self._manifest_identity() != self._generation:
+                self._check_unchanged()
+            yield self
+
+    def _check_unchanged(self) -> None:
+        """The manifest was rewritten since the run was opened: fine when ``mine`` ran again
+        and every table is the same; an error when the tables changed or are being rebuilt."""
+        try:
+            current = self.dir.manifest()
+        except RunDirError:
+            current = None
+        if current is None or current.get("files") != self._manifest.get("files"):
+            raise RunDirError(
+                f"The run in {self.path} was mined again (or is being mined) since it was "
+                "opened, and its tables changed",
+                fix="Open it again (trueneg.open_run) to read the new run",
+            )
+        self._generation = self._manifest_identity()
+
+    def _table(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        """A table of this finished run, checked against what ``mine`` recorded for it."""
+        with self.reading():
+            record = self._manifest.get("files", {}).get(name)
+            return self.dir.read_table(name, columns=columns, record=record)
+
+    def has_table(self, name: str) -> bool:
+        return name in self._manifest.get("files", {})
 
     @property
     def path(self) -> Path:
@@ -36,21 +82,21 @@ class Run:
 
     def negatives(self, kept_only: bool = False) -> pa.Table:
         """Every candidate with ``kept`` and ``reason`` (or only the kept ones)."""
-        table = self.dir.read_table("negatives.parquet")
+        table = self._table("negatives.parquet")
         return table.filter(table["kept"]) if kept_only else table
 
     def candidates(self) -> pa.Table:
-        return self.dir.read_table("candidates.parquet")
+        return self._table("candidates.parquet")
 
     def query_stats(self) -> pa.Table:
-        return self.dir.read_table("query_stats_selected.parquet")
+        return self._table("query_stats_selected.parquet")
 
     def dataset(self) -> Dataset:
-        report = self.dir.stage_info("load").get("report", {})
+        report = self._manifest.get("summary", {}).get("load") or {}
         return Dataset(
-            self.dir.read_table("data/queries.parquet"),
-            self.dir.read_table("data/corpus.parquet"),
-            self.dir.read_table("data/qrels.parquet"),
+            self._table("data/queries.parquet"),
+            self._table("data/corpus.parquet"),
+            self._table("data/qrels.parquet"),
             report=LoadReport(**report),
         )
 
@@ -64,7 +110,7 @@ class Run:
         advice = (self._manifest.get("auto") or {}).get("train_queries")
         if all_queries or not trains_on_training_queries(advice):
             return None
-        stats = self.dir.read_table("query_stats.parquet", columns=["query_id", "positive_rank"])
+        stats = self._table("query_stats.parquet", columns=["query_id", "positive_rank"])
         rank = stats["positive_rank"].to_numpy(zero_copy_only=False)
         return stats["query_id"].filter(pa.array(rank <= advice["max_positive_rank"]))
 
@@ -115,11 +161,11 @@ class Run:
     def positive_scores(self) -> pa.Table | None:
         """Every labeled positive with its scores (``score``, ``score_dense``, ``judge``), or
         None for runs that stored none."""
-        if not self.dir.file("positives.parquet").is_file():
+        if not self.has_table("positives.parquet"):
             return None
-        table = self.dir.read_table("positives.parquet")
-        if self.dir.file("judge_positive_pairs.parquet").is_file():
-            judged = self.dir.read_table("judge_positive_pairs.parquet")
+        table = self._table("positives.parquet")
+        if self.has_table("judge_positive_pairs.parquet"):
+            judged = self._table("judge_positive_pairs.parquet")
             table = table.join(judged, ["query_id", "doc_id"], join_type="left outer")
         return table
 

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from trueneg.run import RunDir, fingerprint
+from trueneg.storage import own_dir
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def judge_cache(run_dir: RunDir, cfg: Any) -> Path:
     """Where judge scores are cached: ``CACHE_DIR/judge`` when a shared cache folder is set,
     else ``RUN_DIR/judge``."""
     shared = cfg.cache_dir or cfg.extra.get("cache_dir")
-    return Path(shared) / "judge" if shared else run_dir.file("judge")
+    return own_dir(shared, "judge") if shared else own_dir(run_dir.path, "judge")
 
 
 def _min_per_query(query_ids: list[str], pos_q: list[str], scores: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from trueneg.stages import (
     query_offsets,
     row_keys,
 )
+from trueneg.storage import own_dir
 from trueneg.summary import Summary, summarize
 
 logger = logging.getLogger(__name__)
@@ -49,13 +50,17 @@ def mine(
     *,
     config: MineConfig | None = None,
     show_progress: bool = False,
+    force: bool = False,
     **settings: Any,
 ):
     """Mine hard negatives for ``data`` into the run directory ``out``.
 
     Settings are :class:`~trueneg.config.MineConfig` fields (``model``, ``retriever``,
     ``filters``, ``sampler``, ``num_negatives``, ``seed``, …). Re-running with the same
-    settings reuses every finished stage. Returns a :class:`~trueneg.api.Run`.
+    settings reuses every finished stage whose files verify and rebuilds damaged ones.
+    ``out`` must be new, empty or an earlier run; ``force`` mines into a non-empty folder
+    beside its files (never over them). While mining, the run is locked: a second ``mine``
+    into it, or a reader, fails at once. Returns a :class:`~trueneg.api.Run`.
     """
     from trueneg.api import Run
     from trueneg.select import resolve_filters, resolve_sampler
@@ -79,10 +84,27 @@ def mine(
         from trueneg.data import load_dataset
 
         load_dataset(cfg.data)  # raises a DataError naming the path and what is beside it
-    run_dir = RunDir(cfg.out)
+    run_dir = RunDir(cfg.out, create=True, force=force)
+    with run_dir.writing():
+        summary = _mine_locked(
+            run_dir, cfg, filters, sampler, retriever, needs_vectors, show_progress
+        )
+    logger.info("mined %d negatives for %d queries", summary.kept, summary.queries)
+    return Run(run_dir.path)
+
+
+def _mine_locked(
+    run_dir: RunDir,
+    cfg: MineConfig,
+    filters: list,
+    sampler,
+    retriever,
+    needs_vectors: bool,
+    show_progress: bool,
+) -> Summary:
+    """Every stage, with the run directory locked for writing."""
     run_dir.file("manifest.json").unlink(missing_ok=True)
     timings: dict[str, float] = {}
-
     prepared = _load_stage(run_dir, cfg, timings)
     vectors = (
         _encode_stage(run_dir, cfg, prepared, timings, show_progress) if needs_vectors else None
@@ -94,9 +116,7 @@ def mine(
     cfg, choice = _select_stage(
         run_dir, cfg, prepared, filters, sampler, (retrieve_fp, rescore_fp), timings
     )
-    summary = _finish(run_dir, cfg, prepared, vectors, timings, choice)
-    logger.info("mined %d negatives for %d queries", summary.kept, summary.queries)
-    return Run(run_dir.path)
+    return _finish(run_dir, cfg, prepared, vectors, timings, choice)
 
 
 def provisional_filters(cfg: MineConfig) -> list[str]:
@@ -274,7 +294,8 @@ def _encode_stage(
     from trueneg.encode import describe_encoder, encode_cached, is_cached, make_encoder
 
     start = time.perf_counter()
-    cache = Path(cache_root(cfg) or run_dir.file("embeddings"))
+    shared = cache_root(cfg)
+    cache = own_dir(shared) if shared else own_dir(run_dir.path, "embeddings")
     encoder = make_encoder(
         cfg.encoder,
         model=cfg.model,

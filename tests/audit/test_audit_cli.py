@@ -16,6 +16,7 @@ import trueneg
 from fixtures import write_beir, write_tiny_beir
 from trueneg.audit import audit
 from trueneg.cli.audit import audit_command
+from trueneg.run import RunDir
 
 TOPICS = [
     "vitamin bone fracture",
@@ -163,7 +164,8 @@ def test_a_run_from_another_version_exits_1_with_one_clear_line(topic_run, tmp_p
 
 
 def test_an_unfinished_run_exits_1(tmp_path):
-    (tmp_path / "half").mkdir()
+    with RunDir(tmp_path / "half", create=True).writing():  # killed before its manifest
+        pass
     result = CliRunner().invoke(_cli(), [str(tmp_path / "half")])
     assert result.exit_code == 1
     assert "has not finished" in result.output

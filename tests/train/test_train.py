@@ -17,6 +17,7 @@ import trueneg
 from fixtures import write_tiny_beir
 from trueneg.cli.train import train_command
 from trueneg.errors import ConfigError, DataError, RunDirError
+from trueneg.run import RunDir
 from trueneg.train import LOSSES, train
 from trueneg.train.card import CARD_HEADING
 
@@ -152,8 +153,8 @@ def test_unknown_loss_lists_the_valid_ones_before_any_work(tmp_path: Path):
 
 def test_unfinished_run_dir_is_a_run_dir_error(run_dir: Path, tmp_path: Path):
     unfinished = tmp_path / "run"
-    unfinished.mkdir()
-    (unfinished / "state.json").write_text("{}", encoding="utf-8")
+    with RunDir(unfinished, create=True).writing():  # a run killed before its manifest
+        pass
     with pytest.raises(RunDirError, match="not finished"):
         train(unfinished, tmp_path / "model")
 

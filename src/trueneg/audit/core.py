@@ -190,14 +190,15 @@ def audit(
     _check_args(hide_fraction, judge_sample, cost_ratio)
     ctx = AuditContext(run if isinstance(run, Run) else Run(run), show_progress=show_progress)
     report = AuditReport(run=str(ctx.run.path), strategy=_strategy(ctx.config))
-    split = _hidden_part(ctx, report, hide_fraction, seed, strategies)
-    _judge_part(ctx, report, split, judge, judge_sample, seed)
-    _depth_part(ctx, report, split, cost_ratio)
     from trueneg.audit.health import data_health
     from trueneg.audit.suspicious import most_suspicious
 
-    report.health = data_health(ctx)
-    report.suspicious = most_suspicious(ctx, report.judge_estimate, ctx.judged)
+    with ctx.run.reading():  # one finished run throughout: `mine` into it fails meanwhile
+        split = _hidden_part(ctx, report, hide_fraction, seed, strategies)
+        _judge_part(ctx, report, split, judge, judge_sample, seed)
+        _depth_part(ctx, report, split, cost_ratio)
+        report.health = data_health(ctx)
+        report.suspicious = most_suspicious(ctx, report.judge_estimate, ctx.judged)
     if not report.suspicious:
         report.unavailable["suspicious"] = "the run kept no negatives"
     return report

@@ -91,13 +91,14 @@ def write_html_report(report: AuditReport, run: Run | str | Path | None, path: s
     :class:`~trueneg.api.Run`, a run directory, or ``None`` to open ``report.run``.
     """
     from trueneg.api import Run
-    from trueneg.run import atomic_write_bytes
+    from trueneg.storage import atomic_write_bytes, own_dir
 
     path = Path(path)
     run = run if isinstance(run, Run) else Run(run if run is not None else report.run)
     plots = _draw_plots(report, run)
+    folder = own_dir(path.parent, "plots") if plots else None
     for name, png in plots.items():
-        atomic_write_bytes(path.parent / "plots" / f"{name}.png", png)
+        atomic_write_bytes(folder / f"{name}.png", png)
     atomic_write_bytes(path, render_html(report, run, plots).encode("utf-8"))
     return path
 

@@ -145,7 +145,7 @@ class AuditReport:
         return data
 
     def save(self, path: str | Path) -> Path:
-        from trueneg.run import atomic_write_json
+        from trueneg.storage import atomic_write_json
 
         path = Path(path)
         atomic_write_json(path, self.to_dict())

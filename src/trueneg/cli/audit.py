@@ -65,20 +65,21 @@ def audit_command(
 
     setup_logging(quiet)
     run = Run(run_dir)
-    report = audit(
-        run,
-        hide_fraction=hide_fraction,
-        judge=judge,
-        judge_sample=judge_sample,
-        cost_ratio=cost_ratio,
-        seed=seed,
-        show_progress=not quiet,
-    )
-    report.save(run.path / "audit.json")
-    if not no_report:
-        from trueneg.audit.html import write_html_report
+    with run.reading():  # `mine` into the run waits for the audit (and fails at once meanwhile)
+        report = audit(
+            run,
+            hide_fraction=hide_fraction,
+            judge=judge,
+            judge_sample=judge_sample,
+            cost_ratio=cost_ratio,
+            seed=seed,
+            show_progress=not quiet,
+        )
+        report.save(run.path / "audit.json")
+        if not no_report:
+            from trueneg.audit.html import write_html_report
 
-        path = write_html_report(report, run, run.path / "report.html")
-        if not quiet:
-            err_console.print(f"wrote {path}")
+            path = write_html_report(report, run, run.path / "report.html")
+            if not quiet:
+                err_console.print(f"wrote {path}")
     typer.echo(report.to_json() if json_ else report.to_markdown())

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from trueneg.errors import TruenegError
+from trueneg.storage import is_storage_error, storage_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,6 +58,9 @@ def handle_errors(func: F) -> F:
         except Exception as exc:
             if debug_enabled() or _is_cli_exception(exc):
                 raise
+            if is_storage_error(exc):  # a full disk or read-only folder nobody wrapped
+                print_error(storage_error(exc, exc.filename or "a file").message)
+                raise typer.Exit(1) from None
             print_error(
                 f"unexpected {type(exc).__name__}: {exc}. Re-run with --debug for the traceback."
             )

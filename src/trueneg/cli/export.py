@@ -41,7 +41,13 @@ def export_command(
         format_, include_scores=scores, score_column=score_column, all_queries=all_queries
     )
     path = write_export(table, to)
-    console.print(f"wrote {path}")
+    console.print(f"wrote {path} ({plural(table.num_rows, 'row', 'rows')})")
+    if table.num_rows == 0:
+        err_console.print(
+            "Warning: the file has no rows: the run kept no negatives for the queries exported "
+            "(see its summary: `kept negatives`, `short of k`); mine with other filters or "
+            "--shortfall backfill"
+        )
     left_out = export_notes(table).get("queries_not_for_training")
     if left_out:
         top = run.manifest["auto"]["train_queries"]["max_positive_rank"]

@@ -142,6 +142,13 @@ def mine_command(
         Path | None,
         typer.Option("--config", help="run.toml with the same settings (command-line flags win)."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Mine into a non-empty --out folder that is not a trueneg run, beside its files (never over them: a folder with files under a run's names is still refused).",
+        ),
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
     ] = False,
@@ -180,5 +187,5 @@ def mine_command(
         settings["filters"] = list(filter_)
     settings["cache_dir"] = cache_dir
     settings.update(ray=ray, ray_workers=ray_workers)
-    run = trueneg.mine(data, out, config=base, show_progress=not quiet, **settings)
+    run = trueneg.mine(data, out, config=base, show_progress=not quiet, force=force, **settings)
     print_summary(run.summary(), console, str(run.path))

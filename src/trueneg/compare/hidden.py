@@ -10,6 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from trueneg.storage import atomic_write_text, own_dir
+
 HIDDEN_FILE = "hidden.json"
 
 
@@ -55,13 +57,12 @@ def hide_extra_positives(
         rows += [f"{query_id}\t{d}\t1" for d in docs[:keep]]
         if docs[keep:]:
             hidden[query_id] = sorted(docs[keep:])
-    (dest / "qrels").mkdir(parents=True, exist_ok=True)
-    (dest / "qrels" / f"{split}.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    atomic_write_text(own_dir(dest, "qrels") / f"{split}.tsv", "\n".join(rows) + "\n")
     for item in source.iterdir():  # corpus and queries, whatever their compression
         link = dest / item.name
         if item.is_file() and item.name.startswith(("corpus", "queries")) and not link.exists():
             link.symlink_to(item.resolve())
-    done.write_text(json.dumps(hidden, indent=1) + "\n", encoding="utf-8")
+    atomic_write_text(done, json.dumps(hidden, indent=1) + "\n")
     return hidden
 
 

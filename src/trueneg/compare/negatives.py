@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trueneg.storage import atomic_write_text
+
 STATS_FILE = "negatives.json"
 
 
@@ -35,7 +37,7 @@ def negative_stats(kept: pa.Table) -> dict[str, Any]:
 def write_stats(folder: Path, kept: pa.Table) -> None:
     """Write the stats of the run just mined into ``folder`` (replacing an earlier run's)."""
     stats = negative_stats(kept)
-    (folder / STATS_FILE).write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(folder / STATS_FILE, json.dumps(stats, indent=2) + "\n")
 
 
 def cell_stats(folder: Path, all_queries: bool = False) -> dict[str, Any] | None:

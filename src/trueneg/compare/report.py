@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from trueneg.evaluate import ComparisonTable
+from trueneg.storage import atomic_write_text
 
 NEGATIVES_NOTE = (
     "FN rate: kept negatives that are hidden labeled positives. negatives: kept negatives (mean "
@@ -89,11 +90,8 @@ class ComparisonResult:
     def save(self, out: str | Path | None = None) -> Path:
         """Write ``results.json`` and ``results.md`` into ``out`` (default: the comparison's)."""
         folder = Path(out) if out is not None else self.out
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "results.json").write_text(
-            json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8"
-        )
-        (folder / "results.md").write_text(self.to_markdown(), encoding="utf-8")
+        atomic_write_text(folder / "results.json", json.dumps(self.to_dict(), indent=2) + "\n")
+        atomic_write_text(folder / "results.md", self.to_markdown())
         return folder
 
 

@@ -22,6 +22,7 @@ from trueneg.compare.config import CompareConfig, DatasetSpec, MiningSpec, load_
 from trueneg.compare.hidden import false_negative_rate, hide_extra_positives
 from trueneg.compare.negatives import cell_stats, mean_stats, write_stats
 from trueneg.compare.report import ComparisonResult, write_plot
+from trueneg.storage import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -275,4 +276,4 @@ def _read_json(path: Path) -> dict | None:
 
 
 def _write_json(path: Path, payload: dict) -> None:
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(path, json.dumps(payload, indent=2) + "\n")

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from trueneg.data import Dataset, load_dataset
 from trueneg.encode import Encoder, encode_cached
 from trueneg.errors import ConfigError, DataError
+from trueneg.storage import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +81,12 @@ class EvalResult:
         """Write the result with per-query scores as JSON (what ``trueneg evaluate --compare``
         and :meth:`load` read)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "trueneg_eval": RESULT_VERSION,
             **self.to_dict(per_query=True),
             "scores": self.scores,
         }
-        path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
         return path
 
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
+import logging
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -12,11 +12,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trueneg.errors import ConfigError
+from trueneg.run import guard_destination
+from trueneg.storage import atomic_path
 
 if TYPE_CHECKING:
     import datasets
 
 FILE_FORMATS = ("parquet", "jsonl")
+logger = logging.getLogger(__name__)
+
 _SUFFIXES = {".parquet": "parquet", ".jsonl": "jsonl", ".jsonl.gz": "jsonl"}
 
 
@@ -24,25 +28,31 @@ def write_export(table: pa.Table, path: str | Path, *, file_format: str | None =
     """Write ``table`` to ``path`` as Parquet or JSON Lines (gzip if the name ends in ``.gz``).
 
     The format comes from ``file_format`` or the suffix (``.parquet``, ``.jsonl``,
-    ``.jsonl.gz``). The file appears complete or not at all (temp file + rename); missing
-    parent folders are created. Returns the path written.
+    ``.jsonl.gz``). The file appears complete or not at all (temp file + rename, which replaces
+    a link at ``path`` instead of writing through it); missing parent folders are created; a
+    run directory's own files are refused. Returns the path written.
     """
     path = Path(path)
     fmt = file_format or _format_from_suffix(path)
     if fmt not in FILE_FORMATS:
         raise ConfigError("Unknown export file format", received=fmt, expected=FILE_FORMATS)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    if path.is_dir():
+        raise ConfigError(
+            "The export destination is a folder",
+            received=str(path),
+            expected="a file path ending in .jsonl, .jsonl.gz or .parquet",
+            fix=f"Pass a file inside it, e.g. {path / 'train.jsonl'}",
+        )
+    guard_destination(path)
+    if table.num_rows == 0:
+        logger.warning("the export has no rows: %s will be an empty file", path)
+    with atomic_path(path) as tmp:
         if fmt == "parquet":
             pq.write_table(table, tmp)
         else:
             opener = gzip.open if path.name.endswith(".gz") else open
             with opener(tmp, "wt", encoding="utf-8") as handle:
                 _write_jsonl(table, handle)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from trueneg.storage import atomic_write_json, atomic_write_parquet, own_dir
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class ScoreCache:
         self, query_ids: Sequence[str], doc_ids: Sequence[str], scores: np.ndarray
     ) -> Path:
         """Write one new shard atomically and return its path."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        own_dir(self.folder.parent, self.folder.name)
         self._write_meta()
         table = pa.table(
             [
@@ -86,9 +87,7 @@ class ScoreCache:
             schema=SCHEMA,
         )
         path = self.folder / f"part-{self._next_index():05d}.parquet"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
+        atomic_write_parquet(path, table)
         return path
 
     def _next_index(self) -> int:
@@ -99,6 +98,4 @@ class ScoreCache:
     def _write_meta(self) -> None:
         meta = self.folder / "judge.json"
         if not meta.exists():
-            tmp = meta.with_name(f".judge.json.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "kind": self.kind}))
-            os.replace(tmp, meta)
+            atomic_write_json(meta, {"fingerprint": self.fingerprint, "kind": self.kind})

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from trueneg.storage import atomic_write_text
+
 CARD_HEADING = "## Hard negatives mined with trueneg"
 MINING_KEYS = (
     "retriever",
@@ -48,7 +50,7 @@ def append_card(model_dir: Path, section: str) -> Path:
     """Append ``section`` to the model folder's README.md (created when missing)."""
     readme = model_dir / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
-    readme.write_text(text.rstrip("\n") + ("\n\n" if text else "") + section, encoding="utf-8")
+    atomic_write_text(readme, text.rstrip("\n") + ("\n\n" if text else "") + section)
     return readme
 
 

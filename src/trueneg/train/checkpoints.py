@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from trueneg.errors import ConfigError
+from trueneg.storage import atomic_write_text
 
 FINGERPRINT = "resume.json"
 STATE = "trainer_state.json"  # written last by the trainer: its presence marks a complete save
@@ -85,7 +86,7 @@ def prepare(folder: Path, fingerprint: dict[str, Any]) -> Path | None:
     if path.is_file():
         stored = json.loads(path.read_text(encoding="utf-8"))
         if stored != fingerprint and latest(folder) is None:  # nothing trained yet to lose
-            path.write_text(_dumps(fingerprint), encoding="utf-8")
+            atomic_write_text(path, _dumps(fingerprint))
             return None
         if stored != fingerprint:
             raise ConfigError(
@@ -102,8 +103,7 @@ def prepare(folder: Path, fingerprint: dict[str, Any]) -> Path | None:
             received=str(folder),
             fix=f"Delete {folder} (or choose another --out) and run again",
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(_dumps(fingerprint), encoding="utf-8")
+    atomic_write_text(path, _dumps(fingerprint))
     return None
 
 

@@ -135,7 +135,8 @@ def train(
         score_column=teacher_column(run, loss_obj),
     )
     precision = _precision(precision, context.device)
-    dataset, notes = training_set(run, loss_obj, context.score_column, fmt, all_queries)
+    with run.reading():  # the training rows come from one finished run
+        dataset, notes = training_set(run, loss_obj, context.score_column, fmt, all_queries)
     sampler = sampler.resolved(dataset, batch_size=batch_size)
     settings = {
         "loss": loss_obj.name,
