@@ -46,7 +46,9 @@ def main() -> None:
             **config,
         )
         start = time.perf_counter()
-        report = run.audit(judge=args.judge, judge_sample=args.judge_sample, show_progress=True)
+        report = trueneg.audit(
+            run, judge=args.judge, judge_sample=args.judge_sample, show_progress=True
+        )
         report.save(run.path / "audit.json")
         data = report.to_dict()
         estimate = data["judge_estimate"] or {}

@@ -23,6 +23,7 @@ import numpy as np
 
 import trueneg
 from benchmarks.common import CACHE, hidden_qrels_split, shared_data, write_result
+from trueneg.pipeline import query_offsets
 from trueneg.select.auto import (
     PROFILE_BUCKETS,
     choose,
@@ -31,7 +32,6 @@ from trueneg.select.auto import (
     rank_profile,
     ratio_bound,
 )
-from trueneg.stages import query_offsets
 
 FLOOR = 20  # labeled top hits above the threshold, at least
 K = 4  # negatives per query, as the hidden-qrels protocol mines

@@ -182,15 +182,6 @@ class Run:
 
         return to_hf_dataset(self._export_table(fmt, include_scores, score_column, all_queries))
 
-    def audit(self, **options: Any):
-        """Measure how contaminated this run's negatives are; see :func:`trueneg.audit.audit`.
-
-        Returns an :class:`~trueneg.audit.AuditReport` (``to_dict``, ``to_markdown``, ``save``).
-        """
-        from trueneg.audit import audit
-
-        return audit(self, **options)
-
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
 

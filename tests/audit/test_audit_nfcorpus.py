@@ -90,7 +90,7 @@ def brute_force(nf_run, minilm_path):
     """Per eligible query: hidden doc positions, and the naive / run-strategy / candidate picks
     recomputed with plain numpy."""
     from trueneg.encode import SentenceTransformerEncoder, encode_cached
-    from trueneg.pipeline import _prepare
+    from trueneg.pipeline import prepare as _prepare
 
     prepared = _prepare(nf_run.dataset(), "x")
     encoder = SentenceTransformerEncoder(minilm_path, device="cpu")

@@ -20,9 +20,9 @@ from trueneg.api import Run
 from trueneg.audit.hidden import Strategy, build_split, strategies_for, summarize_split
 from trueneg.audit.report import AuditReport
 from trueneg.config import MineConfig
+from trueneg.encode import encode_cached
 from trueneg.errors import ConfigError
-from trueneg.judging import judge_cache
-from trueneg.pipeline import cache_root
+from trueneg.pipeline import build_encoder, embedding_cache, judge_cache, prepare, search_depth
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,7 @@ class AuditContext:
 
     @cached_property
     def prepared(self) -> Any:
-        from trueneg.pipeline import _prepare
-
-        return _prepare(self.run.dataset(), "audit")
+        return prepare(self.run.dataset(), "audit")
 
     @cached_property
     def negatives(self) -> pa.Table:
@@ -86,10 +84,9 @@ class AuditContext:
         }
 
     def search_depth(self, filters: Sequence[str]) -> int:
-        from trueneg.pipeline import _search_depth
         from trueneg.select import resolve_filters
 
-        return _search_depth(self.mine_config, resolve_filters(list(filters)))
+        return search_depth(self.mine_config, resolve_filters(list(filters)))
 
     def retriever(self) -> Any:
         from trueneg.retrieve import RETRIEVERS
@@ -98,18 +95,11 @@ class AuditContext:
 
     def vectors(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Query and document embeddings from the run's cache (None for runs without any)."""
-        if self._vectors is None and "encode" in self.run.dir.state():
-            from trueneg.encode import SentenceTransformerEncoder, encode_cached
-
+        encoded = self.run.dir.stage_info("encode")
+        if self._vectors is None and encoded:
             cfg = self.mine_config
-            encoder = SentenceTransformerEncoder(
-                cfg.model,
-                query_prompt=cfg.query_prompt,
-                document_prompt=cfg.document_prompt,
-                batch_size=cfg.batch_size,
-                device=cfg.device,
-            )
-            cache = Path(cache_root(cfg) or self.run.dir.file("embeddings"))
+            cache = embedding_cache(cfg, self.run.dir)
+            encoder = build_encoder(cfg, cache, encoded.get("encoder"))  # the run's own
             docs = encode_cached(
                 encoder, self.doc_texts, "document", cache, show_progress=self.show_progress
             )

@@ -21,7 +21,7 @@ import pyarrow as pa
 from trueneg.audit.report import RANK_BUCKETS, BucketRate, HiddenQrels, StrategyRate, bucket_label
 from trueneg.config import PERCENT_FILTERS
 from trueneg.errors import ConfigError
-from trueneg.stages import candidate_frame, candidates_table, id_hashes, pos_cosine, row_keys
+from trueneg.pipeline import candidate_frame, candidates_table, id_hashes, pos_cosine, row_keys
 
 if TYPE_CHECKING:
     from trueneg.audit.core import AuditContext

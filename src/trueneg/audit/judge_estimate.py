@@ -35,7 +35,7 @@ from trueneg.audit.estimator import (
 )
 from trueneg.audit.hidden import RUN, HiddenSplit, bucket_index, query_halves
 from trueneg.audit.report import RANK_BUCKETS, BucketRate, JudgeEstimate, bucket_label
-from trueneg.judging import judge_cache
+from trueneg.pipeline import judge_cache
 
 if TYPE_CHECKING:
     from trueneg.audit.core import AuditContext

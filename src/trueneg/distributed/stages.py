@@ -65,6 +65,7 @@ class RaySearch:
     """An exact retriever whose search runs over corpus shards on Ray (same candidates)."""
 
     needs_embeddings: ClassVar[bool] = True
+    cosine_scores: ClassVar[bool] = True
 
     def __init__(self, retriever: Any, address: str, workers: int | None = None) -> None:
         if not isinstance(retriever, ExactRetriever):

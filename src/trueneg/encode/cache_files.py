@@ -11,7 +11,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 
@@ -24,10 +24,23 @@ from trueneg.storage import (
     storage_errors,
 )
 
-if TYPE_CHECKING:
-    from trueneg.encode.cache import EmbeddingCache
-
 logger = logging.getLogger(__name__)
+
+
+class EntryStore(Protocol):
+    """What an :class:`EntryWriter` needs of its cache (an
+    :class:`~trueneg.encode.cache.EmbeddingCache`)."""
+
+    folder: Path
+
+    def path(self, key: str, suffix: str = ".npy") -> Path: ...
+
+    def lookup(
+        self, key: str, rows: int | None = None, dtype: str | None = None
+    ) -> np.memmap | None: ...
+
+    def read(self, key: str) -> np.memmap: ...
+
 
 DTYPES = ("float32", "float16")
 RECORD_SLACK = 16 * 1024  # room for the progress and done records beside the vectors
@@ -92,9 +105,7 @@ class EntryWriter:
     (a full disk, no permission) are :class:`~trueneg.errors.StorageError` s; a rerun resumes.
     """
 
-    def __init__(
-        self, cache: EmbeddingCache, key: str, rows: int, dtype: str, dim: int | None
-    ) -> None:
+    def __init__(self, cache: EntryStore, key: str, rows: int, dtype: str, dim: int | None) -> None:
         self.cache, self.key, self.rows, self.dtype, self.dim = cache, key, rows, dtype, dim
         self.partial = cache.path(key, ".partial.npy")
         self.rows_done = 0

@@ -82,6 +82,9 @@ class Retriever(Protocol):
 
     name: ClassVar[str]
     needs_embeddings: ClassVar[bool]
+    # True when candidate scores are the query-document cosines that the labeled positives'
+    # scores are computed as (exact and FAISS search); False for BM25 and fused ranks
+    cosine_scores: ClassVar[bool]
 
     def search(self, inputs: SearchInput, depth: int, show_progress: bool = False) -> Candidates:
         """Return up to ``depth`` non-positive candidates per query."""

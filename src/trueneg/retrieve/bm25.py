@@ -29,6 +29,7 @@ class BM25Retriever:
 
     name: ClassVar[str]
     needs_embeddings: ClassVar[bool] = False
+    cosine_scores: ClassVar[bool] = False
     k1: float = 1.5
     b: float = 0.75
     method: str = "lucene"

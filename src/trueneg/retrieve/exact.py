@@ -32,6 +32,7 @@ class ExactRetriever:
 
     name: ClassVar[str]
     needs_embeddings: ClassVar[bool] = True
+    cosine_scores: ClassVar[bool] = True
     query_chunk_size: int = 1024
     doc_chunk_size: int = 50_000
     device: str = "cpu"

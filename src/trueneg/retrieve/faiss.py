@@ -57,6 +57,7 @@ class FaissRetriever:
 
     name: ClassVar[str]
     needs_embeddings: ClassVar[bool] = True
+    cosine_scores: ClassVar[bool] = True
     gpu_capable: ClassVar[bool] = True
     add_chunk_size: int = 65_536
     query_chunk_size: int = 4096

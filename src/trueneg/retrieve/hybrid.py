@@ -28,6 +28,7 @@ class HybridRetriever:
 
     name: ClassVar[str]
     needs_embeddings: ClassVar[bool] = True
+    cosine_scores: ClassVar[bool] = False
     k: int = 60
     depth_factor: int = 2
     dense: ExactRetriever = field(default_factory=ExactRetriever)

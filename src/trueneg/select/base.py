@@ -80,10 +80,39 @@ def _column_fix(name: str) -> str:
     return "Check the strategy's options"
 
 
-class Filter:
-    """Keeps a candidate only if a rule holds. Subclasses implement :meth:`keep`."""
+class Strategy:
+    """What filters and samplers share: they say which per-candidate columns they read, so the
+    pipeline asks a strategy what it needs instead of recognising it by name."""
 
     name: ClassVar[str]
+
+    def columns(self) -> frozenset[str]:
+        """The per-candidate columns this strategy reads: ``score`` by default, or the column
+        named by its ``on`` setting (``judge``, ``pos_cosine``, ``positive_rank``, ...)."""
+        return frozenset({getattr(self, "on", "score")})
+
+    @property
+    def needs_judge(self) -> bool:
+        """Whether it reads a judge's scores (``mine --judge`` must be given)."""
+        return JUDGE_COLUMN in self.columns()
+
+    @property
+    def needs_vectors(self) -> bool:
+        """Whether it reads cosines to the positives (the documents must be embedded)."""
+        return VECTOR_COLUMN in self.columns()
+
+
+JUDGE_COLUMN = "judge"
+VECTOR_COLUMN = "pos_cosine"
+
+
+class Filter(Strategy):
+    """Keeps a candidate only if a rule holds. Subclasses implement :meth:`keep`."""
+
+    def deepest_rank(self) -> int | None:
+        """The deepest candidate rank this filter can keep (None: no limit), so the search
+        goes at least that deep."""
+        return None
 
     def keep(self, frame: CandidateFrame) -> np.ndarray:
         """Boolean mask over ``frame`` rows: True = the candidate passes this filter."""
@@ -94,10 +123,8 @@ class Filter:
         raise NotImplementedError
 
 
-class Sampler:
+class Sampler(Strategy):
     """Picks up to ``k`` negatives per query among eligible rows."""
-
-    name: ClassVar[str]
 
     def sample(self, frame: CandidateFrame, eligible: np.ndarray, k: int, seed: int) -> np.ndarray:
         """Boolean mask over ``frame`` rows: True = picked. Only eligible rows may be picked,

@@ -130,6 +130,12 @@ class RankWindow(Filter):
     def keep(self, frame: CandidateFrame) -> np.ndarray:
         return (frame.rank >= self.min) & (frame.rank < self.max)
 
+    def columns(self) -> frozenset[str]:
+        return frozenset({"rank"})
+
+    def deepest_rank(self) -> int:
+        return self.max - 1
+
     def spec(self) -> str:
         return f"rank-window:{self.min}-{self.max}"
 
@@ -293,6 +299,9 @@ class PositiveRank(Filter):
         """Rows kept because the retriever did not rank the query's positive (rank 0: FAISS)."""
         return frame.column("positive_rank", self.spec()) <= 0
 
+    def columns(self) -> frozenset[str]:
+        return frozenset({"positive_rank"})
+
     def spec(self) -> str:
         return f"positive-rank:{self.max_rank}"
 
@@ -323,6 +332,9 @@ class NearDuplicate(Filter):
     def keep(self, frame: CandidateFrame) -> np.ndarray:
         # NaN (cosine unknown) compares False, so the candidate is kept.
         return ~(frame.column(self.column, self.spec()) >= self.threshold)
+
+    def columns(self) -> frozenset[str]:
+        return frozenset({self.column})
 
     def spec(self) -> str:
         return f"near-duplicate:{_fmt(self.threshold)}{_suffix(self.column, 'pos_cosine')}"

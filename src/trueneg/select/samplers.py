@@ -86,6 +86,9 @@ class Top(Sampler):
         key = -frame.rank.astype(np.float64)
         return top_k_per_group(frame.query_index(), key, eligible, k, tiebreak=frame.row_key)
 
+    def columns(self) -> frozenset[str]:
+        return frozenset({"rank"})
+
     def spec(self) -> str:
         return "top"
 
@@ -102,6 +105,9 @@ class Random(_KeyedSampler):
 
     def keys(self, frame: CandidateFrame, seed: int) -> np.ndarray:
         return uniform(frame.row_key, seed)
+
+    def columns(self) -> frozenset[str]:
+        return frozenset()
 
     def spec(self) -> str:
         return "random"

@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from trueneg.config import MineConfig
+from trueneg.pipeline.context import MineContext
+from trueneg.pipeline.encode import cache_root
+from trueneg.pipeline.prepared import Prepared
+from trueneg.rescore import load_judge, rescore
 from trueneg.run import RunDir, fingerprint
 from trueneg.storage import own_dir
 
@@ -18,14 +22,7 @@ logger = logging.getLogger(__name__)
 OUTPUTS = ["judge_scores.parquet", "judge_positives.parquet", "judge_positive_pairs.parquet"]
 
 
-def rescore_stage(
-    run_dir: RunDir,
-    cfg: Any,
-    prepared: Any,
-    retrieve_fp: str,
-    timings: dict[str, float],
-    show_progress: bool,
-) -> str | None:
+def rescore_stage(ctx: MineContext, prepared: Prepared, retrieve_fp: str) -> str | None:
     """Score candidates ranked ``<= judge_depth`` and every labeled positive with the judge.
 
     Writes ``judge_scores.parquet`` with a ``judge`` column aligned with the rows of
@@ -33,18 +30,17 @@ def rescore_stage(
     lowest judge score among its positives). Returns the stage fingerprint, or None without a
     judge.
     """
+    cfg, run_dir = ctx.cfg, ctx.run_dir
     if not cfg.judge:
         return None
-    from trueneg.rescore import load_judge, rescore
-
     start = time.perf_counter()
     judge = load_judge(cfg.judge, batch_size=cfg.judge_batch_size, device=cfg.device)
     stage_fp = fingerprint("rescore", retrieve_fp, judge.fingerprint, cfg.judge_depth)
     if run_dir.stage_done("rescore", stage_fp):
         logger.info("rescore: reusing judge scores")
-        timings["rescore"] = 0.0
+        ctx.timings["rescore"] = 0.0
         return stage_fp
-    run_dir.invalidate_from("rescore", ["rescore", "select"])
+    ctx.invalidate_from("rescore")
     candidates = run_dir.read_table("candidates.parquet")
     rank = candidates["rank"].to_numpy()
     judged = np.flatnonzero(rank <= cfg.judge_depth)
@@ -70,7 +66,7 @@ def rescore_stage(
         doc_text,
         judge_cache(run_dir, cfg),
         batch_size=cfg.judge_batch_size,
-        show_progress=show_progress,
+        show_progress=ctx.show_progress,
     )
     scores = np.full(candidates.num_rows, np.nan, dtype=np.float32)
     scores[judged] = result.scores[: judged.size]
@@ -98,14 +94,14 @@ def rescore_stage(
         pairs_scored=result.pairs_scored,
         pairs_per_s=round(result.pairs_per_s, 2),
     )
-    timings["rescore"] = round(time.perf_counter() - start, 3)
+    ctx.timings["rescore"] = round(time.perf_counter() - start, 3)
     return stage_fp
 
 
-def judge_cache(run_dir: RunDir, cfg: Any) -> Path:
+def judge_cache(run_dir: RunDir, cfg: MineConfig) -> Path:
     """Where judge scores are cached: ``CACHE_DIR/judge`` when a shared cache folder is set,
     else ``RUN_DIR/judge``."""
-    shared = cfg.cache_dir or cfg.extra.get("cache_dir")
+    shared = cache_root(cfg)
     return own_dir(shared, "judge") if shared else own_dir(run_dir.path, "judge")
 
 

@@ -1,0 +1,65 @@
+"""``mine``: load → encode → retrieve → rescore → select, each stage reused when its inputs
+are unchanged and its files verify, with the run directory locked for writing."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from trueneg.api import Run
+from trueneg.config import MineConfig
+from trueneg.pipeline.context import MineContext
+from trueneg.pipeline.encode import encode_stage
+from trueneg.pipeline.finish import finish
+from trueneg.pipeline.load import load_stage
+from trueneg.pipeline.plan import check_inputs, make_plan
+from trueneg.pipeline.rescore import rescore_stage
+from trueneg.pipeline.retrieve import retrieve_stage
+from trueneg.pipeline.select import select_stage
+from trueneg.run import MANIFEST, RunDir
+from trueneg.summary import Summary
+
+logger = logging.getLogger(__name__)
+
+
+def mine(
+    data: str | Path | None = None,
+    out: str | Path | None = None,
+    *,
+    config: MineConfig | None = None,
+    show_progress: bool = False,
+    force: bool = False,
+    **settings: Any,
+) -> Run:
+    """Mine hard negatives for ``data`` into the run directory ``out``.
+
+    Settings are :class:`~trueneg.config.MineConfig` fields (``model``, ``retriever``,
+    ``filters``, ``sampler``, ``num_negatives``, ``seed``, …). Re-running with the same
+    settings reuses every finished stage whose files verify and rebuilds damaged ones.
+    ``out`` must be new, empty or an earlier run; ``force`` mines into a non-empty folder
+    beside its files (never over them). While mining, the run is locked: a second ``mine``
+    into it, or a reader, fails at once. Returns a :class:`~trueneg.api.Run`.
+    """
+    base = config or MineConfig()
+    cfg = base.replace(
+        data=str(data) if data else None, out=str(out) if out else None, **settings
+    ).validate()
+    plan = make_plan(cfg)
+    check_inputs(cfg, plan)
+    run_dir = RunDir(cfg.out, create=True, force=force)
+    with run_dir.writing():
+        summary = run_stages(MineContext(run_dir, cfg, plan, show_progress))
+    logger.info("mined %d negatives for %d queries", summary.kept, summary.queries)
+    return Run(run_dir.path)
+
+
+def run_stages(ctx: MineContext) -> Summary:
+    """Every stage in order (the run directory is locked for writing by the caller)."""
+    ctx.run_dir.file(MANIFEST).unlink(missing_ok=True)
+    prepared = load_stage(ctx)
+    vectors = encode_stage(ctx, prepared) if ctx.plan.needs_vectors else None
+    retrieve_fp = retrieve_stage(ctx, prepared, vectors)
+    rescore_fp = rescore_stage(ctx, prepared, retrieve_fp)
+    selection = select_stage(ctx, prepared, (retrieve_fp, rescore_fp))
+    return finish(ctx, prepared, vectors, selection)
