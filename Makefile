@@ -33,8 +33,8 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
 bench: $(VENV)/.installed-dev
-	$(PY) -m benchmarks.fn_protocol
-	$(PY) -m benchmarks.mine_speed
+	$(PY) -m benchmarks.quality.fn_protocol
+	$(PY) -m benchmarks.speed.mine_speed
 
 clean:
 	rm -rf trueneg-demo .pytest_cache

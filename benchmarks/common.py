@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmark scripts: data location, hidden-qrels splits, result files."""
+"""Helpers shared by the benchmark scripts: data location, sentence-transformers' mining and
+result files."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import subprocess
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
-
-from trueneg.compare.hidden import hide_extra_positives
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -23,18 +22,6 @@ def shared_data() -> Path:
     if not (path / "scifact").is_dir():
         raise SystemExit(f"Real datasets not found at {path}; set TRUENEG_SHARED_DATA.")
     return path
-
-
-def hidden_qrels_split(
-    source: Path, split: str, dest: Path, seed: int = 0, keep: int = 1
-) -> dict[str, set[str]]:
-    """Write a BEIR folder at ``dest`` keeping ``keep`` random positives per query (the draw
-    ``trueneg compare`` makes for the same seed), rewriting whatever ``dest`` held.
-
-    Returns the hidden positives per query. Corpus and queries are linked, not copied.
-    """
-    hidden = hide_extra_positives(source, split, dest, seed=seed, keep=keep, overwrite=True)
-    return {query_id: set(docs) for query_id, docs in hidden.items()}
 
 
 class STPairs(NamedTuple):

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The GPU benchmarks on a machine that has Python with torch, transformers and
+# sentence-transformers but cannot download anything (see docs/benchmarks/gpu.md).
+#
+#   python -m benchmarks.gpu.gpu_pack                 # here: wheels, float16 MiniLM, data → .carry/gpu
+#   benchmarks/gpu/gpu_run.sh STEP [STEP ...]         # there, from the repository root
+#
+# Steps:
+#   check               the GPU, torch and trueneg as this script sees them
+#   tests               the CUDA tests (fast encoder in bfloat16/float16, exact search on CUDA)
+#   encode              python -m benchmarks.speed.encode --device cuda (trueneg's encoders vs ST)
+#   scale               python -m benchmarks.speed.scale --part gpu (exact search on CUDA, to 10M docs)
+#   compare:DATASET     the shipped reproduce_st_table.toml for one dataset, resumed from
+#                       .carry/gpu/state and stopped after $STEP_LIMIT seconds (default 480);
+#                       finished cells come back in compare-DATASET.tar.gz, to carry next time
+#   table:DATASET[:CONFIG]
+#                       every [[mining]] row of CONFIG (default: the shipped table) as its own
+#                       `trueneg compare --mining ROW` process, all at once on the one GPU, each
+#                       in its own folder; stopped after $STEP_LIMIT s; the cells' records
+#                       (no models) and one log per row come back in table-DATASET-CONFIG.tar.gz
+#   st:DATASET          python -m benchmarks.quality.st_reference, seeds 0-2 in turn (sentence-
+#                       transformers' own naive top-4 recipe); the three JSON files to $OUT
+#
+# Works in $WORK (default /tmp/trueneg-gpu); results go to $OUT (default $WORK/out).
+# COMPARE_ARGS adds options to the compare steps (e.g. "--seed 0 --mining auto");
+# SKIP_WHEELS=1 uses the Python environment as it is (a machine that has trueneg's needs).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CARRY=${CARRY:-$ROOT/.carry/gpu}
+WORK=${WORK:-/tmp/trueneg-gpu}
+OUT=${OUT:-$WORK/out}
+PY=${PYTHON:-python3}
+STEP_LIMIT=${STEP_LIMIT:-480}
+CONFIG=$ROOT/benchmarks/configs/reproduce_st_table.toml
+
+setup() {
+    mkdir -p "$WORK" "$OUT"
+    if [ -z "${SKIP_WHEELS:-}" ] && [ ! -f "$WORK/site/.installed" ]; then
+        "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+            --target "$WORK/site" "$CARRY"/wheels/*.whl
+        touch "$WORK/site/.installed"
+    fi
+    export PYTHONPATH="$WORK/site:$ROOT/src:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+    if [ ! -d "$WORK/data/scifact" ]; then
+        mkdir -p "$WORK/data" && tar xzf "$CARRY/data.tar.gz" -C "$WORK/data"
+    fi
+    if [ ! -f "$WORK/minilm/model.safetensors" ]; then
+        "$PY" -m benchmarks.gpu.gpu_pack --restore "$CARRY/minilm" "$WORK/minilm"
+    fi
+    export TRUENEG_DEFAULT_MODEL="$WORK/minilm" TRUENEG_SHARED_DATA="$WORK/data"
+    export TRUENEG_CACHE="$WORK/cache" HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
+}
+
+step_check() {
+    nvidia-smi -L || true
+    "$PY" - <<'EOF'
+import torch, transformers, sentence_transformers, trueneg
+print("torch", torch.__version__, "cuda", torch.cuda.is_available(),
+      torch.cuda.get_device_name(0) if torch.cuda.is_available() else "-")
+print("transformers", transformers.__version__, "sentence-transformers",
+      sentence_transformers.__version__, "trueneg", trueneg.__version__)
+EOF
+}
+
+step_tests() {
+    "$PY" -m pytest -q -p no:cacheprovider -rs tests/encode/test_fast_cuda.py \
+        tests/retrieve/test_exact.py tests/encode/test_models.py tests/core/test_pipeline.py \
+        2>&1 | tee "$OUT/tests_cuda.log"
+}
+
+step_encode() {
+    "$PY" -m benchmarks.speed.encode --device cuda --limit 20000 --slice 5000 2>&1 | tee "$OUT/encode.log"
+    cp benchmarks/results/encode_backends_cuda.json "$OUT/"
+}
+
+step_scale() {
+    "$PY" -m benchmarks.speed.scale --part gpu 2>&1 | tee "$OUT/scale.log"
+    cp benchmarks/results/scale_gpu.json "$OUT/"
+}
+
+step_compare() {
+    local dataset=$1 out=$WORK/compare
+    mkdir -p "$out"
+    if [ -f "$CARRY/state/compare-$dataset.tar.gz" ]; then
+        tar xzf "$CARRY/state/compare-$dataset.tar.gz" -C "$out"
+    fi
+    local status=0
+    timeout "$STEP_LIMIT" "$PY" -m trueneg compare "$CONFIG" --dataset "$dataset" \
+        --out "$out" --data "$dataset=$WORK/data/$dataset" -q ${COMPARE_ARGS:-} || status=$?
+    # Finished cells (eval.json with its train/fn records and the mining manifest) travel back.
+    (cd "$out" && find "$dataset" \( -name eval.json -o -name train.json -o -name fn.json \
+        -o -path '*/run/manifest.json' \) -print0 | tar czf "$OUT/compare-$dataset.tar.gz" \
+        --null -T -)
+    cp "$out"/results.json "$OUT/compare-$dataset-results.json" 2>/dev/null || true
+    cp "$out"/results.md "$OUT/compare-$dataset-results.md" 2>/dev/null || true
+    "$PY" -m trueneg compare "$CONFIG" --dataset "$dataset" --out "$out" \
+        --data "$dataset=$WORK/data/$dataset" --dry-run | tail -3
+    return "$status"
+}
+
+step_table() {
+    local dataset=$1 config=${2:-$CONFIG}
+    local tag; tag=$dataset-$(basename "$config" .toml)
+    local root=$WORK/table/$tag names pid status=0 pids=()
+    mkdir -p "$root" "$OUT/logs"
+    names=$("$PY" -c 'import sys; from trueneg.compare.config import load_config
+print(" ".join(m.name for m in load_config(sys.argv[1]).mining))' "$config")
+    for name in $names; do
+        timeout "$STEP_LIMIT" "$PY" -m trueneg compare "$config" --dataset "$dataset" \
+            --mining "$name" --out "$root/$name" --data "$dataset=$WORK/data/$dataset" -q \
+            >"$OUT/logs/$tag-$name.log" 2>&1 &
+        pids+=("$!")
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+    # Each row's folder has the compare layout (DATASET/ROW/seed-S/...): unpacked into one
+    # folder, they are one comparison that `trueneg compare` reports without training again.
+    (cd "$root" && find . \( -name model -o -name cache -o -name data -o -name '*.checkpoints' \) \
+        -prune -o \( -name '*.json' -o -name '*.md' \) -print0 |
+        tar czf "$OUT/table-$tag.tar.gz" --null -T -)
+    echo "table $tag: exit $status, $(find "$root" -name eval.json | wc -l) cells evaluated"
+    return "$status"
+}
+
+step_st() {
+    local seed
+    for seed in 0 1 2; do
+        "$PY" -m benchmarks.quality.st_reference --dataset "$1" --seed "$seed" --work "$WORK/st" \
+            >"$OUT/st_reference_$1_seed$seed.log" 2>&1 || return $?
+        cp "benchmarks/results/st_reference_$1_seed${seed}_cuda.json" "$OUT/"
+    done
+}
+
+cd "$ROOT"
+[ "$#" -gt 0 ] || { sed -n '2,25p' "$0"; exit 2; }
+setup
+for step in "$@"; do
+    echo "== $step"
+    case "$step" in
+        check) step_check ;;
+        tests) step_tests ;;
+        encode) step_encode ;;
+        scale) step_scale ;;
+        compare:*) step_compare "${step#compare:}" ;;
+        table:*:*) rest=${step#table:}; step_table "${rest%%:*}" "${rest#*:}" ;;
+        table:*) step_table "${step#table:}" ;;
+        st:*) step_st "${step#st:}" ;;
+        *) echo "unknown step $step" >&2; exit 2 ;;
+    esac
+done
