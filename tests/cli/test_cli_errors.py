@@ -127,7 +127,36 @@ CASES = [
     (
         "auto-cost-with-filters",
         lambda f, o: ["mine", str(f["tiny"]), "-o", str(o), "--filter", "none", "--auto-cost", "3"],
-        ["auto_cost only applies when auto chooses", "--auto-cost"],
+        ["false_negative_cost only applies when auto chooses", "--false-negative-cost"],
+    ),
+    (
+        "false-negative-cost-with-filters",
+        lambda f, o: [
+            *["mine", str(f["tiny"]), "-o", str(o)],
+            *["--filter", "none", "--false-negative-cost", "3"],
+        ],
+        ["false_negative_cost only applies when auto chooses"],
+    ),
+    (
+        "false-negative-cost-twice",
+        lambda f, o: [
+            *["mine", str(f["tiny"]), "-o", str(o)],
+            *["--auto-cost", "3", "--false-negative-cost", "2"],
+        ],
+        ["false_negative_cost is given twice", "auto_cost, its old name"],
+    ),
+    (
+        "audit-cost-twice",
+        lambda f, o: [
+            *["audit", str(f["finished"])],
+            *["--cost-ratio", "3", "--false-negative-cost", "2"],
+        ],
+        ["--false-negative-cost is given twice", "--cost-ratio, its old name"],
+    ),
+    (
+        "audit-cost-ratio-still-read",
+        lambda f, o: ["audit", str(f["finished"]), "--cost-ratio", "0"],
+        ["must be positive"],  # the value reached audit()
     ),
     ("no-data", lambda f, o: ["mine", "-o", str(o)], ["No input data"]),
     ("no-out", lambda f, o: ["mine", str(f["tiny"])], ["--out"]),

@@ -207,11 +207,20 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (("[mine]", "[mine]\nseed = 3"), "Unknown key in [mine]"),
         (
             ('name = "naive"', 'name = "naive"\nsamplr = "top"'),
-            "expected: all_queries, auto_cost, filters, judge, judge_depth, name",
+            "expected: all_queries, false_negative_cost, filters, judge, judge_depth, name",
         ),
         (("num_negatives = 2", "num_negatives = 2\nauto_cost = 3"), "only applies when auto"),
+        (
+            ("num_negatives = 2", "num_negatives = 2\nfalse_negative_cost = 3"),
+            "'naive': false_negative_cost only applies when auto",
+        ),
+        (
+            ('name = "naive"', 'name = "naive"\nauto_cost = 3\nfalse_negative_cost = 2'),
+            "false_negative_cost is given twice",
+        ),
         (('name = "zero-shot"', 'name = "zero-shot"\nauto_cost = 3'), "Drop auto_cost"),
         (("[mine]", "[mine]\nauto_cost = 3"), "Unknown key in [mine]"),
+        (("[mine]", "[mine]\nfalse_negative_cost = 3"), "Unknown key in [mine]"),
         (('name = "random"', 'name = "naive"'), "share a name"),
         (('sampler = "none"', 'sampler = "none"\nnum_negatives = 2'), "mines nothing"),
         (("seeds = [0]", "seeds = []"), "seeds must be"),
@@ -293,8 +302,9 @@ judge_depth = 3
 
 
 def test_shipped_examples_parse():
-    examples = Path(__file__).resolve().parents[2] / "examples" / "compare"
-    table = load_config(examples / "reproduce_st_table.toml")
+    root = Path(__file__).resolve().parents[2]
+    configs = root / "benchmarks" / "configs"
+    table = load_config(configs / "reproduce_st_table.toml")
     assert [d.name for d in table.datasets] == ["nfcorpus", "scifact"]
     assert len(table.mining) == 5 and table.seeds == [0, 1, 2]
     auto = next(m for m in table.mining if m.name == "auto")
@@ -302,19 +312,18 @@ def test_shipped_examples_parse():
     assert sum(not s.mining.zero_shot for s in plan(table)) == 24
     # fp32, as the reference trained (sentence-transformers' default)
     assert table.train.precision == "fp32"
-    load_config(examples / "tiny.toml")
-    benchmarks = examples.parents[1] / "benchmarks"
-    st_recipe = load_config(benchmarks / "compare_st_recipe_gpu.toml")
+    load_config(root / "examples" / "compare" / "tiny.toml")
+    st_recipe = load_config(configs / "compare_st_recipe_gpu.toml")
     assert (st_recipe.train.warmup_ratio, st_recipe.train.batch_sampler) == (0.0, "random")
-    assert load_config(benchmarks / "compare_scifact_bf16_gpu.toml").train.precision == "auto"
+    assert load_config(configs / "compare_scifact_bf16_gpu.toml").train.precision == "auto"
 
 
 def test_gpu_collect_unpacks_per_row_tables_into_one_compare_layout(finished: Path, tmp_path: Path):
     """gpu_run.sh's table step packs each row's own out folder (ROW/DATASET/ROW/seed-S/...);
-    benchmarks.gpu_collect unpacks them into one layout that --report-only tables."""
+    benchmarks.gpu.gpu_collect unpacks them into one layout that --report-only tables."""
     import tarfile
 
-    from benchmarks.gpu_collect import unpack
+    from benchmarks.gpu.gpu_collect import unpack
 
     out = finished.parent / "out"
     archive = tmp_path / "table-tiny-compare.tar.gz"
@@ -338,8 +347,8 @@ def test_the_shipped_judge_configs_name_the_installed_reranker():
     reranker when it has not."""
     root = Path(__file__).resolve().parents[2]
     configs = [
-        root / "examples" / "compare" / "reproduce_st_table_judge.toml",
-        root / "benchmarks" / "compare_scifact_auto_cpu.toml",
+        root / "benchmarks" / "configs" / "reproduce_st_table_judge.toml",
+        root / "benchmarks" / "configs" / "compare_scifact_auto_cpu.toml",
     ]
     reranker = root / ".models" / "ms-marco-MiniLM-L-12-v2"
     if not (reranker / "model.onnx").is_file():
@@ -350,7 +359,8 @@ def test_the_shipped_judge_configs_name_the_installed_reranker():
     table = load_config(configs[0])
     assert [m.name for m in table.mining] == ["naive-top4", "auto", "auto-judge"]
     assert table.mining[2].mine_overrides == {"judge": str(reranker.resolve()), "judge_depth": 30}
-    assert table.out == load_config(root / "examples" / "compare" / "reproduce_st_table.toml").out
+    reference = root / "benchmarks" / "configs" / "reproduce_st_table.toml"
+    assert table.out == load_config(reference).out
     cpu = load_config(configs[1])
     assert next(m for m in cpu.mining if m.name == "auto-judge").mine_overrides == {
         "judge": str(reranker.resolve()),

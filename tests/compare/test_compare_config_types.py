@@ -1,5 +1,5 @@
 """`trueneg compare` TOML: a value of the wrong type is a ConfigError naming its table and key,
-checked against the same annotations as everything else (trueneg.config.check_types)."""
+checked against the same annotations as everything else (trueneg.settings.check_types)."""
 
 from __future__ import annotations
 
@@ -60,3 +60,26 @@ def test_wrong_types_name_the_table_and_key(tmp_path: Path, table, key, value, s
         parse_config(edited(table, key, value), base=tmp_path)
     message = str(info.value)
     assert "received" in message and "expected" in message and key in message
+
+
+def test_a_mining_row_takes_auto_cost_as_the_old_name(tmp_path: Path):
+    raw = copy.deepcopy(RAW)
+    raw["mining"] = [{"name": "auto", "auto_cost": 3}]
+    spec = parse_config(raw, base=tmp_path).mining[0]
+    assert spec.false_negative_cost == 3 and spec.mine_overrides == {"false_negative_cost": 3}
+
+
+def test_defaults_are_those_of_mine_and_train(tmp_path: Path):
+    from trueneg.compare.config import MiningSpec, TrainSpec
+    from trueneg.settings import MineConfig, TrainSettings
+
+    row, mine = MiningSpec("row"), MineConfig()
+    assert (row.filters, row.sampler, row.num_negatives, row.false_negative_cost) == (
+        mine.filters,
+        mine.sampler,
+        mine.num_negatives,
+        mine.false_negative_cost,
+    )
+    assert TrainSpec().settings() == TrainSettings()
+    cfg = parse_config(RAW, base=tmp_path)
+    assert cfg.train.settings(seed=2).replace(seed=0) == TrainSettings(max_steps=1, batch_size=4)

@@ -14,6 +14,7 @@ from trueneg.compare.hidden import (
     hide_extra_positives,
     read_positives,
 )
+from trueneg.data.hidden import draw_hidden
 
 QRELS = [
     ("q1", "d1", 1),
@@ -81,6 +82,38 @@ def test_the_draw_depends_on_the_seed_only(beir: Path, tmp_path: Path) -> None:
     again = hide_extra_positives(beir, "train", tmp_path / "again", seed=3)
     assert again == draws[3]
     assert len({json.dumps(d, sort_keys=True) for d in draws.values()}) > 1
+
+
+# The published benchmark splits come from this draw: these files must never change.
+PINNED = {
+    (0, 1): ("q1\td1\t1\nq2\td4\t1\nq3\td6\t1\n", {"q1": ["d2", "d3"], "q3": ["d5"]}),
+    (1, 1): ("q1\td2\t1\nq2\td4\t1\nq3\td5\t1\n", {"q1": ["d1", "d3"], "q3": ["d6"]}),
+    (0, 2): ("q1\td1\t1\nq1\td3\t1\nq2\td4\t1\nq3\td6\t1\nq3\td5\t1\n", {"q1": ["d2"]}),
+}
+
+
+@pytest.mark.parametrize(("seed", "keep"), sorted(PINNED))
+def test_the_split_files_are_pinned_byte_for_byte(beir: Path, tmp_path: Path, seed, keep) -> None:
+    qrels, hidden = PINNED[seed, keep]
+    dest = tmp_path / "hidden"
+    assert hide_extra_positives(beir, "train", dest, seed=seed, keep=keep) == hidden
+    text = (dest / "qrels" / "train.tsv").read_text(encoding="utf-8")
+    assert text == "query-id\tcorpus-id\tscore\n" + qrels
+    assert (dest / HIDDEN_FILE).read_text(encoding="utf-8") == json.dumps(hidden, indent=1) + "\n"
+
+
+def test_draw_hidden_contract() -> None:
+    positives = {"b": ["x1", "x2", "x3"], "a": ["y1", "y2"], "c": ["z1"]}
+    draw = draw_hidden(positives, 5, lambda n: 1)
+    assert list(draw) == ["a", "b", "c"]  # sorted query ids, whatever the mapping's order
+    for query_id, (visible, hidden) in draw.items():
+        assert len(visible) == 1 and sorted(visible + hidden) == sorted(positives[query_id])
+    assert draw["c"] == (["z1"], [])
+    # a query with a single positive draws no number: adding or removing one moves nothing
+    fewer = draw_hidden({"b": positives["b"], "a": positives["a"]}, 5, lambda n: 1)
+    assert fewer == {k: v for k, v in draw.items() if k != "c"}
+    assert draw_hidden(positives, 5, lambda n: 1) == draw  # seeded
+    assert draw_hidden(positives, 5, lambda n: n)["b"] == (draw["b"][0] + draw["b"][1], [])
 
 
 def test_a_finished_folder_is_reused_unless_overwritten(beir: Path, tmp_path: Path) -> None:

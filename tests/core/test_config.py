@@ -2,8 +2,8 @@
 
 import pytest
 
-from trueneg.config import MineConfig, load_toml
 from trueneg.errors import ConfigError
+from trueneg.settings import MineConfig, load_toml
 
 
 def test_defaults_leave_filters_and_sampler_to_auto():
@@ -42,16 +42,37 @@ def test_non_positive_integers_are_refused(field, value):
         MineConfig(data="d", out="o", **{field: value}).validate()
 
 
-def test_auto_cost_is_a_positive_number_for_auto_only():
-    assert MineConfig(data="d", out="o", auto_cost=3).validate().auto_cost == 3
-    assert MineConfig(data="d", out="o", sampler="random", auto_cost=0.5).validate()
+def test_false_negative_cost_is_a_positive_number_for_auto_only():
+    cfg = MineConfig(data="d", out="o", false_negative_cost=3).validate()
+    assert cfg.false_negative_cost == 3 and cfg.to_dict()["false_negative_cost"] == 3
+    assert MineConfig(data="d", out="o", sampler="random", false_negative_cost=0.5).validate()
     for bad in (0, -1.0, float("nan"), float("inf"), "3", True):
-        with pytest.raises(ConfigError, match=r"auto_cost must be a (positive )?number"):
-            MineConfig(data="d", out="o", auto_cost=bad).validate()
+        with pytest.raises(ConfigError, match=r"false_negative_cost must be a (positive )?number"):
+            MineConfig(data="d", out="o", false_negative_cost=bad).validate()
     for filters in (["percent:0.95"], ["none"]):
         with pytest.raises(ConfigError, match="only applies when auto chooses") as info:
-            MineConfig(data="d", out="o", filters=filters, auto_cost=3).validate()
-        assert "--auto-cost" in str(info.value)
+            MineConfig(data="d", out="o", filters=filters, false_negative_cost=3).validate()
+        assert "--false-negative-cost" in str(info.value)
+
+
+def test_auto_cost_is_the_old_name_of_false_negative_cost(tmp_path):
+    cfg = MineConfig(data="d", out="o").replace(auto_cost=3)
+    assert cfg.false_negative_cost == 3 and "auto_cost" not in cfg.to_dict()
+    assert MineConfig().replace(auto_cost=None, false_negative_cost=2).false_negative_cost == 2
+    with pytest.raises(ConfigError, match=r"given twice.*auto_cost, its old name"):
+        MineConfig().replace(auto_cost=3, false_negative_cost=2)
+    path = tmp_path / "run.toml"
+    path.write_text("auto-cost = 3\n")
+    assert load_toml(path).false_negative_cost == 3
+
+
+def test_cache_dir_of_extra_moves_into_the_field():
+    cfg = MineConfig(extra={"cache_dir": "c", "x": 1})
+    assert (cfg.cache_dir, cfg.extra) == ("c", {"x": 1})
+    assert MineConfig(cache_dir="a", extra={"cache_dir": "b"}).cache_dir == "a"  # the field wins
+    assert MineConfig(cache_dir="a").replace(extra={"cache_dir": "b"}).cache_dir == "a"
+    legacy = {"cache_dir": "c"}
+    assert MineConfig().replace(extra=legacy).cache_dir == "c" and legacy == {"cache_dir": "c"}
 
 
 def test_unknown_device_lists_valid_ones():

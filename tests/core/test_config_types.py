@@ -8,9 +8,9 @@ from typer.testing import CliRunner
 
 import trueneg
 from trueneg.cli.main import app
-from trueneg.config import MineConfig, check_types, describe_type, load_toml
 from trueneg.errors import ConfigError
 from trueneg.select import Percent, Random
+from trueneg.settings import MineConfig, check_types, describe_type, load_toml
 
 runner = CliRunner()
 
@@ -31,7 +31,8 @@ def toml(tmp_path: Path, text: str) -> Path:
         ("filter = [1, 2]", r"filters must be a list of strings"),
         ("extra = 5", r"extra must be a table.*TOML key extra\)"),
         ('num-negatives = "4"', r"num_negatives must be an integer.*--num-negatives"),
-        ('auto_cost = "3"', r"auto_cost must be a number"),
+        ('false_negative_cost = "3"', r"false_negative_cost must be a number.*--false-neg"),
+        ('auto_cost = "3"', r"false_negative_cost must be a number"),  # its old name
         ("[seed]\nx = 1", r"seed must be an integer.*\(a table\)"),
         ("retriever = 3", r"retriever must be a string"),
     ],
@@ -53,9 +54,10 @@ def test_a_table_where_keys_belong_names_it(tmp_path):
 
 def test_valid_toml_values_still_load(tmp_path):
     cfg = load_toml(
-        toml(tmp_path, 'auto_cost = 3\nfilter = "percent:0.9"\n[extra]\ncache_dir = "c"')
+        toml(tmp_path, 'auto_cost = 3\nfilter = "percent:0.9"\n[extra]\ncache_dir = "c"\nx = 1')
     )
-    assert (cfg.auto_cost, cfg.filters, cfg.extra) == (3, ["percent:0.9"], {"cache_dir": "c"})
+    assert (cfg.false_negative_cost, cfg.filters) == (3, ["percent:0.9"])
+    assert (cfg.cache_dir, cfg.extra) == ("c", {"x": 1})  # extra's cache_dir is the field's
 
 
 @pytest.mark.parametrize(
@@ -88,7 +90,8 @@ def test_numbers_instances_and_paths_of_the_right_kind_pass():
         sampler=Random(),
     ).validate()
     assert (cfg.data, cfg.out) == ("d", "o")
-    assert MineConfig(data="d", out="o", auto_cost=3).validate().auto_cost == 3
+    cost = MineConfig(data="d", out="o", false_negative_cost=3).validate().false_negative_cost
+    assert cost == 3
     assert cfg.filters[0] == Percent(0.9) and cfg.sampler == Random()
     assert MineConfig(data="d", out="o", filters="percent:0.9").validate().filters == [
         "percent:0.9"

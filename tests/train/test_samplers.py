@@ -10,7 +10,7 @@ import pytest
 import trueneg
 from fixtures import write_tiny_beir
 from trueneg.errors import ConfigError
-from trueneg.train import SAMPLERS, train
+from trueneg.train import BATCH_SAMPLERS, train
 from trueneg.train.samplers import (
     TopicAware,
     cluster_chain,
@@ -136,14 +136,14 @@ def test_topic_batches_drop_last_keeps_only_full_batches():
 
 
 def test_sampler_names_and_values_are_validated():
-    assert SAMPLERS.names() == ["no-duplicates", "random", "topic"]
+    assert BATCH_SAMPLERS.names() == ["no-duplicates", "random", "topic"]
     from sentence_transformers.base.sampler import BatchSamplers
 
-    plain = SAMPLERS.resolve("random").trainer_arg(None, None, batch_size=2, seed=0)
+    plain = BATCH_SAMPLERS.resolve("random").trainer_arg(None, None, batch_size=2, seed=0)
     assert plain == BatchSamplers.BATCH_SAMPLER  # the trainer's own default, duplicates allowed
-    assert SAMPLERS.resolve("topic:3") == TopicAware(3)
+    assert BATCH_SAMPLERS.resolve("topic:3") == TopicAware(3)
     with pytest.raises(ConfigError, match="clusters"):
-        SAMPLERS.resolve("topic:x")
+        BATCH_SAMPLERS.resolve("topic:x")
     with pytest.raises(ConfigError) as info:
         train("no-such-run", "no-such-model", batch_sampler="tas")
     assert "no-duplicates" in str(info.value) and "topic" in str(info.value)

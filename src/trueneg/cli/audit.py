@@ -6,11 +6,22 @@ from typing import Annotated
 
 import typer
 
-from trueneg.cli.common import err_console, handle_errors, setup_logging
+from trueneg.cli.common import (
+    Quiet,
+    default_help,
+    err_console,
+    handle_errors,
+    renamed_option,
+    setup_logging,
+)
+from trueneg.settings import AuditSettings
+
+AUDIT = AuditSettings()  # the defaults of every option below
 
 
 @handle_errors
 def audit_command(
+    ctx: typer.Context,
     run_dir: Annotated[str, typer.Argument(help="A finished run directory.", show_default=False)],
     hide_fraction: Annotated[
         float,
@@ -18,31 +29,38 @@ def audit_command(
             "--hide-fraction",
             help="Share of each query's labeled positives to hide for the hidden-qrels protocol (queries with 2+ positives; 0 skips it).",
         ),
-    ] = 0.5,
+    ] = AUDIT.hide_fraction,
     judge: Annotated[
         str | None,
         typer.Option(
             "--judge",
-            help="Judge folder or name (e.g. the ms-marco cross-encoder) for the judge estimate. \\[default: the run's own judge, if any]",
+            help="Judge folder or name (e.g. the ms-marco cross-encoder) for the judge estimate. "
+            + default_help(AuditSettings, "judge"),
         ),
-    ] = None,
+    ] = AUDIT.judge,
     judge_sample: Annotated[
         int,
         typer.Option(
             "--judge-sample", help="Judge budget in (query, document) pairs, all samples together."
         ),
-    ] = 300,
-    cost_ratio: Annotated[
+    ] = AUDIT.judge_sample,
+    false_negative_cost: Annotated[
         float,
         typer.Option(
-            "--cost-ratio",
-            help="How many true negatives at the same rank one false negative undoes; the depth advice admits ranks whose false-negative rate is below 1/(1+ratio).",
+            "--false-negative-cost",
+            metavar="COST",
+            help="How many true negatives at the same rank one false negative undoes; the depth "
+            "advice admits ranks whose false-negative rate is below 1/(1+COST).",
         ),
-    ] = 9.0,
+    ] = AUDIT.false_negative_cost,
+    cost_ratio: Annotated[
+        float | None,
+        typer.Option("--cost-ratio", hidden=True, help="Old name of --false-negative-cost."),
+    ] = None,
     seed: Annotated[
         int,
         typer.Option("--seed", help="Seed of every draw (hidden positives, samples, bootstrap)."),
-    ] = 0,
+    ] = AUDIT.seed,
     json_: Annotated[
         bool,
         typer.Option(
@@ -52,9 +70,7 @@ def audit_command(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Do not write RUN_DIR/report.html.")
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Measure how many false negatives RUN_DIR kept: hidden-qrels rates, a judge estimate with a confidence interval, a recommended rank window, and data-health signals.
 
@@ -63,18 +79,19 @@ def audit_command(
     from trueneg.api import Run
     from trueneg.audit import audit
 
+    settings = AuditSettings(
+        hide_fraction=hide_fraction,
+        judge=judge,
+        judge_sample=judge_sample,
+        false_negative_cost=renamed_option(
+            ctx, "--false-negative-cost", false_negative_cost, "--cost-ratio", cost_ratio
+        ),
+        seed=seed,
+    )
     setup_logging(quiet)
     run = Run(run_dir)
     with run.reading():  # `mine` into the run waits for the audit (and fails at once meanwhile)
-        report = audit(
-            run,
-            hide_fraction=hide_fraction,
-            judge=judge,
-            judge_sample=judge_sample,
-            cost_ratio=cost_ratio,
-            seed=seed,
-            show_progress=not quiet,
-        )
+        report = audit(run, settings, show_progress=not quiet)
         report.save(run.path / "audit.json")
         if not no_report:
             from trueneg.audit.html import write_html_report

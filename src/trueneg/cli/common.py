@@ -7,13 +7,14 @@ import logging
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from trueneg.errors import TruenegError
+from trueneg.errors import ConfigError, TruenegError
+from trueneg.settings import default_text
 from trueneg.storage import is_storage_error, storage_error
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -95,6 +96,40 @@ def setup_logging(quiet: bool) -> None:
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
+
+def default_help(
+    source: type | Callable[..., Any], name: str, then: str = "", none_means: str | None = None
+) -> str:
+    """``"Default: X."``: the default of setting ``name`` of ``source`` (a settings dataclass,
+    or the library function a command wraps), as :func:`trueneg.settings.default_text` words
+    it; ``then`` follows it before the period. ``none_means`` words a function's default
+    None (a dataclass field says it in its metadata)."""
+    text = default_text(source, name)
+    if none_means is not None:
+        if text is not None:
+            raise ValueError(f"{name} defaults to {text}, not None")
+        text = none_means
+    if text is None:
+        raise ValueError(f"{name} has no default to show")
+    return f"Default: {text}{then}."
+
+
+def renamed_option(ctx: typer.Context, new: str, new_value: Any, old: str, old_value: Any) -> Any:
+    """The value of option ``new`` (parameter ``new_value``), or of its old hidden spelling
+    ``old`` when that was given; both given is an error."""
+    if old_value is None:
+        return new_value
+    source = ctx.get_parameter_source(new.lstrip("-").replace("-", "_"))
+    if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+        raise ConfigError(
+            f"{new} is given twice: as {new} and as {old}, its old name",
+            received={new: new_value, old: old_value},
+            fix=f"Keep only {new}",
+        )
+    return old_value
+
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")]
 
 ALL_QUERIES_HELP = (
     "Keep every query. By default, when at least half of the labeled positives rank below the "

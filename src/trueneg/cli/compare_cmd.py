@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from trueneg.cli.common import console, handle_errors, plural, setup_logging
+from trueneg.cli.common import Quiet, console, handle_errors, plural, setup_logging
 
 
 @handle_errors
@@ -65,9 +65,7 @@ def compare_command(
             "path (another machine's copy); repeatable.",
         ),
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Mine, train and evaluate every dataset x mining config x seed of CONFIG, then write one results table.
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from trueneg.cli.common import console, handle_errors, setup_logging
+from trueneg.cli.common import Quiet, console, handle_errors, setup_logging
 from trueneg.cli.render import print_summary
 
 
@@ -15,9 +15,7 @@ def demo_command(
     out: Annotated[
         str, typer.Option("--out", "-o", help="Run directory for the demo.")
     ] = "trueneg-demo",
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Mine hard negatives on a small bundled SciFact sample (CPU, about two minutes) and print the summary."""
     import trueneg

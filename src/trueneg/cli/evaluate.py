@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trueneg.cli.common import console, handle_errors, setup_logging
+from trueneg.cli.common import Quiet, console, default_help, handle_errors, setup_logging
 from trueneg.errors import ConfigError
+from trueneg.evaluate import DEFAULT_METRICS, evaluate
+from trueneg.settings import default_of
 
 if TYPE_CHECKING:
     from trueneg.evaluate import EvalResult
@@ -28,7 +30,9 @@ def evaluate_command(
         list[str] | None,
         typer.Argument(metavar="MODEL DATA | FILE.json...", help=INPUTS_HELP, show_default=False),
     ] = None,
-    split: Annotated[str, typer.Option(help="Qrels split to evaluate.")] = "test",
+    split: Annotated[str, typer.Option(help="Qrels split to evaluate.")] = default_of(
+        evaluate, "split"
+    ),
     json_output: Annotated[
         bool,
         typer.Option(
@@ -40,19 +44,29 @@ def evaluate_command(
         typer.Option(
             "--metric",
             "-m",
-            help="ranx metric NAME or NAME@K, repeatable. Default: ndcg@10 recall@100 mrr@10 (with --compare: those in the first file).",
+            help="ranx metric NAME or NAME@K, repeatable. "
+            + default_help(evaluate, "metrics", " (with --compare: those in the first file)"),
         ),
     ] = None,
     depth: Annotated[
         int,
         typer.Option(help="Documents retrieved per query (exact search over the whole corpus)."),
-    ] = 100,
-    batch_size: Annotated[int, typer.Option(help="Encoding batch size.")] = 64,
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
+    ] = default_of(evaluate, "depth"),
+    batch_size: Annotated[int, typer.Option(help="Encoding batch size.")] = default_of(
+        evaluate, "batch_size"
+    ),
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = default_of(
+        evaluate, "device"
+    ),
     cache_dir: Annotated[
         str | None,
         typer.Option(
-            help="Embedding cache folder, shared between runs. Default: $TRUENEG_CACHE/embeddings or ~/.cache/trueneg/embeddings."
+            help="Embedding cache folder, shared between runs. "
+            + default_help(
+                evaluate,
+                "cache_dir",
+                none_means="$TRUENEG_CACHE/embeddings or ~/.cache/trueneg/embeddings",
+            )
         ),
     ] = None,
     query_prompt: Annotated[str | None, typer.Option(help="Prompt prepended to queries.")] = None,
@@ -61,7 +75,10 @@ def evaluate_command(
     ] = None,
     name: Annotated[
         str | None,
-        typer.Option(help="System name saved with the result, used by --compare. Default: MODEL."),
+        typer.Option(
+            help="System name saved with the result, used by --compare. "
+            + default_help(evaluate, "name", none_means="MODEL")
+        ),
     ] = None,
     save: Annotated[
         Path | None,
@@ -76,9 +93,7 @@ def evaluate_command(
             help="Compare saved results (the arguments are FILE.json...): mean ± std over seeds and a paired t-test against the first system.",
         ),
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Score MODEL on DATA's SPLIT: nDCG@10, Recall@100 and MRR@10 by exact search over the whole corpus.
 
@@ -96,8 +111,6 @@ def evaluate_command(
             expected="MODEL DATA | --compare FILE.json ...",
             fix="Run `trueneg evaluate default path/to/beir --split test`, or see --help",
         )
-    from trueneg.evaluate import DEFAULT_METRICS, evaluate
-
     model, data = inputs
     result = evaluate(
         None if model == "default" else model,

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
+from trueneg.api import Run
 from trueneg.cli.common import ALL_QUERIES_HELP, console, err_console, handle_errors, plural
+from trueneg.settings import default_of
 
 
 @handle_errors
@@ -26,14 +28,15 @@ def export_command(
         typer.Option(
             "--scores/--no-scores", help="Include scores (teacher scores for distillation)."
         ),
-    ] = False,
+    ] = default_of(Run.export, "include_scores"),
     score_column: Annotated[
         str, typer.Option(help="Which score column to export with --scores.")
-    ] = "score",
-    all_queries: Annotated[bool, typer.Option("--all-queries", help=ALL_QUERIES_HELP)] = False,
+    ] = default_of(Run.export, "score_column"),
+    all_queries: Annotated[bool, typer.Option("--all-queries", help=ALL_QUERIES_HELP)] = default_of(
+        Run.export, "all_queries"
+    ),
 ) -> None:
     """Export RUN_DIR's kept negatives as a training file for sentence-transformers, FlagEmbedding or Tevatron."""
-    from trueneg.api import Run
     from trueneg.export import export_notes, write_export
 
     run = Run(run_dir)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from trueneg import __version__
 from trueneg.cli.audit import audit_command
 from trueneg.cli.common import set_debug
 from trueneg.cli.compare_cmd import compare_command
@@ -16,6 +15,7 @@ from trueneg.cli.export import export_command
 from trueneg.cli.mine import mine_command
 from trueneg.cli.strategies import strategies_command
 from trueneg.cli.train import train_command
+from trueneg.version import __version__
 
 app = typer.Typer(
     help="trueneg: mine hard negatives that are truly negative, and measure how many are not.",

@@ -9,14 +9,15 @@ from rich.table import Table
 
 from trueneg.cli.common import console, handle_errors
 from trueneg.registry import describe
+from trueneg.select.auto import DEFAULT_COST
+from trueneg.settings import admitted_share
 
 
 def registries() -> dict[str, object]:
     from trueneg.export import EXPORT_FORMATS
     from trueneg.retrieve import RETRIEVERS
     from trueneg.select import FILTERS, SAMPLERS
-    from trueneg.train import LOSSES
-    from trueneg.train import SAMPLERS as BATCH_SAMPLERS
+    from trueneg.train import BATCH_SAMPLERS, LOSSES
 
     return {
         "filter": FILTERS,
@@ -59,6 +60,7 @@ def strategies_command(
         "Default (no --filter/--sampler): auto — estimates the false-negative rate "
         "per rank from where the labeled positives sit, then picks a rank-window, "
         "top or random, plus near-duplicate:0.95 (and percent:0.95@judge with "
-        "--judge); --auto-cost sets how much a false negative costs it (default 9: ranks "
-        "under 10% estimated false negatives). See docs/strategies.md."
+        f"--judge); --false-negative-cost sets how much a false negative costs it (default "
+        f"{DEFAULT_COST:g}: ranks under {admitted_share(DEFAULT_COST)} estimated false "
+        "negatives). See docs/strategies.md."
     )

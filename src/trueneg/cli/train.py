@@ -10,14 +10,17 @@ import typer
 
 from trueneg.cli.common import (
     ALL_QUERIES_HELP,
+    Quiet,
     console,
+    default_help,
     handle_errors,
     plural,
     setup_logging,
 )
 from trueneg.registry import describe
+from trueneg.settings import TrainSettings
 from trueneg.train.losses import LOSSES
-from trueneg.train.samplers import SAMPLERS
+from trueneg.train.samplers import BATCH_SAMPLERS
 
 LOSS_HELP = "Training loss: " + " | ".join(
     f"{name} ({describe(cls).rstrip('.')})" for name, cls in LOSSES.items()
@@ -25,9 +28,12 @@ LOSS_HELP = "Training loss: " + " | ".join(
 
 SAMPLER_HELP = (
     "How rows are batched: "
-    + " | ".join(f"{name} ({describe(cls).rstrip('.')})" for name, cls in SAMPLERS.items())
+    + " | ".join(f"{name} ({describe(cls).rstrip('.')})" for name, cls in BATCH_SAMPLERS.items())
     + ". topic:K sets K clusters (default: distinct queries / batch size)."
 )
+
+
+TRAIN = TrainSettings()  # the defaults of every option below
 
 
 @handle_errors
@@ -42,18 +48,19 @@ def train_command(
             show_default=False,
         ),
     ],
-    loss: Annotated[str, typer.Option(help=LOSS_HELP)] = "mnrl",
+    loss: Annotated[str, typer.Option(help=LOSS_HELP)] = TRAIN.loss,
     model: Annotated[
         str | None,
         typer.Option(
-            help="Model to fine-tune: a sentence-transformers folder or hub name. Default: the run's mining model."
+            help="Model to fine-tune: a sentence-transformers folder or hub name. "
+            + default_help(TrainSettings, "model")
         ),
-    ] = None,
+    ] = TRAIN.model,
     guide: Annotated[
         str | None,
-        typer.Option(help="Guide model for --loss gist. Default: the run's mining model."),
-    ] = None,
-    batch_sampler: Annotated[str, typer.Option(help=SAMPLER_HELP)] = "no-duplicates",
+        typer.Option(help="Guide model for --loss gist. " + default_help(TrainSettings, "guide")),
+    ] = TRAIN.guide,
+    batch_sampler: Annotated[str, typer.Option(help=SAMPLER_HELP)] = TRAIN.batch_sampler,
     rows: Annotated[
         str | None,
         typer.Option(
@@ -61,32 +68,34 @@ def train_command(
             "triplet (one row per negative, as sentence-transformers' "
             "mine_hard_negatives writes by default). Contrastive losses only."
         ),
-    ] = None,
-    epochs: Annotated[float, typer.Option(help="Training epochs.")] = 1,
+    ] = TRAIN.rows,
+    epochs: Annotated[float, typer.Option(help="Training epochs.")] = TRAIN.epochs,
     batch_size: Annotated[
         int, typer.Option(help="Training batch size (no text repeats within a batch).")
-    ] = 64,
+    ] = TRAIN.batch_size,
     mini_batch_size: Annotated[
         int, typer.Option(help="Mini-batch size of --loss cached-mnrl.")
-    ] = 32,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 2e-5,
-    warmup_ratio: Annotated[float, typer.Option(help="Fraction of steps of linear warmup.")] = 0.1,
+    ] = TRAIN.mini_batch_size,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = TRAIN.lr,
+    warmup_ratio: Annotated[
+        float, typer.Option(help="Fraction of steps of linear warmup.")
+    ] = TRAIN.warmup_ratio,
     seed: Annotated[
         int, typer.Option(help="Seed of python, numpy, torch and the batch order.")
-    ] = 0,
+    ] = TRAIN.seed,
     max_steps: Annotated[
         int, typer.Option(help="Stop after this many steps (-1: no limit; overrides --epochs).")
-    ] = -1,
+    ] = TRAIN.max_steps,
     device: Annotated[
         str, typer.Option(help="auto | cpu | cuda (cuda:N for another GPU).")
-    ] = "auto",
+    ] = TRAIN.device,
     precision: Annotated[
         str,
         typer.Option(
             help="auto (bf16 mixed precision on a CUDA GPU that supports it, else fp32) | "
             "bf16 (CUDA only) | fp32 (sentence-transformers' default; the reference recipe)."
         ),
-    ] = "auto",
+    ] = TRAIN.precision,
     checkpoint_minutes: Annotated[
         float,
         typer.Option(
@@ -94,14 +103,14 @@ def train_command(
             "(0: never). After a crash or Ctrl-C the same command resumes from the last one; "
             "the folder is deleted once the model is saved."
         ),
-    ] = 10.0,
-    all_queries: Annotated[bool, typer.Option("--all-queries", help=ALL_QUERIES_HELP)] = False,
+    ] = TRAIN.checkpoint_minutes,
+    all_queries: Annotated[
+        bool, typer.Option("--all-queries", help=ALL_QUERIES_HELP)
+    ] = TRAIN.all_queries,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the result as one JSON object.")
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Fine-tune a sentence-transformers model on RUN_DIR's hard negatives and save it to --out.
 
@@ -112,9 +121,7 @@ def train_command(
     from trueneg.api import Run
     from trueneg.train import train
 
-    result = train(
-        run_dir,
-        out,
+    settings = TrainSettings(
         model=model,
         loss=loss,
         epochs=epochs,
@@ -131,8 +138,8 @@ def train_command(
         rows=rows,
         checkpoint_minutes=checkpoint_minutes,
         all_queries=all_queries,
-        show_progress=not (quiet or json_output),
     )
+    result = train(run_dir, out, settings, show_progress=not (quiet or json_output))
     if json_output:
         typer.echo(json.dumps(result.to_dict()))
         return

@@ -2,19 +2,30 @@
 
 Relative paths are resolved against the folder of the config file. Every table rejects keys it
 does not know, naming the valid ones, and values whose type is not the annotated type of their
-field (:func:`trueneg.config.check_types`).
+field (:func:`trueneg.settings.check_types`). Defaults come from the settings of the verbs a
+comparison runs (:class:`~trueneg.settings.MineConfig`, :class:`~trueneg.settings.TrainSettings`).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from trueneg.config import MineConfig, check_auto_cost, check_types
 from trueneg.errors import ConfigError
+from trueneg.settings import (
+    ALIASES,
+    MineConfig,
+    TrainSettings,
+    aliases,
+    check_false_negative_cost,
+    check_types,
+    default_of,
+    renamed,
+)
 
 ZERO_SHOT = "none"
 # mine() settings the [mine] table may not set: the comparison owns them.
@@ -25,7 +36,7 @@ OWNED_MINE_KEYS = {
     "seed",
     "filters",
     "sampler",
-    "auto_cost",  # a [[mining]] row's key: rows with filters have no auto to set it for
+    "false_negative_cost",  # a [[mining]] row's key: rows with filters have no auto to set it for
     "num_negatives",
     "cache_dir",
     "extra",
@@ -55,18 +66,21 @@ class MiningSpec:
     or a model name) and ``judge_depth`` how many top candidates per query it scores; both
     override the ``[mine]`` table, so one config can hold the same mining with and without a
     judge. ``all_queries = true`` trains an ``auto`` row on every query instead of ``auto``'s
-    training queries (see :meth:`trueneg.api.Run.training_queries`). ``auto_cost`` sets an
-    ``auto`` row's cost of a false negative (``trueneg mine --auto-cost``).
+    training queries (see :meth:`trueneg.api.Run.training_queries`). ``false_negative_cost``
+    (old name ``auto_cost``) sets an ``auto`` row's cost of a false negative (``trueneg mine
+    --false-negative-cost``). The other defaults are ``trueneg mine``'s and ``trueneg train``'s.
     """
 
     name: str
-    filters: list[str] | str | None = None
-    sampler: str = "auto"
-    num_negatives: int = 4
-    judge: str | None = None
+    filters: list[str] | str | None = field(default=default_of(MineConfig, "filters"))
+    sampler: str = default_of(MineConfig, "sampler")
+    num_negatives: int = default_of(MineConfig, "num_negatives")
+    judge: str | None = None  # None here: the [mine] table's
     judge_depth: int | None = None
-    auto_cost: float | None = None
-    all_queries: bool = False
+    false_negative_cost: float | None = field(
+        default=default_of(MineConfig, "false_negative_cost"), metadata={ALIASES: ("auto_cost",)}
+    )
+    all_queries: bool = default_of(TrainSettings, "all_queries")
 
     @property
     def mine_overrides(self) -> dict[str, Any]:
@@ -76,8 +90,8 @@ class MiningSpec:
             out["judge"] = self.judge
         if self.judge_depth is not None:
             out["judge_depth"] = self.judge_depth
-        if self.auto_cost is not None:
-            out["auto_cost"] = self.auto_cost
+        if self.false_negative_cost is not None:
+            out["false_negative_cost"] = self.false_negative_cost
         return out
 
     @property
@@ -85,26 +99,39 @@ class MiningSpec:
         return self.sampler == ZERO_SHOT
 
 
+def _train(name: str) -> Any:
+    return default_of(TrainSettings, name)
+
+
 @dataclass(frozen=True)
 class TrainSpec:
-    """Settings passed to :func:`trueneg.train.train` for every mined run."""
+    """The ``[train]`` table: the :class:`~trueneg.settings.TrainSettings` a comparison's
+    config may set for every mined run (as names; the defaults are ``trueneg train``'s). The
+    comparison sets the rest: ``model``, ``device`` and ``seed`` from ``[experiment]``,
+    ``all_queries`` from the ``[[mining]]`` row. A killed cell resumes from its last checkpoint.
+    """
 
-    loss: str = "mnrl"
-    epochs: float = 1
-    batch_size: int = 64
-    lr: float = 2e-5
-    max_steps: int = -1
-    rows: str | None = None  # n-tuple (default) or triplet, see trueneg.train.train
-    warmup_ratio: float = 0.1
-    batch_sampler: str = "no-duplicates"  # see trueneg.train.samplers.SAMPLERS
-    checkpoint_minutes: float = 10.0  # a killed cell resumes from its last checkpoint
-    precision: str = "auto"  # auto (bf16 on a GPU that supports it) | bf16 | fp32
+    loss: str = _train("loss")
+    epochs: float = _train("epochs")
+    batch_size: int = _train("batch_size")
+    lr: float = _train("lr")
+    max_steps: int = _train("max_steps")
+    rows: str | None = _train("rows")
+    warmup_ratio: float = _train("warmup_ratio")
+    batch_sampler: str = _train("batch_sampler")
+    checkpoint_minutes: float = _train("checkpoint_minutes")
+    precision: str = _train("precision")
+
+    def settings(self, **owned: Any) -> TrainSettings:
+        """The full :class:`~trueneg.settings.TrainSettings`, with the ``owned`` ones set."""
+        return TrainSettings(**asdict(self), **owned)
 
 
 @dataclass(frozen=True)
 class CompareConfig:
     """A whole comparison. ``model`` is the base model (None: the bundled all-MiniLM-L6-v2);
-    ``mine`` holds extra :class:`~trueneg.config.MineConfig` settings used by every mining run."""
+    ``mine`` holds extra :class:`~trueneg.settings.MineConfig` settings used by every mining
+    run."""
 
     name: str
     out: Path
@@ -152,7 +179,7 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
     mining = [_mining(m, base) for m in _array(raw, "mining")]
     _unique("dataset", [d.name for d in datasets])
     _unique("mining", [m.name for m in mining])
-    seeds = exp.get("seeds", [0, 1, 2])
+    seeds = exp.get("seeds", default_of(CompareConfig, "seeds"))
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise ConfigError(
             "[experiment] seeds must be a non-empty list of integers",
@@ -163,9 +190,9 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
     _check_keys("[train]", train, [f.name for f in fields(TrainSpec)])
     check_types(train, TrainSpec, "[train]")
     if "batch_sampler" in train:
-        from trueneg.train.samplers import SAMPLERS
+        from trueneg.train.samplers import BATCH_SAMPLERS
 
-        SAMPLERS.resolve(train["batch_sampler"])  # an unknown name fails before any mining
+        BATCH_SAMPLERS.resolve(train["batch_sampler"])  # an unknown name fails before any mining
     if "precision" in train:
         from trueneg.train.core import check_precision
 
@@ -175,6 +202,7 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
     if "judge" in mine:
         mine = {**mine, "judge": _judge(mine["judge"], "[mine]", base)}
     check_types(mine, MineConfig, "[mine]")
+    given = {key: exp[key] for key in ("model", "device", "metric") if key in exp}
     return CompareConfig(
         name=str(exp["name"]),
         out=_path(exp["out"], base),
@@ -182,10 +210,8 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
         mining=mining,
         train=TrainSpec(**train),
         seeds=list(dict.fromkeys(seeds)),
-        model=exp.get("model"),
-        device=exp.get("device", "auto"),
-        metric=exp.get("metric", "ndcg@10"),
         mine=mine,
+        **given,
     )
 
 
@@ -244,32 +270,32 @@ def _dataset(raw: dict[str, Any], base: Path) -> DatasetSpec:
 
 
 def _mining(raw: dict[str, Any], base: Path) -> MiningSpec:
-    _check_keys("[[mining]]", raw, [f.name for f in fields(MiningSpec)])
+    keys = [f.name for f in fields(MiningSpec)]
+    _check_keys("[[mining]]", raw, keys, accepted=aliases(MiningSpec))
     if not raw.get("name"):
         raise ConfigError(
-            "A [[mining]] entry has no 'name'",
-            received=raw,
-            expected="name, filters, sampler, num_negatives, judge, judge_depth, auto_cost, "
-            "all_queries",
+            "A [[mining]] entry has no 'name'", received=raw, expected=", ".join(keys)
         )
     where = f"[[mining]] {raw['name']!r}"
-    values = dict(raw)
+    values = renamed(raw, MiningSpec, f"{where}: ")
     if "judge" in values:
         values["judge"] = _judge(values["judge"], where, base)
     check_types(values, MiningSpec, where)
     values["name"] = _slug(values["name"])
     if values["name"] == ZERO_SHOT and "sampler" not in values:
         values["sampler"] = ZERO_SHOT
-    mining_keys = {"filters", "num_negatives", "judge", "judge_depth", "auto_cost", "all_queries"}
-    if values.get("sampler") == ZERO_SHOT and (mining_keys & set(values)):
+    mining_keys = sorted(set(raw) - {"name", "sampler"})  # as written, old names too
+    if values.get("sampler") == ZERO_SHOT and mining_keys:
         raise ConfigError(
             f"The zero-shot entry {values['name']!r} mines nothing",
             received=sorted(values),
-            fix=f"Drop {', '.join(sorted(mining_keys & set(values)))} from it",
+            fix=f"Drop {', '.join(mining_keys)} from it",
         )
     spec = MiningSpec(**values)
-    _positive("num_negatives", spec.num_negatives, "e.g. 4")
-    check_auto_cost(spec.auto_cost, spec.filters is None, f"[[mining]] {spec.name!r}: ")
+    _positive(
+        "num_negatives", spec.num_negatives, f"e.g. {default_of(MineConfig, 'num_negatives')}"
+    )
+    check_false_negative_cost(spec.false_negative_cost, spec.filters is None, f"{where}: ")
     if spec.judge_depth is not None:
         _positive(
             "judge_depth",
@@ -306,8 +332,14 @@ def _judge(value: Any, where: str, base: Path) -> str:
     return str(path)
 
 
-def _check_keys(where: str, raw: dict[str, Any], valid: list[str] | tuple[str, ...]) -> None:
-    unknown = sorted(set(raw) - set(valid))
+def _check_keys(
+    where: str,
+    raw: dict[str, Any],
+    valid: list[str] | tuple[str, ...],
+    accepted: Collection[str] = (),
+) -> None:
+    """Refuse keys not in ``valid`` (nor in ``accepted``: old names, left out of the list)."""
+    unknown = sorted(set(raw) - set(valid) - set(accepted))
     if unknown:
         raise ConfigError(f"Unknown key in {where}", received=unknown, expected=sorted(valid))
 

@@ -213,7 +213,7 @@ def _trained_model(
     show_progress: bool,
 ) -> Path:
     """Mine and train unless a complete model is already there; returns the model folder."""
-    from trueneg.pipeline import mine
+    from trueneg.api import mine
     from trueneg.train import train
 
     model_dir = step.folder / "model"
@@ -246,26 +246,13 @@ def _trained_model(
     # A killed training left its checkpoints in model.checkpoints; mining the same seed again
     # gives the same rows, so train() resumes from them.
     logger.info("compare: training %s", step.label)
-    spec = config.train
-    result = train(
-        run,
-        model_dir,
+    settings = config.train.settings(
         model=config.model,
-        loss=spec.loss,
-        epochs=spec.epochs,
-        batch_size=spec.batch_size,
-        lr=spec.lr,
         seed=step.seed,
-        max_steps=spec.max_steps,
-        rows=spec.rows,
-        warmup_ratio=spec.warmup_ratio,
-        batch_sampler=spec.batch_sampler,
-        checkpoint_minutes=spec.checkpoint_minutes,
-        precision=spec.precision,
-        all_queries=step.mining.all_queries,
         device=config.device,
-        show_progress=show_progress,
+        all_queries=step.mining.all_queries,
     )
+    result = train(run, model_dir, settings, show_progress=show_progress)
     _write_json(done, result.to_dict())
     counts["trained"] += 1
     return model_dir

@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trueneg import __version__
 from trueneg.errors import ConfigError
 from trueneg.progress import transformers_bars
+from trueneg.settings import TrainSettings
 from trueneg.train import checkpoints
 from trueneg.train.card import append_card, card_section
 from trueneg.train.data import teacher_column, training_set
 from trueneg.train.losses import LOSSES, LossContext, TrainLoss
-from trueneg.train.samplers import SAMPLERS, BatchSampler
+from trueneg.train.samplers import BATCH_SAMPLERS, BatchSampler
+from trueneg.version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -69,85 +70,63 @@ class TrainResult:
 def train(
     run: Any,
     out: str | Path,
+    settings: TrainSettings | None = None,
     *,
-    model: str | None = None,
-    loss: str | TrainLoss = "mnrl",
-    epochs: float = 1,
-    batch_size: int = 64,
-    lr: float = 2e-5,
-    seed: int = 0,
-    max_steps: int = -1,
-    guide: str | None = None,
-    mini_batch_size: int = 32,
-    warmup_ratio: float = 0.1,
-    device: str = "auto",
-    precision: str = "auto",
-    batch_sampler: str | BatchSampler = "no-duplicates",
-    rows: str | None = None,
-    checkpoint_minutes: float = 10.0,
-    all_queries: bool = False,
     callbacks: Sequence[Any] = (),
     show_progress: bool = False,
+    **overrides: Any,
 ) -> TrainResult:
-    """Train ``model`` (default: the run's mining model) on the run's hard negatives.
+    """Train ``settings.model`` (default: the run's mining model) on the run's hard negatives.
 
-    ``run`` is a :class:`~trueneg.api.Run` or its directory. Losses: :data:`LOSSES`; batch
-    samplers (``no-duplicates``, ``topic[:K]``): :data:`~trueneg.train.samplers.SAMPLERS`.
-    ``gist``'s ``guide`` defaults to the run's mining model; distillation losses (``margin-mse``,
-    ``kl``) use the run's judge scores, else its retriever scores. ``rows``: ``n-tuple`` (one
-    row per query with all its negatives, the default) or ``triplet`` (one row per negative, as
-    sentence-transformers' ``mine_hard_negatives`` writes by default) for the contrastive
-    losses. A run mined with ``auto`` trains on its training queries (``Run.training_queries``:
-    where most labeled positives rank below the mining model's top 100, the queries whose
-    positive ranks in it) unless ``all_queries``. Seeds python, numpy and torch. ``precision``:
-    ``auto`` (bf16 mixed precision on a CUDA GPU that supports it, else fp32), ``bf16`` (a CUDA
-    GPU only) or ``fp32`` (sentence-transformers' own default, on any device). The model is
-    saved to ``out`` with a README section naming the run, its mining config and the training
-    settings.
+    ``run`` is a :class:`~trueneg.api.Run` or its directory. ``settings`` holds every setting
+    (:class:`~trueneg.settings.TrainSettings`, whose defaults apply where it is None);
+    keyword ``overrides`` set some of them (``train(run, out, loss="gist", seed=1)``), and
+    unknown names are refused. Losses: :data:`LOSSES`; batch samplers (``no-duplicates``,
+    ``topic[:K]``): :data:`~trueneg.train.samplers.BATCH_SAMPLERS`. ``gist``'s ``guide`` defaults to
+    the run's mining model; distillation losses (``margin-mse``, ``kl``) use the run's judge
+    scores, else its retriever scores. ``rows``: ``n-tuple`` (one row per query with all its
+    negatives, the default) or ``triplet`` (one row per negative, as sentence-transformers'
+    ``mine_hard_negatives`` writes by default) for the contrastive losses. A run mined with
+    ``auto`` trains on its training queries (``Run.training_queries``: where most labeled
+    positives rank below the mining model's top 100, the queries whose positive ranks in it)
+    unless ``all_queries``. Seeds python, numpy and torch. ``precision``: ``auto`` (bf16 mixed
+    precision on a CUDA GPU that supports it, else fp32), ``bf16`` (a CUDA GPU only) or
+    ``fp32`` (sentence-transformers' own default, on any device). The model is saved to
+    ``out`` with a README section naming the run, its mining config and the training settings.
     """
-    loss_obj = LOSSES.resolve(loss)
-    fmt = _row_format(loss_obj, rows)
-    sampler = SAMPLERS.resolve(batch_sampler)
-    _check_settings(
-        out,
-        epochs,
-        batch_size,
-        lr,
-        max_steps,
-        mini_batch_size,
-        warmup_ratio,
-        checkpoint_minutes,
-        device,
-        precision,
-    )
+    s = (settings or TrainSettings()).replace(**overrides)
+    loss_obj = LOSSES.resolve(s.loss)
+    fmt = _row_format(loss_obj, s.rows)
+    sampler = BATCH_SAMPLERS.resolve(s.batch_sampler)
+    _check_settings(out, s)
     from trueneg.api import Run
     from trueneg.encode import resolve_model
 
     run = run if isinstance(run, Run) else Run(run)
     mining_model = run.manifest.get("config", {}).get("model")
-    model_path = resolve_model(model if model is not None else mining_model)
+    model_path = resolve_model(s.model if s.model is not None else mining_model)
     context = LossContext(
-        guide=resolve_model(guide if guide is not None else mining_model)
+        guide=resolve_model(s.guide if s.guide is not None else mining_model)
         if loss_obj.name == "gist"
         else None,
-        mini_batch_size=mini_batch_size,
-        device=_device(device),
+        mini_batch_size=s.mini_batch_size,
+        device=_device(s.device),
         score_column=teacher_column(run, loss_obj),
     )
-    precision = _precision(precision, context.device)
+    precision = _precision(s.precision, context.device)
     with run.reading():  # the training rows come from one finished run
-        dataset, notes = training_set(run, loss_obj, context.score_column, fmt, all_queries)
-    sampler = sampler.resolved(dataset, batch_size=batch_size)
-    settings = {
+        dataset, notes = training_set(run, loss_obj, context.score_column, fmt, s.all_queries)
+    sampler = sampler.resolved(dataset, batch_size=s.batch_size)
+    recorded = {
         "loss": loss_obj.name,
         **loss_obj.config(context),
         "base_model": model_path,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": lr,
-        "seed": seed,
-        "max_steps": max_steps,
-        "warmup_ratio": warmup_ratio,
+        "epochs": s.epochs,
+        "batch_size": s.batch_size,
+        "learning_rate": s.lr,
+        "seed": s.seed,
+        "max_steps": s.max_steps,
+        "warmup_ratio": s.warmup_ratio,
         "precision": precision,
         **sampler.config(),
         "export_format": fmt,
@@ -155,7 +134,7 @@ def train(
     folder = checkpoints.checkpoint_dir(out)
     resume = checkpoints.prepare(
         folder,
-        {**settings, "rows": len(dataset), "rows_sha256": checkpoints.dataset_digest(dataset)},
+        {**recorded, "rows": len(dataset), "rows_sha256": checkpoints.dataset_digest(dataset)},
     )
     if resume is not None:
         logger.info("resuming from %s (step %d)", resume, checkpoints.step_of(resume))
@@ -166,26 +145,20 @@ def train(
         loss_obj,
         context,
         Path(out),
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        max_steps=max_steps,
-        warmup_ratio=warmup_ratio,
+        settings=s,
         precision=precision,
         sampler=sampler,
         show_progress=show_progress,
         folder=folder,
         resume=resume,
-        checkpoint_minutes=checkpoint_minutes,
         callbacks=list(callbacks),
     )
     seconds = time.perf_counter() - start
     checkpoints.finish(folder)
     hyper = {
-        **settings,
+        **recorded,
         "rows": len(dataset),
-        "all_queries": all_queries,
+        "all_queries": s.all_queries,
         "export_notes": notes,
         "steps": steps,
         "trueneg_version": __version__,
@@ -223,26 +196,15 @@ def _row_format(loss: TrainLoss, rows: str | None) -> str:
     return rows
 
 
-def _check_settings(
-    out: str | Path,
-    epochs: float,
-    batch_size: int,
-    lr: float,
-    max_steps: int,
-    mini_batch_size: int,
-    warmup_ratio: float,
-    checkpoint_minutes: float,
-    device: str,
-    precision: str,
-) -> None:
+def _check_settings(out: str | Path, s: TrainSettings) -> None:
     checks = [
-        ("epochs", epochs, epochs > 0),
-        ("batch_size", batch_size, batch_size >= 1),
-        ("lr", lr, lr > 0),
-        ("mini_batch_size", mini_batch_size, mini_batch_size >= 1),
-        ("max_steps", max_steps, max_steps == -1 or max_steps >= 1),
-        ("warmup_ratio", warmup_ratio, 0 <= warmup_ratio < 1),
-        ("checkpoint_minutes", checkpoint_minutes, checkpoint_minutes >= 0),
+        ("epochs", s.epochs, s.epochs > 0),
+        ("batch_size", s.batch_size, s.batch_size >= 1),
+        ("lr", s.lr, s.lr > 0),
+        ("mini_batch_size", s.mini_batch_size, s.mini_batch_size >= 1),
+        ("max_steps", s.max_steps, s.max_steps == -1 or s.max_steps >= 1),
+        ("warmup_ratio", s.warmup_ratio, 0 <= s.warmup_ratio < 1),
+        ("checkpoint_minutes", s.checkpoint_minutes, s.checkpoint_minutes >= 0),
     ]
     for name, value, ok in checks:
         if not ok:
@@ -252,9 +214,10 @@ def _check_settings(
                 expected="a positive number (max_steps: -1 for no limit; warmup_ratio: 0 to < 1; "
                 "checkpoint_minutes: 0 for never)",
             )
+    device = s.device
     if device not in {"auto", "cpu", "cuda"} and not device.startswith("cuda:"):
         raise ConfigError("Unknown device", received=device, expected="auto | cpu | cuda")
-    check_precision(precision)
+    check_precision(s.precision)
     path = Path(out)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise ConfigError(
@@ -305,26 +268,35 @@ def _fit(
     context: LossContext,
     out: Path,
     *,
+    settings: TrainSettings,
+    precision: str,
+    sampler: BatchSampler,
+    show_progress: bool,
     folder: Path,
     resume: Path | None,
-    checkpoint_minutes: float,
     callbacks: list[Any],
-    **opts: Any,
 ) -> tuple[int, list[float], str]:
     from sentence_transformers import SentenceTransformer
     from transformers import set_seed
 
-    with transformers_bars(opts["show_progress"]):
-        set_seed(opts["seed"])
+    s = settings
+    with transformers_bars(show_progress):
+        set_seed(s.seed)
         model = SentenceTransformer(model_path, device=context.device)
-        batches = opts.pop("sampler").trainer_arg(
-            model, dataset, batch_size=opts["batch_size"], seed=opts["seed"]
-        )
+        batches = sampler.trainer_arg(model, dataset, batch_size=s.batch_size, seed=s.seed)
         trainer = _trainer(
-            model, dataset, loss.build(model, context), str(folder), context, batches, **opts
+            model,
+            dataset,
+            loss.build(model, context),
+            str(folder),
+            context,
+            batches,
+            settings=s,
+            precision=precision,
+            show_progress=show_progress,
         )
-        if checkpoint_minutes > 0:
-            trainer.add_callback(checkpoints.timed_callback(checkpoint_minutes))
+        if s.checkpoint_minutes > 0:
+            trainer.add_callback(checkpoints.timed_callback(s.checkpoint_minutes))
         for callback in callbacks:
             trainer.add_callback(callback)
         try:
@@ -357,12 +329,7 @@ def _trainer(
     context: LossContext,
     batch_sampler: Any,
     *,
-    epochs: float,
-    batch_size: int,
-    lr: float,
-    seed: int,
-    max_steps: int,
-    warmup_ratio: float,
+    settings: TrainSettings,
     precision: str,
     show_progress: bool,
 ) -> Any:
@@ -375,13 +342,13 @@ def _trainer(
     on_gpu = (context.device or "").startswith("cuda")
     args = SentenceTransformerTrainingArguments(
         output_dir=folder,
-        num_train_epochs=epochs,
-        max_steps=max_steps,
-        per_device_train_batch_size=batch_size,
-        learning_rate=lr,
-        warmup_steps=warmup_ratio,
-        seed=seed,
-        data_seed=seed,
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps,
+        per_device_train_batch_size=settings.batch_size,
+        learning_rate=settings.lr,
+        warmup_steps=settings.warmup_ratio,
+        seed=settings.seed,
+        data_seed=settings.seed,
         bf16=precision == "bf16",
         use_cpu=not on_gpu,
         batch_sampler=batch_sampler,

@@ -38,7 +38,7 @@ class BatchSampler:
         return self
 
 
-SAMPLERS: Registry[BatchSampler] = Registry("batch sampler")
+BATCH_SAMPLERS: Registry[BatchSampler] = Registry("batch sampler")
 
 
 class _TrainerSampler(BatchSampler):
@@ -52,7 +52,7 @@ class _TrainerSampler(BatchSampler):
         return BatchSamplers[self.member]
 
 
-@SAMPLERS.register("no-duplicates")
+@BATCH_SAMPLERS.register("no-duplicates")
 @dataclass(frozen=True)
 class NoDuplicates(_TrainerSampler):
     """Random batches in which no text appears twice (sentence-transformers' sampler)."""
@@ -60,7 +60,7 @@ class NoDuplicates(_TrainerSampler):
     member = "NO_DUPLICATES"
 
 
-@SAMPLERS.register("random")
+@BATCH_SAMPLERS.register("random")
 @dataclass(frozen=True)
 class RandomBatches(_TrainerSampler):
     """Plain random batches (sentence-transformers' default); a text may repeat in a batch."""
@@ -68,7 +68,7 @@ class RandomBatches(_TrainerSampler):
     member = "BATCH_SAMPLER"
 
 
-@SAMPLERS.register("topic")
+@BATCH_SAMPLERS.register("topic")
 @dataclass(frozen=True)
 class TopicAware(BatchSampler):
     """TAS-Balanced-style: k-means on query embeddings, about one cluster per batch, no text twice.

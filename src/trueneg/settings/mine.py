@@ -1,0 +1,258 @@
+"""``MineConfig``: the resolved settings of a mining run, from keyword arguments or a TOML file."""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from trueneg.errors import ConfigError
+from trueneg.select.auto import DEFAULT_COST
+from trueneg.select.base import SHORTFALL_POLICIES, Filter, Sampler
+from trueneg.settings.schema import (
+    ALIASES,
+    DEFAULT_TEXT,
+    OPTION,
+    check_known,
+    check_types,
+    field_names,
+    renamed,
+)
+
+AUTO = "auto"
+# The chain that was the default before ``auto``; the audit still replays it for comparison.
+PERCENT_FILTERS = ("percent:0.95", "near-duplicate:0.95")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def admitted_share(cost: float) -> str:
+    """The false-negative share below which ``auto`` admits a rank at ``cost``: ``"10%"``."""
+    return f"{1 / (1 + cost):.0%}"
+
+
+COST_IN_WORDS = f"{DEFAULT_COST:g} (under {admitted_share(DEFAULT_COST)})"
+
+
+@dataclass
+class MineConfig:
+    """Every setting of ``trueneg mine``. Field names equal the TOML keys and CLI options.
+
+    ``filters=None`` (or ``["auto"]``) and ``sampler="auto"`` let :mod:`trueneg.select.auto`
+    choose from the data; an empty filter list means no filter at all. When only one of the two
+    is given, ``auto`` chooses the filters for the given sampler, and given filters without a
+    sampler use ``top``. ``false_negative_cost`` is ``auto``'s cost of a false negative in true
+    negatives (a rank is admitted while its estimated false-negative share is below
+    ``1 / (1 + cost)``; ``None``: :data:`trueneg.select.auto.DEFAULT_COST`); its old name
+    ``auto_cost`` is still accepted. ``cache_dir`` is also read from a legacy ``extra``
+    ``cache_dir`` (moved into the field when the settings are built).
+
+    The annotations are the schema: :meth:`validate` refuses a value of another type (see
+    :func:`~trueneg.settings.schema.check_types`), from a TOML file, the Python API or the
+    command line alike. Field metadata: :data:`~trueneg.settings.schema.OPTION`,
+    :data:`~trueneg.settings.schema.ALIASES`, :data:`~trueneg.settings.schema.DEFAULT_TEXT`.
+    """
+
+    data: str = field(default="", metadata={OPTION: "the argument DATA"})
+    out: str = ""
+    split: str = "train"
+    query_column: str | None = None
+    positive_column: str | None = None
+    corpus: str | None = None
+    model: str | None = field(default=None, metadata={DEFAULT_TEXT: "the bundled all-MiniLM-L6-v2"})
+    query_prompt: str | None = None
+    document_prompt: str | None = None
+    batch_size: int = 64
+    device: str = "auto"
+    encoder: str = "auto"
+    retriever: str = "exact"
+    depth: int = 100
+    filters: list[str | Filter] | str | None = field(
+        default=None, metadata={OPTION: "--filter", DEFAULT_TEXT: AUTO}
+    )
+    sampler: str | Sampler = AUTO
+    false_negative_cost: float | None = field(
+        default=None, metadata={ALIASES: ("auto_cost",), DEFAULT_TEXT: COST_IN_WORDS}
+    )
+    num_negatives: int = 4
+    shortfall: str = "keep-short"
+    seed: int = 0
+    judge: str | None = None
+    judge_depth: int = 30
+    judge_batch_size: int = field(default=32, metadata={OPTION: None})
+    cache_dir: str | None = field(default=None, metadata={DEFAULT_TEXT: "inside RUN_DIR"})
+    ray: str | None = field(default=None, metadata={DEFAULT_TEXT: "run locally, no Ray"})
+    ray_workers: int | None = field(
+        default=None, metadata={DEFAULT_TEXT: "one per GPU of the cluster, else one per CPU"}
+    )
+    extra: dict[str, Any] = field(default_factory=dict, metadata={OPTION: None})
+
+    def __post_init__(self) -> None:
+        # ``extra["cache_dir"]`` is the old home of ``cache_dir``; the field wins over it.
+        if isinstance(self.extra, dict) and "cache_dir" in self.extra:
+            self.extra = dict(self.extra)
+            legacy = self.extra.pop("cache_dir")
+            if self.cache_dir is None:
+                self.cache_dir = legacy
+
+    @property
+    def auto_filters(self) -> bool:
+        """``auto`` chooses the filter chain (no ``--filter`` given)."""
+        return self.filters is None
+
+    @property
+    def auto_sampler(self) -> bool:
+        """``auto`` chooses the sampler (neither ``--sampler`` nor ``--filter`` given)."""
+        return self.sampler == AUTO and self.filters is None
+
+    def resolved_sampler(self) -> str:
+        """The sampler spec when it is not left to ``auto`` (given filters default to top)."""
+        return "top" if self.sampler == AUTO else self.sampler
+
+    def validate(self) -> MineConfig:
+        for f in fields(self):  # a path given for a text setting stands for its text
+            if isinstance(getattr(self, f.name), os.PathLike):
+                setattr(self, f.name, os.fspath(getattr(self, f.name)))
+        check_types({f.name: getattr(self, f.name) for f in fields(self)}, MineConfig)
+        if not self.data:
+            raise ConfigError(
+                "No input data given",
+                expected="a BEIR folder or a pairs file",
+                fix="Pass DATA as the first argument of `trueneg mine`",
+            )
+        if not self.out:
+            raise ConfigError("No run directory given", fix="Pass --out RUN_DIR")
+        for name in ("num_negatives", "depth", "batch_size", "judge_depth", "judge_batch_size"):
+            _positive_int(name, getattr(self, name))
+        if self.device not in DEVICES:
+            raise ConfigError("Unknown device", received=self.device, expected=DEVICES)
+        from trueneg.encode.factory import ENCODERS
+
+        if self.encoder not in ENCODERS:
+            raise ConfigError("Unknown encoder", received=self.encoder, expected=ENCODERS)
+        if self.shortfall not in SHORTFALL_POLICIES:
+            raise ConfigError(
+                "Unknown shortfall policy", received=self.shortfall, expected=SHORTFALL_POLICIES
+            )
+        self.filters = _none_means_empty(self.filters)
+        check_false_negative_cost(self.false_negative_cost, self.auto_filters)
+        _check_ray(self)
+        if self.num_negatives > self.depth:
+            self.depth = self.num_negatives
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["filters"] = AUTO if self.filters is None else list(self.filters)
+        return out
+
+    def replace(self, **overrides: Any) -> MineConfig:
+        """A copy with ``overrides`` set (None: keep the current value); old names of a
+        setting (``auto_cost``) are accepted, unknown keys refused."""
+        overrides = renamed(overrides, MineConfig)
+        check_known(overrides, MineConfig)
+        # deepcopy, not asdict: asdict would turn Filter and Sampler instances into dicts
+        values = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return MineConfig(**values)
+
+
+def load_toml(path: str | Path) -> MineConfig:
+    """Read a ``run.toml``: top-level keys are :class:`MineConfig` fields (or their old names)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            "Config file not found", received=str(path), fix="Check the path given to --config"
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot parse config file {path}: {exc}") from None
+    raw = {k.replace("-", "_"): v for k, v in raw.items()}
+    if "filter" in raw and "filters" not in raw:
+        raw["filters"] = raw.pop("filter")
+    raw = renamed(raw, MineConfig)
+    names = field_names(MineConfig)
+    tables = sorted(k for k, v in raw.items() if isinstance(v, dict) and k not in names)
+    if tables:
+        raise ConfigError(
+            f"{path.name} has a [table] where trueneg mine reads top-level keys",
+            received=[f"[{name}]" for name in tables],
+            expected="key = value lines before any [table] header, e.g. seed = 3",
+            fix="Move those keys above the first [table] header and drop the header "
+            "(only extra may be a table)",
+        )
+    config = MineConfig().replace(**raw)  # refuses unknown keys, listing the known ones
+    check_types(raw, MineConfig)  # here too, so a wrong value fails even under a CLI flag
+    if isinstance(config.filters, str):
+        config.filters = [config.filters]
+    return config
+
+
+def _none_means_empty(filters: list[str] | None) -> list[str] | None:
+    """``["none"]`` (or ``"none"`` in a TOML file) means no filter at all."""
+    if filters is None:
+        return None
+    names = [filters] if isinstance(filters, str) else list(filters)
+    for special, meaning in ((AUTO, None), ("none", [])):
+        if special in names:
+            if len(names) > 1:
+                raise ConfigError(
+                    f"The filter '{special}' cannot be combined with other filters",
+                    received=names,
+                    fix=f"Pass either --filter {special} or real filters",
+                )
+            return meaning
+    return names
+
+
+def check_false_negative_cost(cost: Any, auto_chooses: bool, where: str = "") -> None:
+    """``false_negative_cost`` is a positive number (or ``None``), and only set where ``auto``
+    chooses the filters (``auto_chooses``); ``where`` prefixes the error (a compare row)."""
+    if cost is None:
+        return
+    number = isinstance(cost, int | float) and not isinstance(cost, bool)
+    if not number or not math.isfinite(cost) or cost <= 0:
+        raise ConfigError(
+            f"{where}false_negative_cost must be a positive number",
+            received=cost,
+            expected="how many true negatives one false negative undoes, e.g. "
+            f"{DEFAULT_COST:g} (the default: admits ranks under {admitted_share(DEFAULT_COST)} "
+            "estimated false negatives) or 3 (under 25%)",
+        )
+    if not auto_chooses:
+        raise ConfigError(
+            f"{where}false_negative_cost only applies when auto chooses the filters",
+            received=cost,
+            fix="Drop the filters (auto then chooses with this cost), or drop "
+            "false_negative_cost (--false-negative-cost)",
+        )
+
+
+def _check_ray(cfg: MineConfig) -> None:
+    """``ray`` is None, ``auto`` or an address; Ray runs only the exact retriever."""
+    if cfg.ray_workers is not None:
+        _positive_int("ray_workers", cfg.ray_workers)
+        if cfg.ray is None:
+            raise ConfigError(
+                "ray_workers is set but ray is not",
+                received=cfg.ray_workers,
+                fix="Pass --ray auto (or a cluster address) with --ray-workers",
+            )
+    if cfg.ray is None:
+        return
+    from trueneg.distributed import check_address, check_retriever
+
+    check_address(cfg.ray)
+    if isinstance(cfg.retriever, str):
+        check_retriever(cfg.retriever)
+
+
+def _positive_int(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(
+            f"{name} must be a positive integer", received=value, expected="an integer >= 1"
+        )
