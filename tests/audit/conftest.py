@@ -99,7 +99,7 @@ def build_report_full() -> AuditReport:
         rank_window_filter="rank-window:10:100",
         percent_filter="percent:0.95",
         ceiling=0.95,
-        cost_ratio=3.0,
+        false_negative_cost=3.0,
         table=[
             {"rank": "1-5", "fn_rate": 0.3, "value": 0.41},
             {"rank": "6-10", "fn_rate": 0.17, "value": 0.6},

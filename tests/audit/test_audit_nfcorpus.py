@@ -19,7 +19,8 @@ import pytest
 import trueneg
 from fixtures import write_beir
 from trueneg.audit import audit
-from trueneg.audit.hidden import bucket_index, hide_positives
+from trueneg.audit.buckets import bucket_index
+from trueneg.audit.hidden import hide_positives
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +77,7 @@ def nf_run(shared_data, minilm_path, tmp_path_factory):
         device="cpu",
         num_negatives=K,
         depth=DEPTH,
-        extra={"cache_dir": str(root / "cache")},
+        cache_dir=str(root / "cache"),
     )
 
 
@@ -94,7 +95,7 @@ def brute_force(nf_run, minilm_path):
 
     prepared = _prepare(nf_run.dataset(), "x")
     encoder = SentenceTransformerEncoder(minilm_path, device="cpu")
-    cache = Path(nf_run.manifest["config"]["extra"]["cache_dir"])
+    cache = Path(nf_run.manifest["config"]["cache_dir"])
     docs = np.asarray(
         encode_cached(encoder, prepared.dataset.doc_texts(), "document", cache), dtype=np.float32
     )
@@ -199,7 +200,7 @@ def test_real_judge_estimate_on_a_small_sample(nf_run):
     validation = estimate.validation
     assert validation is not None and validation["explanation"]
     assert report.suspicious[0]["judge"] is not None
-    cache = Path(nf_run.manifest["config"]["extra"]["cache_dir"]) / "judge"  # shared cache
+    cache = Path(nf_run.manifest["config"]["cache_dir"]) / "judge"  # shared cache
     scored = sum(1 for _ in cache.rglob("part-*.parquet"))
     assert scored >= 1
     again = audit(nf_run, judge=str(_judge_dir()), judge_sample=JUDGE_SAMPLE, seed=0)  # cached

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from trueneg.audit.buckets import bucket_index, bucket_rates
 from trueneg.audit.depth import (
     best_window,
     expected_utility,
@@ -22,20 +23,16 @@ from trueneg.audit.estimator import (
     stratified_share,
     threshold_for_recall,
 )
+from trueneg.audit.findings import BucketRate
 from trueneg.audit.health import (
     near_duplicate_shares,
     other_query_positives,
     positive_rank_signals,
 )
-from trueneg.audit.hidden import (
-    Strategy,
-    bucket_index,
-    bucket_rates,
-    hide_positives,
-    query_halves,
-    strategies_for,
-)
-from trueneg.audit.report import BucketRate
+from trueneg.audit.hidden import Strategy, hidden_count, hide_positives, strategies_for
+from trueneg.audit.judge_sample import query_halves
+from trueneg.compare.hidden import hide_extra_positives
+from trueneg.data.hidden import draw_hidden
 
 
 # --- estimator -------------------------------------------------------------------------------
@@ -160,6 +157,40 @@ def test_hide_positives_is_order_independent_and_seeded():
     _, c = hide_positives(["q"], [pos], doc_ids, 0.5, seed=1)
     assert a[0].tolist() == b[0].tolist()
     assert a[0].tolist() != c[0].tolist()
+
+
+def test_hide_positives_is_the_shared_draw_over_sorted_doc_ids():
+    doc_ids = [f"d{i:02d}" for i in range(30)]
+    query_ids = ["q2", "q0", "q1"]
+    positives = [np.array([29, 3, 17, 8]), np.array([5, 6]), np.array([11, 2, 25, 19, 0])]
+    visible, hidden = hide_positives(query_ids, positives, doc_ids, 0.5, seed=7)
+    sorted_ids = {
+        q: sorted(doc_ids[p] for p in pos) for q, pos in zip(query_ids, positives, strict=True)
+    }
+    draw = draw_hidden(sorted_ids, 7, lambda n: n - hidden_count(n, 0.5))
+    for q, v, h in zip(query_ids, visible, hidden, strict=True):
+        assert [doc_ids[p] for p in h] == sorted(draw[q][1])
+        assert [doc_ids[p] for p in v] == sorted(draw[q][0])
+
+
+def test_hiding_all_but_one_is_the_benchmark_split(tmp_path):
+    """At hide_fraction 1 the audit hides what ``hide_extra_positives`` (keep 1) hides with the
+    same seed, given qrels that list each query's positives sorted: one protocol."""
+    from fixtures import write_beir
+
+    doc_ids = [f"d{i:02d}" for i in range(12)]
+    positives = {"qa": [0, 4, 7], "qb": [1, 2], "qc": [3], "qd": [5, 6, 8, 9, 11]}
+    qrels = [(q, doc_ids[p], 1) for q, pos in positives.items() for p in pos]
+    beir = write_beir(tmp_path / "beir", [(d, "", d) for d in doc_ids], [], qrels)
+    for seed in range(5):
+        published = hide_extra_positives(beir, "train", tmp_path / f"s{seed}", seed=seed)
+        _, hidden = hide_positives(
+            list(positives), [np.array(p) for p in positives.values()], doc_ids, 1.0, seed
+        )
+        audit_hidden = {
+            q: [doc_ids[p] for p in h] for q, h in zip(positives, hidden, strict=True) if h.size
+        }
+        assert audit_hidden == published
 
 
 def test_query_halves_are_seeded_and_balanced():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from trueneg.audit.markdown import num, pct, render_markdown
+from trueneg.audit.formatting import interval, num, pct
+from trueneg.audit.markdown import render_markdown
 
 
 def test_full_report_has_every_section(report_full):
@@ -81,3 +82,4 @@ def test_suspicious_cells_are_short_and_single_line(report_full):
 def test_formatting_helpers():
     assert pct(0.1234) == "12.3%" and pct(None) == "—" and pct(float("nan")) == "—"
     assert num(0.5) == "0.500" and num(3) == "3" and num(None) == "—"
+    assert interval(0.041, 0.112) == "95% CI 4.1%–11.2%" and interval(None, 0.5) == "95% CI —–50.0%"

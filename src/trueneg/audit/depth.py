@@ -1,19 +1,19 @@
 """Depth advice: the window of ranks where a true negative is worth more than a false one costs.
 
-ALGORITHMS.md §9.2: admitting rank ``r`` is worth ``κ(1 − f(r))·b(r)`` minus the cost of the
-false negatives it lets in, where ``f(r)`` is the false-negative rate at rank ``r``, ``b(r)``
-the value of a true negative there, and a filter keeps true negatives with rate ``κ`` and
+``docs/algorithms.md`` §9.2: admitting rank ``r`` is worth ``κ(1 − f(r))·b(r)`` minus the cost
+of the false negatives it lets in, where ``f(r)`` is the false-negative rate at rank ``r``,
+``b(r)`` the value of a true negative there, and a filter keeps true negatives with rate ``κ`` and
 removes false negatives with recall ``ρ`` (no filter: ``κ = 1, ρ = 0``).
 
 ``b(r)`` is the student's softmax weight at rank ``r`` (MNRL scale 20, i.e. temperature 0.05,
 over each query's candidate scores, averaged over queries), shown relative to ``b(1)``. A false
 negative at rank ``r`` receives the same softmax weight, i.e. the same share of the gradient,
-pushing the query away from a relevant document, so its cost is ``cost_ratio · b(r)``::
+pushing the query away from a relevant document, so its cost is ``false_negative_cost · b(r)``::
 
-    EU(r) = b(r) · (κ(1 − f(r)) − (1 − ρ)·f(r)·cost_ratio)
+    EU(r) = b(r) · (κ(1 − f(r)) − (1 − ρ)·f(r)·false_negative_cost)
 
-Rank ``r`` is admitted iff ``f(r) < κ / (κ + (1 − ρ)·cost_ratio)``; with the default
-``cost_ratio = 9`` (one false negative undoes nine true ones) that is ``f < 10%``. Because
+Rank ``r`` is admitted iff ``f(r) < κ / (κ + (1 − ρ)·false_negative_cost)``; with the default
+``false_negative_cost = 9`` (one false negative undoes nine true ones) that is ``f < 10%``. Because
 ``f`` falls with rank, the admitted ranks start at ``r_min``; the window ends where a negative
 carries less than 1% of the weight of one at ``r_min`` (deeper ones teach almost nothing).
 """
@@ -24,18 +24,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trueneg.audit.hidden import bucket_index
-from trueneg.audit.report import (
-    RANK_BUCKETS,
-    BucketRate,
-    DepthAdvice,
-    HiddenQrels,
-    JudgeEstimate,
-    bucket_label,
-)
+from trueneg.audit.buckets import RANK_BUCKETS, bucket_index, bucket_label
+from trueneg.audit.findings import BucketRate, DepthAdvice, HiddenQrels, JudgeEstimate
 
 if TYPE_CHECKING:
-    from trueneg.audit.core import AuditContext
+    from trueneg.audit.context import AuditContext
 
 MNRL_SCALE = 20.0
 
@@ -114,7 +107,10 @@ def rates_by_rank(buckets: list[BucketRate], depth: int) -> np.ndarray:
 
 
 def depth_advice(
-    ctx: AuditContext, hidden: HiddenQrels | None, estimate: JudgeEstimate | None, cost_ratio: float
+    ctx: AuditContext,
+    hidden: HiddenQrels | None,
+    estimate: JudgeEstimate | None,
+    false_negative_cost: float,
 ) -> tuple[DepthAdvice | None, str]:
     """The advice, or None and one sentence saying why it cannot be given."""
     if hidden is not None and hidden.candidate_rate_by_rank:
@@ -142,7 +138,7 @@ def depth_advice(
         return None, "the run has no candidates to weigh"
     value = b / b[0]
     f = rates_by_rank(buckets, value.size)
-    utility = expected_utility(f, value, cost_ratio)
+    utility = expected_utility(f, value, false_negative_cost)
     admitted = utility > 0
     window = best_window(utility, value)
     advice = DepthAdvice(
@@ -151,8 +147,8 @@ def depth_advice(
         rank_window_filter=f"rank-window:{window[0]}-{window[1] + 1}" if window else None,
         percent_filter=None,
         ceiling=None,
-        cost_ratio=cost_ratio,
-        table=_table(f, value, cost_ratio, admitted, estimate),
+        false_negative_cost=false_negative_cost,
+        table=_table(f, value, false_negative_cost, admitted, estimate),
     )
     _percent_and_ceiling(ctx, advice, qpos, rank, f, value, estimate)
     return advice, ""
@@ -203,12 +199,13 @@ def _percent_and_ceiling(
     value: np.ndarray,
     estimate: JudgeEstimate | None,
 ) -> None:
+    cost = advice.false_negative_cost
     window = advice.window
     advice.notes.append(
         f"b(r) = the student's softmax weight at rank r (scale {MNRL_SCALE:g} over each query's "
         "candidates, averaged over queries), relative to b(1). A false negative at rank r gets "
-        f"the same weight, so it costs {advice.cost_ratio:g} × b(r): EU(r) = b(r)·((1 − f) − "
-        f"{advice.cost_ratio:g}·f), admitting ranks with f < {1 / (1 + advice.cost_ratio):.1%}; "
+        f"the same weight, so it costs {cost:g} × b(r): EU(r) = b(r)·((1 − f) − "
+        f"{cost:g}·f), admitting ranks with f < {1 / (1 + cost):.1%}; "
         "the window ends where b falls below 1% of its value at the window's first rank."
     )
     if window is None:

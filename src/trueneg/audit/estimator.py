@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trueneg.audit.report import RANK_BUCKETS
+from trueneg.audit.buckets import RANK_BUCKETS
 
 RECALL_TARGET = 0.5
 N_BOOT = 2000

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trueneg.audit.report import DataHealth
+from trueneg.audit.findings import DataHealth
 
 if TYPE_CHECKING:
-    from trueneg.audit.core import AuditContext
+    from trueneg.audit.context import AuditContext
 
 TOP_K = 10
 NEAR_DUPLICATE = (0.9, 0.95)

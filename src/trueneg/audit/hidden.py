@@ -1,11 +1,14 @@
 """The hidden-qrels protocol: hide some labeled positives, mine again, count the hidden ones kept.
 
 For every query with at least two labeled positives, a seeded draw hides
-``round(hide_fraction · n)`` of them (at least one stays visible). The run's retriever searches
-again with only the visible positives masked, so hidden positives come back as candidates, as an
+``round(hide_fraction · n)`` of them (at least one stays visible); the draw is trueneg's one
+hidden-positives draw (:func:`trueneg.data.hidden.draw_hidden`, the benchmarks' hidden
+splits use it too). The run's retriever searches again with only the visible positives masked
+(:func:`~trueneg.pipeline.find_candidates`), so hidden positives come back as candidates, as an
 unlabeled relevant document would. The run's own strategy and a few reference strategies then
-select from those candidates; a kept negative that is a hidden positive is a *known* false
-negative. Qrels are incomplete, so every rate here is a lower bound.
+select from those candidates (:func:`~trueneg.pipeline.select_table`); a kept negative that is
+a hidden positive is a *known* false negative. Qrels are incomplete, so every rate here is a
+lower bound.
 """
 
 from __future__ import annotations
@@ -18,13 +21,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from trueneg.audit.report import RANK_BUCKETS, BucketRate, HiddenQrels, StrategyRate, bucket_label
-from trueneg.config import PERCENT_FILTERS
+from trueneg.audit.buckets import bucket_rates
+from trueneg.audit.findings import HiddenQrels, StrategyRate
+from trueneg.data.hidden import draw_hidden
 from trueneg.errors import ConfigError
-from trueneg.pipeline import candidate_frame, candidates_table, id_hashes, pos_cosine, row_keys
+from trueneg.pipeline import candidates_table, find_candidates, select_table
+from trueneg.retrieve import SearchInput
+from trueneg.select import resolve_filters, resolve_sampler
+from trueneg.settings import PERCENT_FILTERS
 
 if TYPE_CHECKING:
-    from trueneg.audit.core import AuditContext
+    from trueneg.audit.context import AuditContext
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +81,12 @@ class HiddenSplit:
         return np.asarray(self.table["query_id"].to_pylist(), dtype=object)
 
 
+def hidden_count(n: int, fraction: float) -> int:
+    """How many of a query's ``n`` labeled positives to hide: ``round(fraction · n)``, halves
+    rounded up, always leaving one visible (none of a single positive)."""
+    return min(n - 1, int(np.floor(fraction * n + 0.5))) if n >= 2 else 0
+
+
 def hide_positives(
     query_ids: Sequence[str],
     positives: Sequence[np.ndarray],
@@ -83,21 +96,18 @@ def hide_positives(
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per query, the visible and the hidden positive positions.
 
-    The draw is seeded and depends only on the (query id, doc id) pairs, not on their order:
-    each pair gets a hash of ``(seed, query id, doc id)`` and the smallest hashes are hidden.
+    The draw is :func:`~trueneg.data.hidden.draw_hidden` over each query's positives sorted
+    by doc id, so it depends on the seed and the (query id, doc id) pairs, not on their order;
+    each query hides :func:`hidden_count` of them.
     """
+    where = [{doc_ids[p]: int(p) for p in pos} for pos in positives]
+    sorted_ids = {q: sorted(w) for q, w in zip(query_ids, where, strict=True)}
+    draw = draw_hidden(sorted_ids, seed, lambda n: n - hidden_count(n, fraction))
     visible, hidden = [], []
-    for query_id, pos in zip(query_ids, positives, strict=True):
-        n = int(pos.size)
-        count = min(n - 1, int(np.floor(fraction * n + 0.5))) if n >= 2 else 0
-        if count <= 0:
-            visible.append(pos)
-            hidden.append(pos[:0])
-            continue
-        keys = row_keys([f"{seed}\x1f{query_id}"] * n, [doc_ids[p] for p in pos])
-        order = np.argsort(keys, kind="stable")
-        hidden.append(np.sort(pos[order[:count]]))
-        visible.append(np.sort(pos[order[count:]]))
+    for query_id, pos, position in zip(query_ids, positives, where, strict=True):
+        shown, hid = draw[query_id]
+        visible.append(np.sort(np.array([position[d] for d in shown], dtype=pos.dtype)))
+        hidden.append(np.sort(np.array([position[d] for d in hid], dtype=pos.dtype)))
     return visible, hidden
 
 
@@ -159,21 +169,17 @@ def _search(
     depth: int,
     show_progress: bool,
 ) -> tuple[pa.Table, pa.Table]:
-    from trueneg.retrieve.base import SearchInput
-
-    vectors = ctx.vectors()
-    texts = ctx.prepared.dataset.query_texts()
+    """The mine's retrieve step on the eligible queries, only their visible positives masked."""
+    vectors = ctx.vectors
     inputs = SearchInput(
-        query_texts=[texts[i] for i in eligible],
+        query_texts=[ctx.query_texts[i] for i in eligible],
         doc_texts=ctx.doc_texts,
         positives=visible,
         query_embeddings=np.asarray(vectors[0][eligible]) if vectors else None,
         doc_embeddings=vectors[1] if vectors else None,
     )
     logger.info("hidden qrels: searching %d queries again, top %d", len(qids), depth)
-    cands = ctx.retriever().search(inputs, depth, show_progress=show_progress)
-    if vectors is not None:
-        cands.columns["pos_cosine"] = pos_cosine(cands, visible, vectors[1])
+    cands = find_candidates(ctx.retriever(), inputs, depth, show_progress=show_progress)
     table, stats = candidates_table(cands, qids, ctx.prepared.doc_ids, visible)
     return ctx.attach_judge(table, stats, visible)
 
@@ -182,23 +188,19 @@ def _replay(
     ctx: AuditContext, split: HiddenSplit, stats: pa.Table, strategy: Strategy, depth: int
 ) -> None:
     """Select with ``strategy`` on the candidates ranked ``<= depth``; store its keep-mask."""
-    from trueneg.select import select
-
     rows = np.flatnonzero(split.rank <= depth)
     table = split.table.take(pa.array(rows))
     counts = np.bincount(_query_positions(table, split.query_ids), minlength=len(split.query_ids))
     stats = stats.set_column(
         stats.schema.get_field_index("candidates"), "candidates", pa.array(counts.astype(np.int32))
     )
-    frame = candidate_frame(
-        table, stats, row_keys(table["query_id"].to_pylist(), table["doc_id"].to_pylist())
-    )
     cfg = ctx.config
     try:
-        result = select(
-            frame,
-            list(strategy.filters),
-            strategy.sampler,
+        result = select_table(
+            table,
+            stats,
+            resolve_filters(list(strategy.filters)),
+            resolve_sampler(strategy.sampler),
             cfg["num_negatives"],
             shortfall=cfg.get("shortfall", "keep-short"),
             seed=cfg.get("seed", 0),
@@ -216,31 +218,6 @@ def _query_positions(table: pa.Table, query_ids: list[str]) -> np.ndarray:
     return np.fromiter(
         (position[q] for q in table["query_id"].to_pylist()), dtype=np.int64, count=table.num_rows
     )
-
-
-def bucket_index(rank: np.ndarray) -> np.ndarray:
-    """Index into :data:`RANK_BUCKETS` of every rank (1-based)."""
-    lows = np.array([lo for lo, _ in RANK_BUCKETS])
-    return np.searchsorted(lows, np.asarray(rank), side="right") - 1
-
-
-def bucket_rates(
-    rank: np.ndarray, positive: np.ndarray, mask: np.ndarray | None = None
-) -> list[BucketRate]:
-    """Rows and share of ``positive`` rows per non-empty rank bucket (within ``mask``)."""
-    mask = np.ones(rank.shape[0], dtype=bool) if mask is None else mask
-    index = bucket_index(rank[mask])
-    rows = np.bincount(index, minlength=len(RANK_BUCKETS))
-    hits = np.bincount(
-        index, weights=positive[mask].astype(np.float64), minlength=len(RANK_BUCKETS)
-    )
-    return [
-        BucketRate(
-            bucket_label(*RANK_BUCKETS[b]), int(rows[b]), float(hits[b]), float(hits[b] / rows[b])
-        )
-        for b in range(len(RANK_BUCKETS))
-        if rows[b]
-    ]
 
 
 def summarize_split(split: HiddenSplit, fraction: float, seed: int, k: int) -> HiddenQrels:
@@ -286,8 +263,3 @@ def summarize_split(split: HiddenSplit, fraction: float, seed: int, k: int) -> H
         false_negative_rate=run_rate,
         notes=notes,
     )
-
-
-def query_halves(query_ids: Sequence[str], seed: int) -> np.ndarray:
-    """A seeded, order-independent split of queries in two halves (True = calibration)."""
-    return (id_hashes([f"half\x1f{seed}\x1f{q}" for q in query_ids]) & np.uint64(1)) == 0

@@ -6,8 +6,11 @@ import base64
 import datetime as dt
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from trueneg.api import Run
+from trueneg.audit.findings import AuditFindings
+from trueneg.audit.formatting import interval, not_computed, pct, strategy_text
 from trueneg.audit.html_sections import (
     depth_section,
     health_section,
@@ -15,11 +18,9 @@ from trueneg.audit.html_sections import (
     strategy_table,
     suspicious_table,
 )
-from trueneg.audit.markdown import not_computed, pct, strategy_text
-
-if TYPE_CHECKING:
-    from trueneg.api import Run
-    from trueneg.audit.report import AuditReport
+from trueneg.audit.plots import fn_rate_by_rank, positive_rank_distribution, score_histograms
+from trueneg.storage import atomic_write_bytes, own_dir
+from trueneg.version import __version__
 
 CSS = """
 :root { --ink: #1f2937; --muted: #6b7280; --line: #e5e7eb; --zebra: #f8fafc; --accent: #2563eb; }
@@ -84,15 +85,14 @@ PLOTS = (
 )
 
 
-def write_html_report(report: AuditReport, run: Run | str | Path | None, path: str | Path) -> Path:
+def write_html_report(
+    report: AuditFindings, run: Run | str | Path | None, path: str | Path
+) -> Path:
     """Write ``report`` (with plots of ``run``) to ``path`` as one self-contained HTML file.
 
     The plots are also written as PNGs to ``path.parent / "plots"``. ``run`` may be a
     :class:`~trueneg.api.Run`, a run directory, or ``None`` to open ``report.run``.
     """
-    from trueneg.api import Run
-    from trueneg.storage import atomic_write_bytes, own_dir
-
     path = Path(path)
     run = run if isinstance(run, Run) else Run(run if run is not None else report.run)
     plots = _draw_plots(report, run)
@@ -103,18 +103,16 @@ def write_html_report(report: AuditReport, run: Run | str | Path | None, path: s
     return path
 
 
-def _draw_plots(report: AuditReport, run: Run) -> dict[str, bytes]:
-    from trueneg.audit import plots
-
+def _draw_plots(report: AuditFindings, run: Run) -> dict[str, bytes]:
     drawn = {
-        "score_histograms": plots.score_histograms(run),
-        "fn_rate_by_rank": plots.fn_rate_by_rank(report),
-        "positive_rank_distribution": plots.positive_rank_distribution(run),
+        "score_histograms": score_histograms(run),
+        "fn_rate_by_rank": fn_rate_by_rank(report),
+        "positive_rank_distribution": positive_rank_distribution(run),
     }
     return {name: png for name, png in drawn.items() if png is not None}
 
 
-def render_html(report: AuditReport, run: Run, plots: dict[str, bytes]) -> str:
+def render_html(report: AuditFindings, run: Run, plots: dict[str, bytes]) -> str:
     """The page as a string; ``plots`` maps plot names to PNG bytes (missing ones say why)."""
     body = [
         _header(report, run),
@@ -142,9 +140,7 @@ def render_html(report: AuditReport, run: Run, plots: dict[str, bytes]) -> str:
     )
 
 
-def _header(report: AuditReport, run: Run) -> str:
-    from trueneg import __version__
-
+def _header(report: AuditFindings, run: Run) -> str:
     made_with = run.manifest.get("trueneg_version")
     version = escape(__version__) + (
         f" (run made with {escape(str(made_with))})"
@@ -167,28 +163,26 @@ def _card(label: str, value: str, sub: str = "") -> str:
     )
 
 
-def _na(report: AuditReport, part: str) -> str:
+def _na(report: AuditFindings, part: str) -> str:
     return f'<span class="na">{escape(not_computed(report, part))}</span>'
 
 
-def _key_numbers(report: AuditReport, run: Run) -> str:
+def _key_numbers(report: AuditFindings, run: Run) -> str:
     hidden, estimate = report.hidden_qrels, report.judge_estimate
     summary: Any = run.summary()
-    if hidden:
-        hidden_card = (
-            pct(hidden.false_negative_rate),
-            f"{hidden.positives_hidden} positives hidden",
-        )
-    else:
-        hidden_card = _missing(report, "hidden_qrels")
-    if estimate:
-        interval = f"95% CI {pct(estimate.ci_low)}–{pct(estimate.ci_high)}"
-        estimate_card = (
+    hidden_card = (
+        (pct(hidden.false_negative_rate), f"{hidden.positives_hidden} positives hidden")
+        if hidden
+        else _missing(report, "hidden_qrels")
+    )
+    estimate_card = (
+        (
             pct(estimate.estimated_false_negative_rate),
-            f"{interval}, n={estimate.sample_size}",
+            f"{interval(estimate.ci_low, estimate.ci_high)}, n={estimate.sample_size}",
         )
-    else:
-        estimate_card = _missing(report, "judge_estimate")
+        if estimate
+        else _missing(report, "judge_estimate")
+    )
     cards = [
         _card("false-negative rate, hidden qrels", *hidden_card),
         _card("estimated false-negative rate (judge)", *estimate_card),
@@ -202,13 +196,13 @@ def _key_numbers(report: AuditReport, run: Run) -> str:
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
-def _missing(report: AuditReport, part: str) -> tuple[str, str]:
+def _missing(report: AuditFindings, part: str) -> tuple[str, str]:
     """A card's value and subtitle for a part that was not computed: the reason goes below."""
     reason = report.unavailable.get(part, "")
     return '<span class="na">not computed</span>', reason
 
 
-def _figure(name: str, title: str, caption: str, png: bytes | None, report: AuditReport) -> str:
+def _figure(name: str, title: str, caption: str, png: bytes | None, report: AuditFindings) -> str:
     if png is None:
         part = "hidden_qrels" if name == "fn_rate_by_rank" else name
         return f"<h3>{escape(title)}</h3><p>{_na(report, part)}</p>"

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from trueneg.audit.markdown import (
+from trueneg.audit.findings import AuditFindings
+from trueneg.audit.formatting import (
     DASH,
-    bucket_cells,
-    bucket_labels,
+    interval,
     not_computed,
     num,
     pct,
     plain_text,
+    strategy_rows,
 )
-
-if TYPE_CHECKING:
-    from trueneg.audit.report import AuditReport
 
 TRUNCATE = 160
 
@@ -52,7 +50,7 @@ def html_table(
     )
 
 
-def na(report: AuditReport, part: str) -> str:
+def na(report: AuditFindings, part: str) -> str:
     return f'<p class="na">{escape(not_computed(report, part))}</p>'
 
 
@@ -78,11 +76,11 @@ def _with_id(value: Any, identifier: Any) -> Raw:
     return Raw(long_text(value) + ident)
 
 
-def strategy_table(report: AuditReport) -> str:
+def strategy_table(report: AuditFindings) -> str:
     hidden = report.hidden_qrels
     if hidden is None:
         return na(report, "hidden_qrels")
-    labels = bucket_labels(hidden)
+    labels, rows = strategy_rows(hidden)
     header = [
         "strategy",
         "kept",
@@ -91,30 +89,7 @@ def strategy_table(report: AuditReport) -> str:
         "queries full",
         *[f"rank {label}" for label in labels],
     ]
-    rows = [
-        [
-            "all candidates (no filter)",
-            DASH,
-            DASH,
-            DASH,
-            DASH,
-            *bucket_cells(hidden.candidate_rate_by_rank, labels),
-        ]
-    ]
-    classes = [""]
-    for s in hidden.strategies:
-        mine = s.strategy == hidden.run_strategy
-        rows.append(
-            [
-                s.strategy,
-                s.kept,
-                s.false_negatives,
-                pct(s.fn_rate),
-                f"{s.queries_full}/{s.queries}",
-                *bucket_cells(s.by_rank, labels),
-            ]
-        )
-        classes.append("mine" if mine else "")
+    classes = ["mine" if row[0] == hidden.run_strategy else "" for row in rows]
     intro = (
         f"<p>Hid {pct(hidden.hide_fraction, 0)} of labeled positives (seed {hidden.seed}) "
         f"on {hidden.queries_eligible:,} queries with several positives: "
@@ -126,14 +101,14 @@ def strategy_table(report: AuditReport) -> str:
     )
 
 
-def judge_section(report: AuditReport) -> str:
+def judge_section(report: AuditFindings) -> str:
     e = report.judge_estimate
     if e is None:
         return na(report, "judge_estimate")
     rows = [
         [
             "estimated false-negative rate",
-            f"{pct(e.estimated_false_negative_rate)} (95% CI {pct(e.ci_low)}–{pct(e.ci_high)})",
+            f"{pct(e.estimated_false_negative_rate)} ({interval(e.ci_low, e.ci_high)})",
         ],
         ["judge", f"{e.judge} (threshold {num(e.threshold)})"],
         ["calibration", e.calibration],
@@ -147,8 +122,9 @@ def judge_section(report: AuditReport) -> str:
         rows.append(
             [
                 "check against hidden qrels",
-                f"judge {pct(v.get('judge_estimate'))} (95% CI {pct(v.get('ci_low'))}–"
-                f"{pct(v.get('ci_high'))}) vs counted {pct(v.get('hidden_qrels_rate'))} on "
+                f"judge {pct(v.get('judge_estimate'))} "
+                f"({interval(v.get('ci_low'), v.get('ci_high'))}) vs counted "
+                f"{pct(v.get('hidden_qrels_rate'))} on "
                 f"{v.get('population')}: {'agrees' if v.get('agrees') else 'disagrees'}. "
                 f"{v.get('explanation', '')}",
             ]
@@ -165,7 +141,7 @@ def judge_section(report: AuditReport) -> str:
     return "".join(parts) + notes(e.notes)
 
 
-def depth_section(report: AuditReport) -> str:
+def depth_section(report: AuditFindings) -> str:
     d = report.depth
     if d is None:
         return na(report, "depth")
@@ -173,7 +149,7 @@ def depth_section(report: AuditReport) -> str:
     filters = [f for f in (d.rank_window_filter, d.percent_filter) if f]
     lines = [
         f"<p><strong>{escape(window)}</strong> (basis: {escape(d.basis)}; a false "
-        f"negative costs {num(d.cost_ratio, 2)}× a true negative's value)</p>"
+        f"negative costs {num(d.false_negative_cost, 2)}× a true negative's value)</p>"
     ]
     if filters:
         lines.append(
@@ -193,7 +169,7 @@ def depth_section(report: AuditReport) -> str:
     return "".join(lines) + notes(d.notes)
 
 
-def health_section(report: AuditReport) -> str:
+def health_section(report: AuditFindings) -> str:
     h = report.health
     if h is None:
         return na(report, "health")
@@ -213,7 +189,7 @@ def health_section(report: AuditReport) -> str:
     return html_table(["signal", "value"], rows)
 
 
-def suspicious_table(report: AuditReport) -> str:
+def suspicious_table(report: AuditFindings) -> str:
     if not report.suspicious:
         return na(report, "suspicious") if "suspicious" in report.unavailable else "<p>none</p>"
     rows = []

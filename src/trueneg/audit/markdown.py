@@ -1,64 +1,29 @@
-"""``render_markdown``: an :class:`~trueneg.audit.report.AuditReport` as a concise Markdown page.
-
-The formatting helpers (``pct``, ``num``, ``strategy_text``) are shared with the HTML report.
-"""
+"""``render_markdown``: an audit report as a concise Markdown page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from trueneg.audit.report import (
-        AuditReport,
-        BucketRate,
-        DataHealth,
-        DepthAdvice,
-        HiddenQrels,
-        JudgeEstimate,
-    )
+from trueneg.audit.findings import (
+    AuditFindings,
+    DataHealth,
+    DepthAdvice,
+    HiddenQrels,
+    JudgeEstimate,
+)
+from trueneg.audit.formatting import (
+    DASH,
+    interval,
+    not_computed,
+    num,
+    pct,
+    plain_text,
+    strategy_rows,
+    strategy_text,
+)
 
-DASH = "—"
 PARTS = ("hidden_qrels", "judge_estimate", "depth", "health", "suspicious")
-
-
-def pct(value: float | None, digits: int = 1) -> str:
-    """``0.1234`` → ``"12.3%"``; ``None`` or NaN → ``"—"``."""
-    if value is None or value != value:
-        return DASH
-    return f"{100 * value:.{digits}f}%"
-
-
-def num(value: Any, digits: int = 3) -> str:
-    """Floats to ``digits`` decimals, ints as they are, ``None``/NaN as ``"—"``."""
-    if value is None or (isinstance(value, float) and value != value):
-        return DASH
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def strategy_text(strategy: dict[str, Any]) -> str:
-    """``{"filters": [...], "sampler": "top", ...}`` → ``"filters=a, b; sampler=top; ..."``."""
-    parts = []
-    for key, value in strategy.items():
-        shown = ", ".join(map(str, value)) or "none" if isinstance(value, list | tuple) else value
-        parts.append(f"{key}={shown}")
-    return "; ".join(parts) or DASH
-
-
-def plain_text(value: Any) -> str:
-    """A cell value as text: ``None`` → ``""``, lists joined by ``"; "``."""
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return "; ".join(map(str, value))
-    return str(value)
-
-
-def not_computed(report: AuditReport, part: str) -> str:
-    reason = report.unavailable.get(part)
-    return f"not computed: {reason}" if reason else "not computed"
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
@@ -70,7 +35,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     return lines
 
 
-def render_markdown(report: AuditReport) -> str:
+def render_markdown(report: AuditFindings) -> str:
     """The whole report: key numbers, then one section per part (or why it is missing)."""
     lines = [f"# Audit of `{report.run}`", "", f"strategy: {strategy_text(report.strategy)}", ""]
     lines += _key_numbers(report)
@@ -92,7 +57,7 @@ def render_markdown(report: AuditReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _key_numbers(report: AuditReport) -> list[str]:
+def _key_numbers(report: AuditFindings) -> list[str]:
     hidden = report.hidden_qrels
     hidden_text = (
         pct(hidden.false_negative_rate) if hidden else not_computed(report, "hidden_qrels")
@@ -101,7 +66,7 @@ def _key_numbers(report: AuditReport) -> list[str]:
     if estimate:
         estimate_text = (
             f"{pct(estimate.estimated_false_negative_rate)} "
-            f"(95% CI {pct(estimate.ci_low)}–{pct(estimate.ci_high)})"
+            f"({interval(estimate.ci_low, estimate.ci_high)})"
         )
     else:
         estimate_text = not_computed(report, "judge_estimate")
@@ -111,21 +76,8 @@ def _key_numbers(report: AuditReport) -> list[str]:
     ]
 
 
-def bucket_labels(hidden: HiddenQrels) -> list[str]:
-    """Rank-bucket labels in order of first appearance (candidate level, then strategies)."""
-    labels = [b.bucket for b in hidden.candidate_rate_by_rank]
-    for strategy in hidden.strategies:
-        labels += [b.bucket for b in strategy.by_rank if b.bucket not in labels]
-    return labels
-
-
-def bucket_cells(buckets: list[BucketRate], labels: list[str]) -> list[str]:
-    by_label = {b.bucket: b for b in buckets}
-    return [pct(by_label[label].rate) if label in by_label else DASH for label in labels]
-
-
 def _hidden_qrels(hidden: HiddenQrels) -> list[str]:
-    labels = bucket_labels(hidden)
+    labels, rows = strategy_rows(hidden)
     lines = [
         f"Hid {pct(hidden.hide_fraction, 0)} of labeled positives (seed {hidden.seed}) "
         f"on {hidden.queries_eligible} eligible queries: {hidden.positives_hidden} hidden. "
@@ -140,35 +92,16 @@ def _hidden_qrels(hidden: HiddenQrels) -> list[str]:
         "queries full",
         *[f"rank {label}" for label in labels],
     ]
-    rows = [
-        [
-            "all candidates (no filter)",
-            DASH,
-            DASH,
-            DASH,
-            DASH,
-            *bucket_cells(hidden.candidate_rate_by_rank, labels),
-        ]
-    ]
-    for s in hidden.strategies:
-        name = f"**{s.strategy}**" if s.strategy == hidden.run_strategy else s.strategy
-        rows.append(
-            [
-                name,
-                s.kept,
-                s.false_negatives,
-                pct(s.fn_rate),
-                f"{s.queries_full}/{s.queries}",
-                *bucket_cells(s.by_rank, labels),
-            ]
-        )
+    for row in rows:
+        if row[0] == hidden.run_strategy:
+            row[0] = f"**{row[0]}**"
     return lines + table(header, rows)
 
 
 def _judge_estimate(estimate: JudgeEstimate) -> list[str]:
     lines = [
         f"Estimated false-negative rate: **{pct(estimate.estimated_false_negative_rate)}** "
-        f"(95% CI {pct(estimate.ci_low)}–{pct(estimate.ci_high)}) from {estimate.sample_size} "
+        f"({interval(estimate.ci_low, estimate.ci_high)}) from {estimate.sample_size} "
         f"sampled kept negatives.",
         "",
         f"Judge `{estimate.judge}` at threshold {num(estimate.threshold)} flagged "
@@ -187,8 +120,8 @@ def _judge_estimate(estimate: JudgeEstimate) -> list[str]:
             "",
             (
                 f"Check against hidden qrels ({v.get('population')}): judge estimate "
-                f"{pct(v.get('judge_estimate'))} (95% CI {pct(v.get('ci_low'))}–"
-                f"{pct(v.get('ci_high'))}) vs counted {pct(v.get('hidden_qrels_rate'))} — "
+                f"{pct(v.get('judge_estimate'))} ({interval(v.get('ci_low'), v.get('ci_high'))})"
+                f" vs counted {pct(v.get('hidden_qrels_rate'))} — "
                 f"{'agrees' if v.get('agrees') else 'disagrees'}. {v.get('explanation', '')}"
             ),
         ]
@@ -199,7 +132,7 @@ def _depth(depth: DepthAdvice) -> list[str]:
     window = f"ranks {depth.window[0]}–{depth.window[1]}" if depth.window else "no window"
     lines = [
         f"Recommended: **{window}** (basis: {depth.basis}, false-negative cost = "
-        f"{num(depth.cost_ratio, 2)}× a true negative's value)."
+        f"{num(depth.false_negative_cost, 2)}× a true negative's value)."
     ]
     filters = [f"`{f}`" for f in (depth.rank_window_filter, depth.percent_filter) if f]
     bullets = [f"- filters: {', '.join(filters)}"] if filters else []
@@ -231,7 +164,7 @@ def _health(health: DataHealth) -> list[str]:
     return table(["signal", "value"], rows)
 
 
-def _suspicious(report: AuditReport) -> list[str]:
+def _suspicious(report: AuditFindings) -> list[str]:
     if not report.suspicious:
         return [
             not_computed(report, "suspicious") if "suspicious" in report.unavailable else "none"

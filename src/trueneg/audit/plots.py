@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trueneg.audit.findings import AuditFindings
+from trueneg.audit.formatting import bucket_labels
+
 if TYPE_CHECKING:
     from trueneg.api import Run
-    from trueneg.audit.report import AuditReport
 
 SIZE_INCHES = (9.0, 5.0)
 DPI = 110
@@ -88,23 +90,11 @@ def score_histograms(run: Run) -> bytes:
             edges = np.histogram_bin_edges(np.concatenate(list(present.values())), bins=40)
             for key, values in present.items():
                 label = f"{labels[key]} (n={values.size:,})"
-                axes.hist(
-                    values,
-                    bins=edges,
-                    density=True,
-                    histtype="stepfilled",
-                    alpha=0.25,
-                    color=COLORS[key],
-                )
-                axes.hist(
-                    values,
-                    bins=edges,
-                    density=True,
-                    histtype="step",
-                    linewidth=2,
-                    color=COLORS[key],
-                    label=label,
-                )
+                for style in (
+                    {"histtype": "stepfilled", "alpha": 0.25},  # the area, then its outline
+                    {"histtype": "step", "linewidth": 2, "label": label},
+                ):
+                    axes.hist(values, bins=edges, density=True, color=COLORS[key], **style)
             axes.legend(loc="upper right", frameon=False)
         else:
             _empty(axes, "no scores in this run")
@@ -116,14 +106,12 @@ def score_histograms(run: Run) -> bytes:
         return _png(figure)
 
 
-def fn_rate_by_rank(report: AuditReport) -> bytes | None:
+def fn_rate_by_rank(report: AuditFindings) -> bytes | None:
     """Hidden-qrels false-negative rate per rank bucket, one line per strategy plus the
     candidate-level rate; ``None`` when the hidden-qrels protocol was not run."""
     hidden = report.hidden_qrels
     if hidden is None:
         return None
-    from trueneg.audit.markdown import bucket_labels
-
     labels = bucket_labels(hidden)
     x = np.arange(len(labels))
     with _figure() as (figure, axes):

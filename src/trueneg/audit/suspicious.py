@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from trueneg.audit.report import JudgeEstimate
+from trueneg.audit.findings import JudgeEstimate
 
 if TYPE_CHECKING:
-    from trueneg.audit.core import AuditContext
+    from trueneg.audit.context import AuditContext
 
 LIMIT = 25
 TEXT_LIMIT = 1000

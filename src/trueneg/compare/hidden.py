@@ -1,15 +1,19 @@
 """Hidden-qrels data prep: keep one labeled positive per query, hide the rest, and count how
-many mined negatives are in fact hidden positives (known false negatives)."""
+many mined negatives are in fact hidden positives (known false negatives).
+
+The draw is trueneg's one hidden-positives draw, :func:`trueneg.data.hidden.draw_hidden`, which
+the audit's hidden-qrels protocol uses too; the benchmarks' published splits come from it.
+"""
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from trueneg.data.hidden import draw_hidden
 from trueneg.storage import atomic_write_text, own_dir
 
 HIDDEN_FILE = "hidden.json"
@@ -42,21 +46,20 @@ def hide_extra_positives(
 
     Corpus and queries are linked, not copied. The hidden positives per query (only queries
     with some hidden) are written to ``dest/hidden.json`` and returned. A finished ``dest`` is
-    reused as is, unless ``overwrite`` (one folder rewritten for each seed). The draw depends
-    only on the qrels file and ``seed``.
+    reused as is, unless ``overwrite`` (one folder rewritten for each seed). The draw is
+    :func:`~trueneg.data.hidden.draw_hidden` over the positives in qrels file order, keeping
+    ``keep``: it depends only on the qrels file and ``seed``.
     """
     done = dest / HIDDEN_FILE
     if done.is_file() and not overwrite:
         return load_hidden(dest)
-    rng = random.Random(seed)
+    positives = read_positives(source / "qrels" / f"{split}.tsv")
     rows = ["query-id\tcorpus-id\tscore"]
     hidden: dict[str, list[str]] = {}
-    for query_id, docs in sorted(read_positives(source / "qrels" / f"{split}.tsv").items()):
-        docs = list(docs)
-        rng.shuffle(docs)
-        rows += [f"{query_id}\t{d}\t1" for d in docs[:keep]]
-        if docs[keep:]:
-            hidden[query_id] = sorted(docs[keep:])
+    for query_id, (visible, hidden_docs) in draw_hidden(positives, seed, lambda n: keep).items():
+        rows += [f"{query_id}\t{d}\t1" for d in visible]
+        if hidden_docs:
+            hidden[query_id] = sorted(hidden_docs)
     atomic_write_text(own_dir(dest, "qrels") / f"{split}.tsv", "\n".join(rows) + "\n")
     for item in source.iterdir():  # corpus and queries, whatever their compression
         link = dest / item.name

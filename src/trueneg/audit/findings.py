@@ -1,0 +1,144 @@
+"""What each part of the audit found, as plain data: no computation, no rendering.
+
+The parts (:class:`HiddenQrels`, :class:`JudgeEstimate`, :class:`DepthAdvice`,
+:class:`DataHealth`) are optional: a part that cannot be computed for a run is ``None`` and its
+reason is in :attr:`AuditFindings.unavailable`. :class:`~trueneg.audit.report.AuditReport` adds
+the renderings to these findings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trueneg.storage import atomic_write_json
+
+
+@dataclass
+class BucketRate:
+    """False-negative rate among candidates (or kept negatives) in one rank bucket."""
+
+    bucket: str
+    rows: int
+    false_negatives: float
+    rate: float | None
+
+
+@dataclass
+class StrategyRate:
+    """Hidden-qrels result of one selection strategy."""
+
+    strategy: str
+    filters: list[str]
+    sampler: str
+    kept: int
+    false_negatives: int
+    fn_rate: float | None
+    queries: int
+    queries_full: int
+    by_rank: list[BucketRate] = field(default_factory=list)
+
+
+@dataclass
+class HiddenQrels:
+    """Hide a fraction of labeled positives, mine with the rest, count hidden positives mined."""
+
+    hide_fraction: float
+    seed: int
+    queries_eligible: int
+    positives_hidden: int
+    candidate_rate_by_rank: list[BucketRate]
+    strategies: list[StrategyRate]
+    run_strategy: str
+    false_negative_rate: float | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class JudgeEstimate:
+    """Estimated false-negative share of the kept negatives from a judge's scores."""
+
+    judge: str
+    threshold: float
+    calibration: str
+    recall_on_positives: float
+    false_alarm_rate: float
+    flagged_share: float
+    estimated_false_negative_rate: float
+    ci_low: float
+    ci_high: float
+    sample_size: int
+    by_rank: list[BucketRate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    validation: dict[str, Any] | None = None
+
+
+@dataclass
+class DepthAdvice:
+    """The rank window where a true negative's value outweighs a false negative's cost."""
+
+    basis: str
+    window: tuple[int, int] | None
+    rank_window_filter: str | None
+    percent_filter: str | None
+    ceiling: float | None
+    false_negative_cost: float
+    table: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DataHealth:
+    """Signals of noisy labels and duplicates in the mined data."""
+
+    queries: int
+    positive_not_in_top_k: float
+    top_k: int
+    kept_other_query_positive: int
+    kept_other_query_positive_share: float
+    near_duplicate_share: dict[str, float]
+    positive_rank_quantiles: dict[str, float]
+    depth: int | None = None
+    positive_beyond_depth: float | None = None
+
+
+@dataclass
+class AuditFindings:
+    """Everything ``trueneg audit`` measures about one run, as data."""
+
+    run: str
+    strategy: dict[str, Any]
+    hidden_qrels: HiddenQrels | None = None
+    judge_estimate: JudgeEstimate | None = None
+    depth: DepthAdvice | None = None
+    health: DataHealth | None = None
+    suspicious: list[dict[str, Any]] = field(default_factory=list)
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+    # the names other tools rely on ----------------------------------------------------
+    @property
+    def estimated_false_negative_rate(self) -> float | None:
+        return self.judge_estimate.estimated_false_negative_rate if self.judge_estimate else None
+
+    @property
+    def hidden_qrels_false_negative_rate(self) -> float | None:
+        return self.hidden_qrels.false_negative_rate if self.hidden_qrels else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        estimate = self.judge_estimate
+        data["estimated_false_negative_rate"] = self.estimated_false_negative_rate
+        data["ci_low"] = estimate.ci_low if estimate else None
+        data["ci_high"] = estimate.ci_high if estimate else None
+        data["hidden_qrels_false_negative_rate"] = self.hidden_qrels_false_negative_rate
+        return data
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        atomic_write_json(path, self.to_dict())
+        return path
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=str)
