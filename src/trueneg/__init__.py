@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from trueneg.version import __version__
 
 __all__ = [
     "ConfigError",
@@ -33,10 +33,10 @@ __all__ = [
 ]
 
 _LAZY = {
-    "mine": ("trueneg.pipeline", "mine"),
+    "mine": ("trueneg.api", "mine"),
     "Run": ("trueneg.api", "Run"),
     "open_run": ("trueneg.api", "open_run"),
-    "MineConfig": ("trueneg.config", "MineConfig"),
+    "MineConfig": ("trueneg.settings", "MineConfig"),
     "Summary": ("trueneg.summary", "Summary"),
     "load_dataset": ("trueneg.data", "load_dataset"),
     "audit": ("trueneg.audit", "audit"),
@@ -50,13 +50,12 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from trueneg.api import Run, open_run
+    from trueneg.api import Run, mine, open_run
     from trueneg.audit import audit
-    from trueneg.config import MineConfig
     from trueneg.data import load_dataset
     from trueneg.errors import ConfigError, DataError, ModelError, RunDirError, TruenegError
     from trueneg.evaluate import evaluate
-    from trueneg.pipeline import mine
+    from trueneg.settings import MineConfig
     from trueneg.summary import Summary
     from trueneg.train import train
 

@@ -11,8 +11,35 @@ import pyarrow as pa
 
 from trueneg.data.tables import Dataset, LoadReport
 from trueneg.errors import RunDirError
+from trueneg.pipeline import run_pipeline
 from trueneg.run import MANIFEST, RunDir
+from trueneg.settings import MineConfig
 from trueneg.summary import Summary
+
+
+def mine(
+    data: str | Path | None = None,
+    out: str | Path | None = None,
+    *,
+    config: MineConfig | None = None,
+    show_progress: bool = False,
+    force: bool = False,
+    **settings: Any,
+) -> Run:
+    """Mine hard negatives for ``data`` into the run directory ``out``.
+
+    Settings are :class:`~trueneg.MineConfig` fields (``model``, ``retriever``, ``filters``,
+    ``sampler``, ``num_negatives``, ``seed``, …), given as keywords or as ``config``.
+    Re-running with the same settings reuses every finished stage whose files verify and
+    rebuilds damaged ones. ``out`` must be new, empty or an earlier run; ``force`` mines into
+    a non-empty folder beside its files (never over them). While mining, the run is locked: a
+    second ``mine`` into it, or a reader, fails at once. ``show_progress`` draws progress bars
+    on stderr. Returns the finished :class:`Run`.
+    """
+    path = run_pipeline(
+        data, out, config=config, show_progress=show_progress, force=force, **settings
+    )
+    return Run(path)
 
 
 class Run:

@@ -47,17 +47,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from trueneg import __version__
 from trueneg.errors import RunDirError
+from trueneg.hashing import hash_file, hash_json, json_default
 from trueneg.storage import (
     atomic_write_json,
     atomic_write_parquet,
-    hash_file,
-    json_default,
     open_no_follow,
     own_dir,
     storage_errors,
 )
+from trueneg.version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -95,25 +94,8 @@ _WRITABLE_BY_OTHERS = frozenset({"audit.json", "report.html", "plots"})
 
 
 def fingerprint(*parts: Any) -> str:
-    """A short stable hash of JSON-serialisable parts."""
-    import hashlib
-
-    blob = json.dumps(parts, sort_keys=True, default=json_default).encode("utf-8")
-    return hashlib.blake2b(blob, digest_size=16).hexdigest()
-
-
-def file_fingerprint(path: Path) -> str:
-    """Content hash of a file, or of every file under a folder (relative names included)."""
-    import hashlib
-
-    digest = hashlib.blake2b(digest_size=16)
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
-        with open(file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    """A short stable hash of JSON-serialisable parts (a stage's inputs and settings)."""
+    return hash_json(parts, default=json_default)
 
 
 def file_record(path: Path) -> dict[str, Any]:

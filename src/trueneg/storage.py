@@ -7,13 +7,11 @@ disk errors turned into one clear message.
   :func:`own_dir` refuses one instead of following it.
 - ``ENOSPC``, ``EDQUOT``, ``EROFS``, ``EACCES``, ``EPERM`` become a :class:`StorageError` naming
   the path, the space needed where known, and that re-running resumes.
-- :func:`hash_file` is the content hash of files (stage outputs, cache entries).
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from trueneg.errors import StorageError
+from trueneg.hashing import json_default
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 READ_ONLY = (errno.EROFS,)
@@ -232,27 +231,3 @@ def open_no_follow(path: str | Path, flags: int, mode: int = 0o666) -> int:
     """``os.open`` that refuses a symbolic link at ``path`` (a :class:`StorageError`)."""
     with storage_errors(path):
         return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), mode)
-
-
-# hashing --------------------------------------------------------------------------------------
-def hash_file(path: str | Path) -> str:
-    """blake2b (16-byte digest) of a file's content."""
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def json_default(obj: Any) -> Any:
-    """What ``json.dumps`` cannot write by itself: paths, numpy scalars and arrays, objects
-    with ``to_dict``."""
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "item"):
-        return obj.item()
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

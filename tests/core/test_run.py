@@ -11,7 +11,8 @@ import pytest
 
 from trueneg import __version__
 from trueneg.errors import RunDirError, StorageError
-from trueneg.run import LOCK, MARKER, RunDir, file_fingerprint, fingerprint, guard_destination
+from trueneg.hashing import tree_fingerprint as file_fingerprint
+from trueneg.run import LOCK, MARKER, RunDir, fingerprint, guard_destination
 from trueneg.storage import atomic_write_json
 
 

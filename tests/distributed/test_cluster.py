@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from fixtures import write_tiny_beir
 from trueneg.cli.main import app
-from trueneg.config import MineConfig
 from trueneg.distributed import check_address, connect
 from trueneg.errors import ConfigError
+from trueneg.settings import MineConfig
 
 runner = CliRunner()
 

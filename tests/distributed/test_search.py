@@ -14,7 +14,7 @@ import pytest
 from trueneg.distributed import RayCluster, connect, search_on_ray, shard_bounds
 from trueneg.distributed.search import GRANULE, merge_topk, search_shard
 from trueneg.retrieve import ExactRetriever, SearchInput
-from trueneg.retrieve.exact import _flat_positives
+from trueneg.retrieve.exact import flat_positives
 
 FIELDS = ("offsets", "doc_index", "score", "rank", "positive_min", "positive_rank")
 
@@ -97,7 +97,7 @@ def test_shard_bounds_cover_the_corpus_on_granule_edges(n_docs, shards):
 def test_shard_function_and_merge_without_ray():
     """The per-shard top-k merged by ``merge_topk`` is the global top-k."""
     inputs = tied_inputs(n_queries=5, n_docs=130)
-    rows, pos_docs = _flat_positives(inputs.positives)
+    rows, pos_docs = flat_positives(inputs.positives)
     pos_max = np.full(5, np.nan, dtype=np.float32)
     best = (None, None)
     for lo, hi in shard_bounds(130, 3):

@@ -4,7 +4,6 @@ import pytest
 from typer.testing import CliRunner
 
 from trueneg.cli.main import app
-from trueneg.config import MineConfig
 from trueneg.encode import (
     ENCODERS,
     FastEncoder,
@@ -15,6 +14,7 @@ from trueneg.encode import (
     pick_encoder,
 )
 from trueneg.errors import ConfigError
+from trueneg.settings import MineConfig
 
 
 def test_auto_is_the_reference_on_cpu_and_names_pass_through():

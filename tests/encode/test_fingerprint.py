@@ -3,7 +3,7 @@ import os
 import pytest
 
 from trueneg.encode import SentenceTransformerEncoder, folder_fingerprint, hash_texts
-from trueneg.encode.fingerprint import EDGE_BYTES, SMALL_FILE_BYTES
+from trueneg.hashing import EDGE_BYTES, SMALL_FILE_BYTES
 
 
 def test_hash_texts_is_order_and_boundary_sensitive():

@@ -15,7 +15,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 SKIP_REASON = (
-    "full SciFact encoding takes ~8 min on CPU; run `python -m benchmarks.evaluate_zero_shot`"
+    "full SciFact encoding takes ~8 min on CPU; "
+    "run `python -m benchmarks.quality.evaluate_zero_shot`"
 )
 CANDIDATES = [
     REPO_ROOT / "benchmarks" / ".cache" / name / "embeddings"

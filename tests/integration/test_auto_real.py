@@ -111,7 +111,8 @@ def test_the_cost_of_a_false_negative_moves_the_window(scifact_60, mine_real):
     start = {m["auto"]["evidence"]["cost"]: m["auto"]["window"][0] for m in (default, cheap, dear)}
     assert start[1.0] <= start[9.0] < start[99.0], start
     assert start[1.0] == 1  # f < 50% everywhere on SciFact: naive top-4
-    assert cheap["config"]["auto_cost"] == 1 and default["config"]["auto_cost"] is None
+    cost = "false_negative_cost"  # mined with auto_cost=, its old name
+    assert cheap["config"][cost] == 1 and default["config"][cost] is None
     reason = dear["auto"]["reason"]  # cost 99 admits under 1%; top when the head is under 0.5%
     assert "f ≥ 1%" in reason or "≤ 0.5%" in reason, reason
 

@@ -6,19 +6,19 @@ Every loader feeds a :class:`DatasetBuilder` with docs, queries and qrels in fil
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 
 from trueneg.data.tables import Dataset, LoadReport, make_corpus, make_qrels, make_queries
 from trueneg.errors import DataError
+from trueneg.hashing import text_digest
 
 logger = logging.getLogger(__name__)
 
 
 def content_id(prefix: str, text: str) -> str:
     """``prefix`` + the first 16 hex digits of blake2b(text), e.g. ``q3f2a...``."""
-    return prefix + hashlib.blake2b(text.encode("utf-8")).hexdigest()[:16]
+    return prefix + text_digest(text)
 
 
 def id_value(value: object, where: str, field: str) -> str:

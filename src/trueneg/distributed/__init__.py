@@ -16,7 +16,7 @@ from trueneg.distributed.cluster import (
 )
 from trueneg.distributed.encode import encode_on_ray
 from trueneg.distributed.search import search_on_ray, shard_bounds
-from trueneg.distributed.stages import RayEncode, RaySearch
+from trueneg.distributed.standins import RayEncode, RaySearch
 
 __all__ = [
     "ADDRESS_FORMS",

@@ -26,8 +26,8 @@ from trueneg.progress import progress_bar
 from trueneg.retrieve.base import Candidates, SearchInput
 from trueneg.retrieve.exact import (
     ExactRetriever,
-    _flat_positives,
-    _matmul_for,
+    flat_positives,
+    matmul_for,
     positive_extremes,
 )
 from trueneg.retrieve.topk import (
@@ -94,7 +94,7 @@ def _run_shards(
 ) -> ShardResult:
     """Launch one task per shard (embeddings put in the object store once), merge as they end."""
     ray = import_ray()
-    shared = [ray.put(x) for x in (queries, docs, *_flat_positives(positives), pos_max)]
+    shared = [ray.put(x) for x in (queries, docs, *flat_positives(positives), pos_max)]
     task = ray.remote(search_shard).options(**_task_resources(retriever, cluster))
     chunks = (retriever.query_chunk_size, retriever.doc_chunk_size, retriever.device)
     pending = [task.remote(*shared, lo, hi, depth, *chunks) for lo, hi in bounds]
@@ -141,7 +141,7 @@ def search_shard(
 ) -> ShardResult:
     """Top-``depth`` of every query among docs ``lo..hi-1`` (positives masked to ``-inf``),
     and per query the number of those docs scoring above its best positive."""
-    matmul = _matmul_for(device)
+    matmul = matmul_for(device)
     parts, above = [], np.zeros(queries.shape[0], dtype=np.int64)
     for qlo in range(0, queries.shape[0], query_chunk_size):
         qhi = min(qlo + query_chunk_size, queries.shape[0])
@@ -177,7 +177,7 @@ def _positive_bounds(
     lows, highs = [], []
     for lo in range(0, queries.shape[0], query_chunk_size):
         q = np.ascontiguousarray(queries[lo : lo + query_chunk_size], dtype=np.float32)
-        rows, pdocs = _flat_positives(positives[lo : lo + query_chunk_size])
+        rows, pdocs = flat_positives(positives[lo : lo + query_chunk_size])
         low, high = positive_extremes(q, docs, rows, pdocs)
         lows.append(low)
         highs.append(high)

@@ -9,10 +9,10 @@ from trueneg.encode.batching import plan_batches
 from trueneg.encode.cache import EmbeddingCache, encode_cached, is_cached
 from trueneg.encode.factory import ENCODERS, describe_encoder, make_encoder, pick_encoder
 from trueneg.encode.fast import FastEncoder
-from trueneg.encode.fingerprint import folder_fingerprint, hash_texts
 from trueneg.encode.models import resolve_model
 from trueneg.encode.onnx import OnnxEncoder
 from trueneg.encode.st import SentenceTransformerEncoder
+from trueneg.hashing import folder_fingerprint, hash_texts
 
 __all__ = [
     "ENCODERS",

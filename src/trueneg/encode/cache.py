@@ -45,8 +45,8 @@ from trueneg.encode.cache_files import (
     read_header,
     recorded_shape,
 )
-from trueneg.encode.fingerprint import hash_json, hash_texts
 from trueneg.errors import ConfigError, ModelError, StorageError
+from trueneg.hashing import hash_json, hash_texts
 from trueneg.progress import progress_bar
 from trueneg.storage import storage_errors
 

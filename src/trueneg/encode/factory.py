@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trueneg.devices import pick_device
 from trueneg.encode.base import Encoder
 from trueneg.errors import ConfigError
 
@@ -14,7 +15,7 @@ ENCODER_HELP = {
     "fast": "transformers model with length bucketing, token-budget batches, tokenizer "
     "workers; bfloat16 on CUDA, float32 on CPU",
     "onnx": "ONNX Runtime, float32 export (CPU)",
-    "onnx-int8": "ONNX Runtime, INT8-quantized export (CPU; cosine ~0.995 to the reference)",
+    "onnx-int8": "ONNX Runtime, INT8-quantized export (CPU; close to the reference, not equal)",
 }
 
 
@@ -22,8 +23,8 @@ def pick_encoder(name: str, device: str) -> str:
     """The encoder ``name`` stands for on ``device`` (``auto`` → a concrete name).
 
     ``auto`` is ``fast`` on CUDA. On CPU it stays ``sentence-transformers``: there the fast
-    encoder measured about as fast (within the noise of a shared 2-core machine, see
-    ``benchmarks/README.md``), and the reference keeps existing embedding caches valid.
+    encoder measured about as fast (``docs/benchmarks/speed.md``, encoders), and the reference
+    keeps existing embedding caches valid.
     """
     if name not in ENCODERS:
         raise ConfigError("Unknown encoder", received=name, expected=ENCODERS)
@@ -71,9 +72,7 @@ def make_encoder(
 
 
 def _resolve_device(device: str) -> str:
-    from trueneg.encode.st import _pick_device
-
-    return _pick_device(device)
+    return pick_device(device)
 
 
 def describe_encoder(encoder: Encoder) -> dict[str, str | None]:

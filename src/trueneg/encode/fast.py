@@ -19,12 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from trueneg.devices import DEVICES, check_choice, pick_device
 from trueneg.encode.base import TextKind
-from trueneg.encode.fingerprint import hash_json
 from trueneg.encode.models import model_fingerprint, resolve_model
 from trueneg.encode.spec import FolderSpec, ModelSpec
 from trueneg.encode.tokenize import BatchSettings, iter_token_batches, load_tokenizer
 from trueneg.errors import ConfigError, ModelError
+from trueneg.hashing import hash_json
 from trueneg.progress import progress_bar
 
 logger = logging.getLogger(__name__)
@@ -71,14 +72,12 @@ class FastEncoder(FolderSpec):
         window_size: int = 4096,
         max_seq_length: int | None = None,
     ) -> None:
-        from trueneg.encode.st import DEVICES, _check_choice, _pick_device
-
-        _check_choice("device", device, DEVICES)
-        _check_choice("precision", precision, PRECISIONS)
+        check_choice("device", device, DEVICES)
+        check_choice("precision", precision, PRECISIONS)
         self.model_path = resolve_model(model)
         self.query_prompt = query_prompt
         self.document_prompt = document_prompt
-        self.device = _pick_device(device)
+        self.device = pick_device(device)
         self.precision = _pick_precision(precision, self.device)
         on_cuda = self.device == "cuda"
         self.token_budget = token_budget or (CUDA_TOKEN_BUDGET if on_cuda else CPU_TOKEN_BUDGET)
@@ -134,7 +133,7 @@ class FastEncoder(FolderSpec):
     def model(self) -> Any:
         """The loaded ``transformers`` model, in eval mode on the device (loads on first use)."""
         if self._model is None:
-            self._model = _load_model(self.spec, self.device, self.precision)
+            self._model = load_model(self.spec, self.device, self.precision)
         return self._model
 
     @property
@@ -214,7 +213,7 @@ def _prompt(encoder: FastEncoder, kind: str) -> str:
     return encoder.spec.prompt(kind, explicit)  # type: ignore[arg-type]
 
 
-def _load_model(spec: ModelSpec, device: str, precision: str, attention: str | None = None) -> Any:
+def load_model(spec: ModelSpec, device: str, precision: str, attention: str | None = None) -> Any:
     import torch
     from transformers import AutoModel
 

@@ -6,8 +6,8 @@ import logging
 import os
 from pathlib import Path
 
-from trueneg.encode.fingerprint import folder_fingerprint, hash_json
 from trueneg.errors import ModelError
+from trueneg.hashing import folder_fingerprint, hash_json
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,13 @@ rename, never through a link), so two runs never read a half-written model:
   sequence axes;
 - ``<cache>/<key>/model.int8.onnx``: ``onnxruntime.quantization.quantize_dynamic`` (QInt8
   weights of the MatMul layers, per output channel; activations quantized on the fly).
-  Per-channel weights matter: per-tensor INT8 gives MiniLM a mean cosine of 0.94 to the float32
-  vectors, per-channel 0.995.
+  Per-channel weights matter: they keep the vectors much closer to float32 than per-tensor
+  ones (``docs/benchmarks/speed.md``, encoders).
 
-INT8 vectors are close to, not equal to, sentence-transformers' (see ``benchmarks/README.md``
-for the measured cosine), and since activations are quantized per batch, an INT8 vector also
-depends slightly on the texts batched with it; float32 ONNX matches sentence-transformers.
+INT8 vectors are close to, not equal to, sentence-transformers' (see
+``docs/benchmarks/speed.md`` for the measured cosine), and since activations are quantized per
+batch, an INT8 vector also depends slightly on the texts batched with it; float32 ONNX matches
+sentence-transformers.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from typing import Any
 import numpy as np
 
 from trueneg.encode.base import TextKind
-from trueneg.encode.fingerprint import hash_json
 from trueneg.encode.models import model_fingerprint, resolve_model
 from trueneg.encode.spec import FolderSpec, ModelSpec
 from trueneg.encode.tokenize import BatchSettings, iter_token_batches, load_tokenizer
 from trueneg.errors import ConfigError, ModelError
+from trueneg.hashing import hash_json
 from trueneg.progress import progress_bar
 from trueneg.storage import atomic_path
 
@@ -181,10 +182,10 @@ def ensure_export(spec: ModelSpec, dest: Path) -> Path:
         return dest
     import torch
 
-    from trueneg.encode.fast import _load_model
+    from trueneg.encode.fast import load_model
 
     logger.info("exporting %s to ONNX at %s", spec.folder, dest)
-    wrapped = _pooled_model(_load_model(spec, "cpu", "float32", attention="eager"), spec.pooling)
+    wrapped = _pooled_model(load_model(spec, "cpu", "float32", attention="eager"), spec.pooling)
     mask = torch.ones((2, 16), dtype=torch.long)
     mask[1, 9:] = 0  # a padded row, so no "mask is all ones" shortcut is traced in
     dummy = (torch.ones((2, 16), dtype=torch.long), mask)

@@ -7,15 +7,15 @@ from typing import Any, Literal
 
 import numpy as np
 
+from trueneg.devices import DEVICES, check_choice, pick_device
 from trueneg.encode.base import TextKind
-from trueneg.encode.fingerprint import hash_json
 from trueneg.encode.models import model_fingerprint, resolve_model
 from trueneg.errors import ConfigError, ModelError
+from trueneg.hashing import hash_json
 from trueneg.progress import transformers_bars
 
 logger = logging.getLogger(__name__)
 
-DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("float32", "float16", "bfloat16")
 Precision = Literal["float32", "float16", "bfloat16"]
 
@@ -50,8 +50,8 @@ class SentenceTransformerEncoder:
         max_seq_length: int | None = None,
         precision: Precision = "float32",
     ) -> None:
-        _check_choice("device", device, DEVICES)
-        _check_choice("precision", precision, PRECISIONS)
+        check_choice("device", device, DEVICES)
+        check_choice("precision", precision, PRECISIONS)
         if batch_size < 1:
             raise ConfigError("batch_size must be positive", received=batch_size, expected=">= 1")
         self.model_path = resolve_model(model)
@@ -97,7 +97,7 @@ class SentenceTransformerEncoder:
     def model(self) -> Any:
         """The loaded ``SentenceTransformer`` (loads it on first access)."""
         if self._model is None:
-            self._model = _load(self.model_path, _pick_device(self.device), self.precision)
+            self._model = _load(self.model_path, pick_device(self.device), self.precision)
             if self.max_seq_length is not None:
                 self._model.max_seq_length = self.max_seq_length
         return self._model
@@ -125,21 +125,6 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def _pick_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(
-            "CUDA was requested but no GPU is available to torch",
-            received=device,
-            expected="cpu or auto on this machine",
-            fix="Pass --device cpu (or auto), or install a CUDA build of torch",
-        )
-    return device
-
-
 def _load(name: str, device: str, precision: str) -> Any:
     from sentence_transformers import SentenceTransformer
 
@@ -159,8 +144,3 @@ def _load(name: str, device: str, precision: str) -> Any:
 
         model = model.to(getattr(torch, precision))
     return model
-
-
-def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"Unknown {option}", received=value, expected=choices)

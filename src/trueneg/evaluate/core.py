@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from trueneg.data import Dataset, load_dataset
+from trueneg.devices import pick_device
 from trueneg.encode import Encoder, encode_cached
 from trueneg.errors import ConfigError, DataError
 from trueneg.storage import atomic_write_text
@@ -285,7 +286,6 @@ def _encoder(
     if not isinstance(model, str | Path | None):
         return model, "cpu"  # an Encoder instance
     from trueneg.encode import SentenceTransformerEncoder
-    from trueneg.encode.st import _pick_device
 
     encoder = SentenceTransformerEncoder(
         None if model is None else str(model),
@@ -294,7 +294,7 @@ def _encoder(
         batch_size=batch_size,
         device=device,
     )
-    return encoder, _pick_device(device)
+    return encoder, pick_device(device)
 
 
 def _model_label(model: Any) -> str:

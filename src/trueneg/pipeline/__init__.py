@@ -1,6 +1,7 @@
 """The mine pipeline: load → encode → retrieve → rescore → select, one module per stage.
 
-:func:`mine` runs it (:mod:`~trueneg.pipeline.runner`). The seams other parts reuse — the
+:func:`run_pipeline` runs it (:mod:`~trueneg.pipeline.runner`); :func:`trueneg.mine` wraps
+it and returns the finished :class:`~trueneg.api.Run`. The seams other parts reuse — the
 audit's hidden-qrels replay, Ray, benchmarks — are public here: :func:`prepare` (a dataset's
 positional views), :func:`make_plan` / :func:`search_depth` (strategies settled once),
 :func:`build_encoder` / :func:`embedding_cache` / :func:`cache_root` (a run's own encoder and
@@ -23,7 +24,7 @@ from trueneg.pipeline.plan import Plan, make_plan, search_depth
 from trueneg.pipeline.prepared import Prepared, prepare
 from trueneg.pipeline.rescore import attach_judge, judge_cache
 from trueneg.pipeline.retrieve import find_candidates
-from trueneg.pipeline.runner import mine
+from trueneg.pipeline.runner import run_pipeline
 from trueneg.pipeline.select import Selection, select_table
 
 __all__ = [
@@ -43,12 +44,12 @@ __all__ = [
     "id_hashes",
     "judge_cache",
     "make_plan",
-    "mine",
     "pos_cosine",
     "positive_scores",
     "prepare",
     "query_offsets",
     "row_keys",
+    "run_pipeline",
     "search_depth",
     "select_table",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from trueneg.config import MineConfig
 from trueneg.pipeline.frames import query_offsets
 from trueneg.pipeline.prepared import Prepared
 from trueneg.run import RunDir
@@ -23,6 +22,7 @@ from trueneg.select.auto import (
     training_queries,
     with_judge_bound,
 )
+from trueneg.settings import MineConfig
 
 AUTO_WIDTH = DEFAULT_WIDTH  # auto's rank window: the search goes this much deeper than --depth
 
@@ -60,7 +60,7 @@ def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared) -> AutoCho
     )
     if cfg.judge:
         f = _judge_tightened(run_dir, candidates["rank"].to_numpy(), f, evidence, depth)
-    cost = DEFAULT_COST if cfg.auto_cost is None else float(cfg.auto_cost)
+    cost = DEFAULT_COST if cfg.false_negative_cost is None else float(cfg.false_negative_cost)
     if evidence["queries_ranked"] < MIN_QUERIES:
         choice = few_queries(evidence["queries_ranked"], judge=bool(cfg.judge))
     else:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from trueneg.config import MineConfig
 from trueneg.pipeline.plan import Plan
 from trueneg.run import RunDir
+from trueneg.settings import MineConfig
 
 STAGES = ["load", "encode", "retrieve", "rescore", "select"]
 

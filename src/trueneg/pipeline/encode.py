@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from trueneg import encode as encoders
-from trueneg.config import MineConfig
 from trueneg.distributed import RayEncode
 from trueneg.encode.base import Encoder
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.prepared import Prepared
 from trueneg.run import RunDir, fingerprint
+from trueneg.settings import MineConfig
 from trueneg.storage import own_dir
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class Vectors:
 
 def cache_root(cfg: MineConfig) -> str | None:
     """The shared cache folder for embeddings and judge scores, if one was given."""
-    return cfg.cache_dir or cfg.extra.get("cache_dir")
+    return cfg.cache_dir
 
 
 def embedding_cache(cfg: MineConfig, run_dir: RunDir) -> Path:

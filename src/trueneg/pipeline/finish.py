@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from trueneg import __version__
-from trueneg.config import AUTO, MineConfig
 from trueneg.pipeline.context import STAGES, MineContext
 from trueneg.pipeline.encode import Vectors
 from trueneg.pipeline.prepared import Prepared
 from trueneg.pipeline.select import Selection
+from trueneg.settings import AUTO, MineConfig
 from trueneg.summary import Summary, summarize
+from trueneg.version import __version__
 
 RESCORE_KEYS = ("judge", "judge_kind", "pairs", "pairs_scored", "pairs_per_s", "seconds")
 RETRIEVAL_KEYS = ("retriever", "depth", "recall_at_depth", "sample_queries")

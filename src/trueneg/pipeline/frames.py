@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pyarrow as pa
 
+from trueneg.hashing import id_hash64
 from trueneg.retrieve.base import Candidates
 from trueneg.select.base import CandidateFrame
 
@@ -16,14 +15,7 @@ _BASE_COLUMNS = ("query_id", "doc_id", "rank", "score")
 
 def id_hashes(ids: list[str]) -> np.ndarray:
     """A stable 64-bit hash per id (independent of order and of other ids)."""
-    return np.fromiter(
-        (
-            int.from_bytes(hashlib.blake2b(i.encode("utf-8"), digest_size=8).digest(), "little")
-            for i in ids
-        ),
-        dtype=np.uint64,
-        count=len(ids),
-    )
+    return np.fromiter((id_hash64(i) for i in ids), dtype=np.uint64, count=len(ids))
 
 
 def row_keys(query_ids: list[str], doc_ids: list[str]) -> np.ndarray:

@@ -10,9 +10,10 @@ import pyarrow as pa
 
 from trueneg.data import load_dataset
 from trueneg.data.tables import Dataset, LoadReport
+from trueneg.hashing import tree_fingerprint
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.prepared import Prepared, prepare
-from trueneg.run import RunDir, file_fingerprint, fingerprint
+from trueneg.run import RunDir, fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +29,11 @@ def load_stage(ctx: MineContext) -> Prepared:
         corpus = Path(cfg.corpus) if cfg.corpus else None
         stage_fp = fingerprint(
             "load",
-            file_fingerprint(Path(cfg.data)),
+            tree_fingerprint(Path(cfg.data)),
             cfg.split,
             cfg.query_column,
             cfg.positive_column,
-            file_fingerprint(corpus) if corpus and corpus.exists() else cfg.corpus,
+            tree_fingerprint(corpus) if corpus and corpus.exists() else cfg.corpus,
         )
         if run_dir.stage_done("load", stage_fp):
             dataset = _read(run_dir)

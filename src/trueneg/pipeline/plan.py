@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from trueneg.config import MineConfig
+from trueneg.devices import require_cuda
 from trueneg.errors import ConfigError
 from trueneg.pipeline.auto import AUTO_WIDTH, provisional_filters
 from trueneg.retrieve import RETRIEVERS
 from trueneg.retrieve.base import Retriever
 from trueneg.select import Filter, Sampler, resolve_filters, resolve_sampler
+from trueneg.settings import MineConfig
 
 
 @dataclass(frozen=True)
@@ -73,20 +74,8 @@ def check_inputs(cfg: MineConfig, plan: Plan) -> None:
 
         resolve_model(cfg.model)
     if cfg.device == "cuda":
-        _check_cuda()
+        require_cuda("--device cuda", "Pass --device auto, or install a CUDA build of torch")
     if not Path(cfg.data).exists():
         from trueneg.data import load_dataset
 
         load_dataset(cfg.data)  # raises a DataError naming the path and what is beside it
-
-
-def _check_cuda() -> None:
-    import torch
-
-    if not torch.cuda.is_available():
-        raise ConfigError(
-            "CUDA was requested but no GPU is available to torch",
-            received="--device cuda",
-            expected="--device cpu or auto here",
-            fix="Pass --device auto, or install a CUDA build of torch",
-        )

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from trueneg.config import MineConfig
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.encode import cache_root
 from trueneg.pipeline.prepared import Prepared
 from trueneg.rescore import load_judge, rescore
 from trueneg.run import RunDir, fingerprint
+from trueneg.settings import MineConfig
 from trueneg.storage import own_dir
 
 logger = logging.getLogger(__name__)

@@ -7,8 +7,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from trueneg.api import Run
-from trueneg.config import MineConfig
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.encode import encode_stage
 from trueneg.pipeline.finish import finish
@@ -18,12 +16,13 @@ from trueneg.pipeline.rescore import rescore_stage
 from trueneg.pipeline.retrieve import retrieve_stage
 from trueneg.pipeline.select import select_stage
 from trueneg.run import MANIFEST, RunDir
+from trueneg.settings import MineConfig
 from trueneg.summary import Summary
 
 logger = logging.getLogger(__name__)
 
 
-def mine(
+def run_pipeline(
     data: str | Path | None = None,
     out: str | Path | None = None,
     *,
@@ -31,16 +30,9 @@ def mine(
     show_progress: bool = False,
     force: bool = False,
     **settings: Any,
-) -> Run:
-    """Mine hard negatives for ``data`` into the run directory ``out``.
-
-    Settings are :class:`~trueneg.config.MineConfig` fields (``model``, ``retriever``,
-    ``filters``, ``sampler``, ``num_negatives``, ``seed``, …). Re-running with the same
-    settings reuses every finished stage whose files verify and rebuilds damaged ones.
-    ``out`` must be new, empty or an earlier run; ``force`` mines into a non-empty folder
-    beside its files (never over them). While mining, the run is locked: a second ``mine``
-    into it, or a reader, fails at once. Returns a :class:`~trueneg.api.Run`.
-    """
+) -> Path:
+    """Mine ``data`` into the run directory ``out`` and return its path (what
+    :func:`trueneg.mine` runs; see it for the settings)."""
     base = config or MineConfig()
     cfg = base.replace(
         data=str(data) if data else None, out=str(out) if out else None, **settings
@@ -51,7 +43,7 @@ def mine(
     with run_dir.writing():
         summary = run_stages(MineContext(run_dir, cfg, plan, show_progress))
     logger.info("mined %d negatives for %d queries", summary.kept, summary.queries)
-    return Run(run_dir.path)
+    return run_dir.path
 
 
 def run_stages(ctx: MineContext) -> Summary:

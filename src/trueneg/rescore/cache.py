@@ -8,8 +8,6 @@ scoring.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,32 +16,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from trueneg.hashing import folder_fingerprint, hash_json
 from trueneg.storage import atomic_write_json, atomic_write_parquet, own_dir
 
 logger = logging.getLogger(__name__)
 
 SCHEMA = pa.schema([("query_id", pa.string()), ("doc_id", pa.string()), ("score", pa.float32())])
-_SKIP = {"README.md", ".gitattributes"}
+_SKIP = frozenset({"README.md", ".gitattributes"})
 
 
 def folder_digest(folder: Path) -> str:
-    """sha256 over the relative names and contents of every file in a model folder."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(folder).as_posix()
-        if path.name in _SKIP or rel.startswith("."):
-            continue
-        h.update(rel.encode() + b"\0")
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
+    """Fingerprint of a judge's model folder (its README and git attributes left out)."""
+    return folder_fingerprint(folder, skip=_SKIP)
 
 
 def make_fingerprint(kind: str, model_id: str, **settings: object) -> str:
     """Hash of everything that decides a judge's score for a pair."""
-    payload = json.dumps({"kind": kind, "model": model_id, **settings}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return hash_json({"kind": kind, "model": model_id, **settings})
 
 
 class ScoreCache:

@@ -9,6 +9,7 @@ from typing import ClassVar, cast
 
 import numpy as np
 
+from trueneg.devices import require_cuda
 from trueneg.errors import ConfigError, DataError
 from trueneg.progress import progress_bar
 from trueneg.retrieve.base import RETRIEVERS, Candidates, SearchInput
@@ -57,7 +58,7 @@ class ExactRetriever:
         check_search_input(inputs, depth, embeddings=True)
         queries = cast(np.ndarray, inputs.query_embeddings)  # not None: checked above
         docs = cast(np.ndarray, inputs.doc_embeddings)
-        matmul = _matmul_for(self.device)
+        matmul = matmul_for(self.device)
         n_queries = queries.shape[0]
         parts = []
         with progress_bar(show_progress, n_queries, "Exact search") as advance:
@@ -76,7 +77,7 @@ class ExactRetriever:
         depth: int,
         matmul: MatMul,
     ) -> tuple[np.ndarray, ...]:
-        pos_rows, pos_docs = _flat_positives(positives)
+        pos_rows, pos_docs = flat_positives(positives)
         pos_min, pos_max = positive_extremes(q, docs, pos_rows, pos_docs)
         above = np.zeros(q.shape[0], dtype=np.int64)
         best_scores = best_index = None
@@ -116,7 +117,7 @@ def positive_extremes(
     return low, high
 
 
-def _flat_positives(positives: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def flat_positives(positives: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     arrays = [np.asarray(p, dtype=np.int64).ravel() for p in positives]
     counts = [a.shape[0] for a in arrays]
     rows = np.repeat(np.arange(len(arrays), dtype=np.int64), counts)
@@ -124,18 +125,12 @@ def _flat_positives(positives: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray
     return rows, docs
 
 
-def _matmul_for(device: str) -> MatMul:
+def matmul_for(device: str) -> MatMul:
     if device == "cpu":
         return lambda q, d: q @ d.T
     import torch
 
-    if not torch.cuda.is_available():
-        raise ConfigError(
-            "CUDA was requested but no GPU is available to torch",
-            received=device,
-            expected="cpu on this machine",
-            fix="Use the exact retriever with device='cpu'",
-        )
+    require_cuda(device, "Use the exact retriever on the CPU (exact, not exact:cuda)")
 
     def matmul(q: np.ndarray, d: np.ndarray) -> np.ndarray:
         qt = torch.from_numpy(q).to("cuda", non_blocking=True)

@@ -28,7 +28,7 @@ import numpy as np
 from trueneg.errors import ConfigError, DataError
 from trueneg.progress import progress_bar
 from trueneg.retrieve.base import RETRIEVERS, Candidates, SearchInput
-from trueneg.retrieve.exact import ExactRetriever, _flat_positives, positive_extremes
+from trueneg.retrieve.exact import ExactRetriever, flat_positives, positive_extremes
 from trueneg.retrieve.recall import recall_at_depth, sample_queries, subset_queries
 from trueneg.retrieve.topk import check_search_input, drop_masked, join_parts, sort_rows
 
@@ -174,7 +174,7 @@ def search_chunk(
     the ``k`` (up to ``max_k``), so ties at the cut go to the lowest doc positions, as in exact
     search.
     """
-    pos_rows, pos_docs = _flat_positives(positives)
+    pos_rows, pos_docs = flat_positives(positives)
     n_docs, pos_keys = docs.shape[0], pos_rows * docs.shape[0] + pos_docs
     max_k = min(max_k or n_docs, n_docs)
     extra = 1 + int(np.bincount(pos_rows, minlength=len(q)).max(initial=0))  # +1 shows ties

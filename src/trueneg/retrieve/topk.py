@@ -41,8 +41,8 @@ def chunk_topk(scores: np.ndarray, k: int, offset: int = 0) -> tuple[np.ndarray,
 def _top_k_unsorted(scores: np.ndarray, k: int) -> np.ndarray:
     """Column positions of each row's ``k`` largest scores, in no order.
 
-    ``torch.topk`` runs on every core where ``np.argpartition`` uses one (about 4x faster on
-    a 1024 x 50,000 block); numpy is the fallback when torch is not installed.
+    ``torch.topk`` runs on every core where ``np.argpartition`` uses one (measured by
+    ``benchmarks/speed/exact_topk.py``); numpy is the fallback when torch is not installed.
     """
     try:
         import torch

@@ -17,7 +17,7 @@ Because ``λ`` is an upper bound, ``f`` errs on the safe side where the miner's 
 low (a clean dataset whose top hit is relevant half the time looks as if it might hold a
 second relevant document per query). ``g`` is smoothed over ranks ``r/1.3 … 1.3r``.
 
-The choice uses the depth-advice rule of the audit (ALGORITHMS.md §9.2): rank ``r`` is
+The choice uses the depth-advice rule of the audit (``docs/algorithms.md`` §9.2): rank ``r`` is
 admitted when ``f(r) < 1 / (1 + cost)`` (``cost`` = how many true negatives one false negative
 undoes, 9 by default, so ``f < 10%``). The window starts after the last rank that fails,
 spans ``width`` ranks, and
@@ -46,14 +46,13 @@ Which pairs to train on is a second, separate choice (:func:`training_queries`).
 gets its negatives, but ``auto`` recommends training only on the queries whose labeled positive
 the mining model ranks in its top :data:`CONSISTENT_RANK` (round-trip consistency, as E5 and
 Promptagator filter their pairs). A query whose positive ranks in the hundreds is either
-mislabeled or so broad that its negatives' window is full of unlabeled relevant documents (on
-NFCorpus's hidden-qrels split, 18% of the candidates at ranks 5-9 are hidden positives for such
-queries, 4% where the positive ranks first); training on it pushes down everything the model
-ranks above the positive. That reading holds when such queries are the rule, not the exception:
-``auto`` leaves them out only when at least half of the ranked queries are deep
-(:data:`DEEP_SHARE`; NFCorpus train: 68%, and training on the rest gains 0.009 nDCG@10). When
-they are few (SciFact train: 7%) they are hard, correctly labeled examples, and leaving them out
-cost 0.002 nDCG@10 over three seeds (0.006 with a judge), so every query trains.
+mislabeled or so broad that its negatives' window is full of unlabeled relevant documents
+(measured on NFCorpus's hidden-qrels split: ``docs/benchmarks/training.md``, NFCorpus section);
+training on it pushes down everything the model ranks above the positive. That reading holds
+when such queries are the rule, not the exception: ``auto`` leaves them out only when at least
+half of the ranked queries are deep (:data:`DEEP_SHARE`; NFCorpus is such a dataset). When
+they are few (SciFact) they are hard, correctly labeled examples and every query trains
+(``docs/benchmarks/training.md`` measures both choices on both datasets).
 ``trueneg export`` and ``trueneg train`` apply the recommendation; ``--all-queries`` keeps every
 query.
 """

@@ -120,10 +120,10 @@ class SimANS(_KeyedSampler):
 
     SimANS (Zhou et al., 2022) used ``a=0.5`` on unnormalised inner products; on cosine
     scores in [−1, 1] the kernel must be much narrower, so ``a`` defaults to 20 (the middle of
-    the {5, 20, 50} sweep in ALGORITHMS.md C6): weights fall to ``e⁻¹`` at ``|s − s⁺ − b| ≈
-    0.22``. The peak sits at ``s⁺ + b``; a negative ``b`` centres it below the positive.
-    When the query's positive score is unknown (NaN) it takes the lowest-ranked eligible
-    candidates, as the SimANS code does. Value syntax: ``simans:A`` or ``simans:A,B``.
+    the {5, 20, 50} sweep in ``docs/algorithms.md``, claim C6): weights fall to ``e⁻¹`` at
+    ``|s − s⁺ − b| ≈ 0.22``. The peak sits at ``s⁺ + b``; a negative ``b`` centres it below
+    the positive. When the query's positive score is unknown (NaN) it takes the lowest-ranked
+    eligible candidates, as the SimANS code does. Value syntax: ``simans:A`` or ``simans:A,B``.
     """
 
     a: float = 20.0

@@ -1,0 +1,40 @@
+"""Which device torch runs on: ``auto`` resolved once, and one error when CUDA is asked for
+but not there. torch is imported only when a device has to be resolved."""
+
+from __future__ import annotations
+
+from trueneg.errors import ConfigError
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+    """``value`` is one of ``choices``, or a ConfigError naming ``option``."""
+    if value not in choices:
+        raise ConfigError(f"Unknown {option}", received=value, expected=choices)
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def require_cuda(received: str, fix: str) -> None:
+    """Fail when CUDA was asked for and torch sees no GPU."""
+    if not cuda_available():
+        raise ConfigError(
+            "CUDA was requested but no GPU is available to torch",
+            received=received,
+            expected="cpu or auto on this machine",
+            fix=fix,
+        )
+
+
+def pick_device(device: str) -> str:
+    """``auto`` → ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` checked to exist."""
+    if device == "auto":
+        return "cuda" if cuda_available() else "cpu"
+    if device == "cuda":
+        require_cuda(device, "Pass --device cpu (or auto), or install a CUDA build of torch")
+    return device
