@@ -11,8 +11,10 @@ import pyarrow as pa
 
 from trueneg.data.tables import Dataset, LoadReport
 from trueneg.errors import RunDirError
+from trueneg.export import build_export, to_hf_dataset, write_export
 from trueneg.pipeline import run_pipeline
 from trueneg.run import MANIFEST, RunDir
+from trueneg.select.auto import trains_on_training_queries
 from trueneg.settings import MineConfig
 from trueneg.summary import Summary
 
@@ -132,7 +134,6 @@ class Run:
         below the mining model's top N, those whose positive ranks in it (the manifest's
         ``auto.train_queries``; see :func:`trueneg.select.auto.training_queries`). None means
         every query: the run has no such recommendation, or ``all_queries`` asks for them all."""
-        from trueneg.select.auto import trains_on_training_queries
 
         advice = (self._manifest.get("auto") or {}).get("train_queries")
         if all_queries or not trains_on_training_queries(advice):
@@ -165,7 +166,6 @@ class Run:
         Under ``auto`` only the queries of :meth:`training_queries` are exported unless
         ``all_queries``. Returns the written path, or the Arrow table when ``to`` is None.
         """
-        from trueneg.export import write_export
 
         table = self._export_table(fmt, include_scores, score_column, all_queries)
         return table if to is None else write_export(table, to)
@@ -173,7 +173,6 @@ class Run:
     def _export_table(
         self, fmt: str, include_scores: bool, score_column: str, all_queries: bool
     ) -> pa.Table:
-        from trueneg.export import build_export
 
         return build_export(
             self.negatives(),
@@ -205,7 +204,6 @@ class Run:
         all_queries: bool = False,
     ):
         """The export as a Hugging Face ``datasets.Dataset`` (for SentenceTransformerTrainer)."""
-        from trueneg.export import to_hf_dataset
 
         return to_hf_dataset(self._export_table(fmt, include_scores, score_column, all_queries))
 

@@ -26,6 +26,8 @@ from trueneg.settings import (
     default_of,
     renamed,
 )
+from trueneg.train.core import check_precision
+from trueneg.train.samplers import BATCH_SAMPLERS
 
 ZERO_SHOT = "none"
 # mine() settings the [mine] table may not set: the comparison owns them.
@@ -190,12 +192,8 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
     _check_keys("[train]", train, [f.name for f in fields(TrainSpec)])
     check_types(train, TrainSpec, "[train]")
     if "batch_sampler" in train:
-        from trueneg.train.samplers import BATCH_SAMPLERS
-
         BATCH_SAMPLERS.resolve(train["batch_sampler"])  # an unknown name fails before any mining
     if "precision" in train:
-        from trueneg.train.core import check_precision
-
         check_precision(train["precision"], "[train] precision")
     mine = _table(raw, "mine")
     _check_keys("[mine]", mine, sorted({f.name for f in fields(MineConfig)} - OWNED_MINE_KEYS))

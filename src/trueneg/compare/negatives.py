@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trueneg.api import Run
 from trueneg.storage import atomic_write_text
 
 STATS_FILE = "negatives.json"
@@ -50,7 +51,6 @@ def cell_stats(folder: Path, all_queries: bool = False) -> dict[str, Any] | None
         return json.loads(path.read_text(encoding="utf-8"))
     if not (folder / "run" / "manifest.json").is_file():
         return None
-    from trueneg.api import Run
 
     write_stats(folder, Run(folder / "run").training_negatives(all_queries))
     return json.loads(path.read_text(encoding="utf-8"))

@@ -18,11 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trueneg.api import mine
 from trueneg.compare.config import CompareConfig, DatasetSpec, MiningSpec, load_config
 from trueneg.compare.hidden import false_negative_rate, hide_extra_positives
 from trueneg.compare.negatives import cell_stats, mean_stats, write_stats
 from trueneg.compare.report import ComparisonResult, write_plot
+from trueneg.errors import ConfigError, DataError
+from trueneg.evaluate import EvalResult, compare, evaluate
 from trueneg.storage import atomic_write_text
+from trueneg.train import train
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +84,6 @@ def run_comparison(
 
     ``report_only`` runs nothing: the table holds the finished cells (copied from the machines
     a comparison was split over, say), and ``counts["missing"]`` the cells left out."""
-    from trueneg.evaluate import compare
 
     config = _config(config)
     config.out.mkdir(parents=True, exist_ok=True)
@@ -133,8 +136,6 @@ def _finished(config: CompareConfig, steps: list[Step], counts: Counter[str]) ->
     if len(done) < len(steps):
         counts["missing"] += len(steps) - len(done)
     if not done:
-        from trueneg.errors import ConfigError
-
         raise ConfigError(
             "No finished cell to report",
             received=str(config.out),
@@ -152,7 +153,6 @@ def _prepare(config: CompareConfig, dataset: DatasetSpec) -> tuple[Path, dict | 
     """The folder to mine from, and the hidden positives when extra positives are hidden."""
     if not dataset.hide_extra_positives:
         return dataset.path, None
-    from trueneg.errors import DataError
 
     qrels = dataset.path / "qrels" / f"{dataset.train_split}.tsv"
     if not qrels.is_file():
@@ -174,7 +174,6 @@ def _run_step(
     counts: Counter[str],
     show_progress: bool,
 ) -> tuple[Any, dict | None]:
-    from trueneg.evaluate import EvalResult, evaluate
 
     eval_path = step.folder / "eval.json"
     fn_path = step.folder / "fn.json"
@@ -213,8 +212,6 @@ def _trained_model(
     show_progress: bool,
 ) -> Path:
     """Mine and train unless a complete model is already there; returns the model folder."""
-    from trueneg.api import mine
-    from trueneg.train import train
 
     model_dir = step.folder / "model"
     done = step.folder / "train.json"

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from trueneg.devices import pick_device
 from trueneg.encode.base import Encoder
+from trueneg.encode.fast import FastEncoder
+from trueneg.encode.onnx import OnnxEncoder
+from trueneg.encode.st import SentenceTransformerEncoder
 from trueneg.errors import ConfigError
 
 ENCODERS = ("auto", "sentence-transformers", "fast", "onnx", "onnx-int8")
@@ -53,12 +56,8 @@ def make_encoder(
     chosen = pick_encoder(name, device)
     prompts = {"query_prompt": query_prompt, "document_prompt": document_prompt}
     if chosen == "sentence-transformers":
-        from trueneg.encode.st import SentenceTransformerEncoder
-
         return SentenceTransformerEncoder(model, batch_size=batch_size, device=device, **prompts)
     if chosen == "fast":
-        from trueneg.encode.fast import FastEncoder
-
         return FastEncoder(model, device=device, **prompts)
     if device == "cuda":
         raise ConfigError(
@@ -66,7 +65,6 @@ def make_encoder(
             received=f"{chosen} on cuda",
             fix="Pass --encoder fast for CUDA, or --device cpu",
         )
-    from trueneg.encode.onnx import OnnxEncoder
 
     return OnnxEncoder(model, quantize=chosen == "onnx-int8", cache_dir=cache_dir, **prompts)
 

@@ -26,7 +26,7 @@ from trueneg.encode.spec import FolderSpec, ModelSpec
 from trueneg.encode.tokenize import BatchSettings, iter_token_batches, load_tokenizer
 from trueneg.errors import ConfigError, ModelError
 from trueneg.hashing import hash_json
-from trueneg.progress import progress_bar
+from trueneg.progress import progress_bar, transformers_bars
 
 logger = logging.getLogger(__name__)
 
@@ -216,8 +216,6 @@ def _prompt(encoder: FastEncoder, kind: str) -> str:
 def load_model(spec: ModelSpec, device: str, precision: str, attention: str | None = None) -> Any:
     import torch
     from transformers import AutoModel
-
-    from trueneg.progress import transformers_bars
 
     logger.info("loading %s on %s (%s)", spec.transformer_folder, device, precision)
     try:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from trueneg.encode.base import TextKind
+from trueneg.encode.fast import load_model, pool
 from trueneg.encode.models import model_fingerprint, resolve_model
 from trueneg.encode.spec import FolderSpec, ModelSpec
 from trueneg.encode.tokenize import BatchSettings, iter_token_batches, load_tokenizer
@@ -182,8 +183,6 @@ def ensure_export(spec: ModelSpec, dest: Path) -> Path:
         return dest
     import torch
 
-    from trueneg.encode.fast import load_model
-
     logger.info("exporting %s to ONNX at %s", spec.folder, dest)
     wrapped = _pooled_model(load_model(spec, "cpu", "float32", attention="eager"), spec.pooling)
     mask = torch.ones((2, 16), dtype=torch.long)
@@ -258,8 +257,6 @@ def _session(path: Path, threads: int | None) -> Any:
 
 def _pooled_module() -> type:
     import torch
-
-    from trueneg.encode.fast import pool
 
     class Pooled(torch.nn.Module):
         """Transformer → pooling → L2 normalisation, as one exportable module."""

@@ -21,6 +21,7 @@ import numpy as np
 from trueneg.encode.batching import padded_length, plan_batches, windows
 from trueneg.encode.spec import ModelSpec
 from trueneg.errors import ModelError
+from trueneg.progress import transformers_bars
 
 
 class TokenBatch(NamedTuple):
@@ -44,8 +45,6 @@ class BatchSettings:
 def load_tokenizer(spec: ModelSpec) -> Any:
     """The model's fast tokenizer, lower-casing first when the folder says ``do_lower_case``."""
     from transformers import AutoTokenizer
-
-    from trueneg.progress import transformers_bars
 
     with transformers_bars():
         tokenizer = AutoTokenizer.from_pretrained(str(spec.transformer_folder))

@@ -22,8 +22,9 @@ import pyarrow.compute as pc
 
 from trueneg.data import Dataset, load_dataset
 from trueneg.devices import pick_device
-from trueneg.encode import Encoder, encode_cached
+from trueneg.encode import Encoder, SentenceTransformerEncoder, encode_cached
 from trueneg.errors import ConfigError, DataError
+from trueneg.retrieve import ExactRetriever, SearchInput
 from trueneg.storage import atomic_write_text
 
 logger = logging.getLogger(__name__)
@@ -226,7 +227,6 @@ def dense_run(
     show_progress: bool = False,
 ) -> dict[str, dict[str, float]]:
     """Exact top-``depth`` over all documents: ``{query id: {doc id: score}}``."""
-    from trueneg.retrieve import ExactRetriever, SearchInput
 
     empty = np.empty(0, dtype=np.int64)
     inputs = SearchInput(
@@ -285,7 +285,6 @@ def _encoder(
     """The encoder for ``model`` and the device exact search should use."""
     if not isinstance(model, str | Path | None):
         return model, "cpu"  # an Encoder instance
-    from trueneg.encode import SentenceTransformerEncoder
 
     encoder = SentenceTransformerEncoder(
         None if model is None else str(model),

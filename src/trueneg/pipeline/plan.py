@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from trueneg.data import load_dataset
 from trueneg.devices import require_cuda
+from trueneg.encode import resolve_model
 from trueneg.errors import ConfigError
 from trueneg.pipeline.auto import AUTO_WIDTH, provisional_filters
 from trueneg.retrieve import RETRIEVERS
@@ -70,12 +72,8 @@ def check_inputs(cfg: MineConfig, plan: Plan) -> None:
     """What can fail in seconds fails before the run directory is touched: a missing model
     folder, CUDA asked for without a GPU, a data path that does not exist."""
     if plan.needs_vectors:
-        from trueneg.encode import resolve_model
-
         resolve_model(cfg.model)
     if cfg.device == "cuda":
         require_cuda("--device cuda", "Pass --device auto, or install a CUDA build of torch")
     if not Path(cfg.data).exists():
-        from trueneg.data import load_dataset
-
         load_dataset(cfg.data)  # raises a DataError naming the path and what is beside it

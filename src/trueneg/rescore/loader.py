@@ -12,6 +12,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from trueneg.errors import ConfigError, ModelError
+from trueneg.rescore.bi_encoder import OnnxBiEncoder, STBiEncoder
+from trueneg.rescore.onnx_cross_encoder import OnnxCrossEncoder, output_names
+from trueneg.rescore.st_cross_encoder import STCrossEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +119,6 @@ def _missing(folder: Path, name: str, found: list[str]) -> ModelError:
 
 
 def _onnx_kind(model_path: Path) -> str:
-    from trueneg.rescore.onnx_cross_encoder import output_names
 
     names = output_names(model_path)
     if "logits" in names:
@@ -151,18 +153,11 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _build(kind: str, source: Path | str, options: dict[str, Any], prompt: str | None) -> Judge:
     if kind == "onnx-cross-encoder":
-        from trueneg.rescore.onnx_cross_encoder import OnnxCrossEncoder
-
         return OnnxCrossEncoder(source, **options)
     if kind == "onnx-bi-encoder":
-        from trueneg.rescore.bi_encoder import OnnxBiEncoder
-
         return OnnxBiEncoder(source, query_prompt=prompt, **options)
     if kind == "bi-encoder":
-        from trueneg.rescore.bi_encoder import STBiEncoder
-
         return STBiEncoder(source, query_prompt=prompt, **options)
-    from trueneg.rescore.st_cross_encoder import STCrossEncoder
 
     return STCrossEncoder(source, **options)
 

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from trueneg.distributed import check_address, check_retriever
+from trueneg.encode.factory import ENCODERS
 from trueneg.errors import ConfigError
 from trueneg.select.auto import DEFAULT_COST
 from trueneg.select.base import SHORTFALL_POLICIES, Filter, Sampler
@@ -129,7 +131,6 @@ class MineConfig:
             _positive_int(name, getattr(self, name))
         if self.device not in DEVICES:
             raise ConfigError("Unknown device", received=self.device, expected=DEVICES)
-        from trueneg.encode.factory import ENCODERS
 
         if self.encoder not in ENCODERS:
             raise ConfigError("Unknown encoder", received=self.encoder, expected=ENCODERS)
@@ -244,7 +245,6 @@ def _check_ray(cfg: MineConfig) -> None:
             )
     if cfg.ray is None:
         return
-    from trueneg.distributed import check_address, check_retriever
 
     check_address(cfg.ray)
     if isinstance(cfg.retriever, str):

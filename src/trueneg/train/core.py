@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trueneg.api import Run
+from trueneg.encode import resolve_model
 from trueneg.errors import ConfigError
 from trueneg.progress import transformers_bars
 from trueneg.settings import TrainSettings
@@ -99,8 +101,6 @@ def train(
     fmt = _row_format(loss_obj, s.rows)
     sampler = BATCH_SAMPLERS.resolve(s.batch_sampler)
     _check_settings(out, s)
-    from trueneg.api import Run
-    from trueneg.encode import resolve_model
 
     run = run if isinstance(run, Run) else Run(run)
     mining_model = run.manifest.get("config", {}).get("model")

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from trueneg.errors import DataError
+from trueneg.export import build_export, to_hf_dataset
+from trueneg.export.build import export_notes
 from trueneg.train.losses import TrainLoss
 
 logger = logging.getLogger(__name__)
@@ -22,8 +24,6 @@ def training_set(
     """The run's export in ``fmt`` (default: the loss's own format) as a ``datasets.Dataset``,
     and the export's notes. Under ``auto`` only the run's training queries are exported
     (``Run.training_queries``) unless ``all_queries``."""
-    from trueneg.export import build_export, to_hf_dataset
-    from trueneg.export.build import export_notes
 
     positives = run.positive_scores() if column else None
     if column and (positives is None or column not in positives.column_names):
