@@ -11,9 +11,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# session-wide fixtures mine before any test's own cache is set: never the real ~/.cache
+os.environ["TRUENEG_CACHE"] = tempfile.mkdtemp(prefix="trueneg-test-cache-")
 
 import re
 import zlib
@@ -119,6 +122,13 @@ def judge_model_dir() -> Path:
 def bge_model_dir() -> Path:
     """Folder of the INT8 ONNX bge-small-en bi-encoder."""
     return _model_dir("TRUENEG_BGE_MODEL", "bge-small-en")
+
+
+@pytest.fixture(autouse=True)
+def _own_user_cache(tmp_path_factory, monkeypatch):
+    """Each test gets its own per-user cache folder (``TRUENEG_CACHE``), so the suite never
+    writes to the real ``~/.cache/trueneg`` and tests do not see each other's vectors."""
+    monkeypatch.setenv("TRUENEG_CACHE", str(tmp_path_factory.mktemp("user-cache")))
 
 
 @pytest.fixture(autouse=True)

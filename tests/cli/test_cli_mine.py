@@ -13,6 +13,13 @@ from trueneg.cli.main import app
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path, monkeypatch):
+    """The per-user cache folder of these runs: a temporary one, never the real one."""
+    monkeypatch.setenv("TRUENEG_CACHE", str(tmp_path / "user-cache"))
+    return tmp_path / "user-cache"
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     return write_tiny_beir(tmp_path_factory.mktemp("tiny") / "beir")
@@ -158,3 +165,99 @@ def test_help_names_every_registered_retriever_and_sampler():
     text = " ".join(result.output.split())
     for name in [*RETRIEVERS.names(), *SAMPLERS.names(), *SHORTFALL_POLICIES]:
         assert name in text, name
+
+
+# the shared embedding cache ------------------------------------------------------------------
+def stage(run_dir, name: str) -> dict:
+    return json.loads((run_dir / "state.json").read_text())[name]
+
+
+def test_a_new_out_reuses_the_shared_cache(tiny, tmp_path, user_cache):
+    args = ("--retriever", "exact", "--filter", "none", "--device", "cpu", "-q")
+    mine(str(tiny), "--out", str(tmp_path / "a"), *args)
+    assert manifest_config(tmp_path / "a")["cache_dir"] == str(user_cache)
+    assert stage(tmp_path / "a", "encode")["cache"] == str(user_cache)
+    assert stage(tmp_path / "a", "encode")["docs_per_s"] is not None  # encoded
+    assert list(user_cache.glob("*.npy")) and not (tmp_path / "a" / "embeddings").exists()
+    mine(str(tiny), "--out", str(tmp_path / "b"), *args)
+    assert stage(tmp_path / "b", "encode")["docs_per_s"] is None  # every vector was cached
+
+
+def test_cache_dir_run_keeps_the_vectors_in_the_run(tiny, tmp_path, user_cache):
+    out = tmp_path / "run"
+    mine(str(tiny), "--out", str(out), "--device", "cpu", "--cache-dir", "run", "-q")
+    assert manifest_config(out)["cache_dir"] == "run"
+    assert list((out / "embeddings").glob("*.npy"))
+    assert not user_cache.exists()
+
+
+def test_model_options_are_recorded(tiny, tmp_path):
+    out = tmp_path / "run"
+    options = ("--max-seq-length", "64", "--trust-remote-code", "--device", "cpu", "-q")
+    mine(str(tiny), "--out", str(out), "--filter", "none", *options)
+    config = manifest_config(out)
+    assert (config["max_seq_length"], config["trust_remote_code"]) == (64, True)
+    assert config["prompt_name"] is None
+
+
+def test_an_unknown_prompt_name_is_a_clean_error(tiny, tmp_path):
+    result = runner.invoke(
+        app, ["mine", str(tiny), "--out", str(tmp_path / "r"), "--prompt-name", "web_query"]
+    )
+    assert result.exit_code == 1
+    assert "no prompt named 'web_query'" in result.output and "none saved" in result.output
+
+
+def test_bm25_language_is_recorded_in_the_retriever(tiny, tmp_path):
+    out = tmp_path / "run"
+    mine(str(tiny), "--out", str(out), "--retriever", "bm25:stemmer=none,stopwords=fr", "-q")
+    assert manifest_config(out)["retriever"] == "bm25:stemmer=none,stopwords=fr"
+
+
+# Hub datasets (local copies laid out as the Hub's) ---------------------------------------------
+@pytest.fixture
+def hub_cache(tmp_path, monkeypatch):
+    datasets = pytest.importorskip("datasets")
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "hf-datasets"))
+
+
+def test_mine_a_beir_style_hub_dataset_and_reuse_its_load(tmp_path, hub_cache):
+    from data.hub_repos import write_mteb_repo
+
+    repo = write_mteb_repo(tmp_path / "hub")
+    out = tmp_path / "run"
+    args = (f"hub:{repo}", "--out", str(out), "--split", "test", "--retriever", "bm25")
+    first = mine(*args, "--filter", "none", "-k", "1")
+    assert "BEIR-style" in first.stderr and "split test" in first.stderr
+    assert stage(out, "load")["report"]["kind"] == "hub-beir"
+    again = mine(*args, "--filter", "none", "-k", "1")
+    assert "load: reusing 2 queries" in again.stderr
+
+
+def test_mine_a_pairs_hub_dataset_with_its_config(tmp_path, hub_cache):
+    from data.hub_repos import write_pairs_repo
+
+    repo = write_pairs_repo(tmp_path / "hub")
+    out = tmp_path / "run"
+    mine(f"hub:{repo}", "--out", str(out), "--hub-config", "pair", "--retriever", "bm25", "-q")
+    assert manifest_config(out)["hub_config"] == "pair"
+    assert stage(out, "load")["report"]["kind"] == "hub-pairs"
+
+
+def test_an_unreachable_hub_name_says_what_to_do(tmp_path, hub_cache, monkeypatch):
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    result = runner.invoke(app, ["mine", "nobody-here/no-dataset", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert "Cannot load the Hub dataset 'nobody-here/no-dataset': offline mode is on" in text
+    assert "holds no copy of it" in text and "HF_DATASETS_CACHE" in text
+
+
+def test_hub_options_with_a_local_folder_are_refused(tiny, tmp_path):
+    result = runner.invoke(
+        app, ["mine", str(tiny), "--out", str(tmp_path / "r"), "--hub-config", "corpus"]
+    )
+    assert result.exit_code == 1
+    assert "Hub options apply to Hub datasets only" in " ".join(result.output.split())

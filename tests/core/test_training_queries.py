@@ -113,7 +113,7 @@ def test_cli_export_says_what_it_left_out(run: trueneg.Run, tmp_path: Path):
         app, ["export", str(run.path), "--format", "triplet", "--to", str(tmp_path / "t.jsonl")]
     )
     assert result.exit_code == 0, result.output
-    assert "left out 4 queries whose" in result.output and "--all-queries" in result.output
+    assert "left out 4 of 8 queries: 4 whose" in result.output and "--all-queries" in result.output
     rows = (tmp_path / "t.jsonl").read_text().splitlines()
     assert len(rows) == 8 and not any("honeybees tell" in r for r in rows)
     every = tmp_path / "a.jsonl"

@@ -69,9 +69,11 @@ def test_config_validates_the_ray_settings():
     assert config(ray="head:6379", retriever="exact:cuda").validate().ray == "head:6379"
     with pytest.raises(ConfigError, match="Not a Ray address"):
         config(ray="head").validate()
-    with pytest.raises(ConfigError, match="ray_workers is set but ray is not"):
+    with pytest.raises(
+        ConfigError, match=r"--ray-workers \(ray_workers\) is set but --ray \(ray\) is not"
+    ):
         config(ray_workers=2).validate()
-    with pytest.raises(ConfigError, match="ray_workers must be a positive integer"):
+    with pytest.raises(ConfigError, match=r"--ray-workers \(ray_workers\) must be a positive integer"):
         config(ray="auto", ray_workers=0).validate()
 
 

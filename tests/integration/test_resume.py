@@ -60,7 +60,12 @@ def test_interrupted_encoding_resumes_from_the_last_chunk(
     class PathedFake(make_fake_encoder):
         model_path = "fake-model"  # the pipeline records it in the manifest
 
-    settings = {"filters": ["percent:0.95"], "sampler": "top", "num_negatives": 3}
+    settings = {
+        "filters": ["percent:0.95"],
+        "sampler": "top",
+        "num_negatives": 3,
+        "cache_dir": "run",  # each run its own cache: the reference encodes everything again
+    }
     first, second, reference = PathedFake(fail_after_calls=3), PathedFake(), PathedFake()
     _use_fake(monkeypatch, [first, second, reference])
     with pytest.raises(KeyboardInterrupt):
@@ -165,6 +170,8 @@ def test_sigint_exits_130_and_the_rerun_finishes_like_an_uninterrupted_run(
         "exact",
         "--model",
         minilm_path,
+        "--cache-dir",
+        "run",  # the vectors inside the run folder, watched below
     ]
     for attempt in range(3):  # the signal may come too late on a very fast machine: retry
         run_dir = tmp_path / f"run{attempt}"

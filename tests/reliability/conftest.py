@@ -17,13 +17,17 @@ import pytest
 from fixtures import write_tiny_beir
 
 CLI = [sys.executable, "-c", "from trueneg.cli.main import main; main()"]
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "COLUMNS": "200"}
+
+
+def env() -> dict[str, str]:
+    """The environment of a CLI subprocess: this one's (with the test's user cache folder)."""
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "COLUMNS": "200"}
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """``trueneg ARGS`` in a fresh process (the same Python), output captured as text."""
     return subprocess.run(
-        [*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=ENV
+        [*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env()
     )
 
 

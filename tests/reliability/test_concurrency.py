@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from fixtures import write_beir
-from reliability.conftest import CLI, ENV, cli, one_line_error
+from reliability.conftest import CLI, cli, env, one_line_error
 from trueneg.run import LOCK
 
 pytestmark = pytest.mark.slow
@@ -31,7 +31,7 @@ def start_mine(data, out, *extra):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=ENV,
+        env=env(),
     )
 
 
@@ -71,7 +71,7 @@ def test_a_second_writer_fails_at_once_while_the_first_holds_the_lock(tiny, tmp_
         ],
         stdout=subprocess.PIPE,
         text=True,
-        env=ENV,
+        env=env(),
     )
     try:
         assert holder.stdout.readline().strip() == "locked"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from reliability.conftest import ENV, cli
+from reliability.conftest import cli, env
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,10 @@ SEEDS = [0, 1]
 
 
 def mine_args(data: Path, out: Path, judge: Path) -> list[str]:
-    return ["mine", str(data), "--out", str(out), "-k", "2", "--judge", str(judge), "-q"]
+    return [
+        *("mine", str(data), "--out", str(out), "-k", "2", "--judge", str(judge), "-q"),
+        *("--cache-dir", "run"),  # the vectors and judge scores inside the run, compared too
+    ]
 
 
 def killer(mode: str, log: Path, args: list[str]) -> subprocess.CompletedProcess:
@@ -50,7 +53,7 @@ def killer(mode: str, log: Path, args: list[str]) -> subprocess.CompletedProcess
         capture_output=True,
         text=True,
         timeout=600,
-        env=ENV,
+        env=env(),
     )
 
 

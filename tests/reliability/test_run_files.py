@@ -76,7 +76,7 @@ def test_an_export_cannot_replace_the_runs_own_file(tiny, run_copy):
     assert "belongs to the run" in message and "--to" in message
     assert (run_copy / "negatives.parquet").read_bytes() == before
     inside = cli("export", run_copy, "--format", "triplet", "--to", run_copy / "triplets.jsonl")
-    assert inside.returncode == 0 and "(8 rows)" in inside.stdout
+    assert inside.returncode == 0 and "(8 rows, 4 queries)" in inside.stdout
     assert mine_again(tiny, run_copy).returncode == 0
 
 
@@ -97,7 +97,7 @@ def test_an_export_of_no_rows_says_so(tiny, tmp_path):
     assert mined.returncode == 0, mined.stderr
     result = cli("export", out, "--format", "triplet", "--to", tmp_path / "t.jsonl")
     assert result.returncode == 0
-    assert "(0 rows)" in result.stdout and "has no rows" in result.stderr
+    assert "(0 rows, 0 queries)" in result.stdout and "the export has no rows" in result.stderr
 
 
 @pytest.mark.parametrize(

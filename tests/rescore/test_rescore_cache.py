@@ -51,7 +51,8 @@ def test_resume_after_kill_scores_only_missing_pairs(tmp_path, fake_judge_cls):
     with pytest.raises(KeyboardInterrupt):
         rescore(crashing, QIDS, DIDS, QUERIES, DOCS, tmp_path, batch_size=4, shard_size=8)
     shards = sorted((tmp_path / crashing.fingerprint[:16]).glob("part-*.parquet"))
-    assert [p.name for p in shards] == ["part-00000.parquet", "part-00001.parquet"]
+    assert [p.name.split("-")[1] for p in shards] == ["00000", "00001"]
+    assert len({p.name for p in shards}) == 2
     assert not list((tmp_path / crashing.fingerprint[:16]).glob("*.tmp"))
     tables = [pq.read_table(p).to_pydict() for p in shards]
     done = {(q, d) for t in tables for q, d in zip(t["query_id"], t["doc_id"], strict=True)}
@@ -134,3 +135,15 @@ def test_any_pairs_any_sizes_match_direct_scoring(
         )
     np.testing.assert_array_equal(result.scores, expected_scores(fake_scorer, qids, dids))
     assert result.pairs_scored == len(set(pairs))
+
+
+def test_two_writers_sharing_the_cache_never_overwrite_each_other(tmp_path, monkeypatch):
+    from trueneg.rescore.cache import ScoreCache
+
+    # two runs that listed the folder at the same moment pick the same shard number
+    monkeypatch.setattr(ScoreCache, "_next_index", lambda self: 0)
+    first, second = ScoreCache(tmp_path, "f" * 64), ScoreCache(tmp_path, "f" * 64)
+    a = first.write_shard(["q1"], ["d1"], np.array([0.5]))
+    b = second.write_shard(["q2"], ["d2"], np.array([0.25]))
+    assert a != b and a.exists() and b.exists()
+    assert ScoreCache(tmp_path, "f" * 64).load() == {("q1", "d1"): 0.5, ("q2", "d2"): 0.25}

@@ -77,3 +77,13 @@ def test_registry_value_is_k():
     assert RETRIEVERS.resolve("hybrid:30").k == 30
     with pytest.raises(ConfigError, match="integer"):
         RETRIEVERS.resolve("hybrid:abc")
+
+
+def test_registry_value_sets_the_bm25_language_too():
+    hybrid = RETRIEVERS.resolve("hybrid:k=30,stemmer=none,stopwords=fr")
+    assert hybrid.k == 30
+    assert (hybrid.sparse.stemmer, hybrid.sparse.stopwords) == (None, "fr")
+    only_bm25 = RETRIEVERS.resolve("hybrid:stopwords=none")
+    assert only_bm25.k == 60 and only_bm25.sparse.stopwords is None
+    with pytest.raises(ConfigError, match="BM25 setting"):
+        RETRIEVERS.resolve("hybrid:k=30,colour=blue")

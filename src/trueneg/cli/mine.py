@@ -7,19 +7,42 @@ from typing import Annotated, Any
 
 import typer
 
-from trueneg.cli.common import Quiet, console, default_help, handle_errors, setup_logging
+from trueneg.cli.common import (
+    Quiet,
+    Verbose,
+    console,
+    default_help,
+    handle_errors,
+    renamed_option,
+    setup_logging,
+)
 from trueneg.cli.render import print_summary
 from trueneg.select.auto import DEFAULT_WIDTH, NEAR_DUPLICATE
 from trueneg.settings import MineConfig, load_toml
 
 DATA_HELP = (
     "A BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv; positives = qrels with "
-    "score > 0) or a pairs file (.jsonl, .jsonl.gz, .csv, .tsv, .parquet) of (query, positive)."
+    "score > 0), a pairs file (.jsonl, .jsonl.gz, .csv, .tsv, .parquet) of (query, positive), "
+    "or a Hugging Face Hub dataset: OWNER/NAME (when no such local path exists) or "
+    "hub:NAME_OR_LOCAL_COPY, read with `datasets` (pip install 'trueneg\\[hf]') and kept in its "
+    "cache. BEIR-style repositories (configs corpus and queries, the qrels in a default or "
+    "qrels config as mteb/* publish them, or in NAME-qrels as BeIR/* do) and pairs datasets "
+    "are recognised; the run log says which. Offline (HF_HUB_OFFLINE=1, or no network) the "
+    "datasets cache is read."
+)
+RETRIEVER_HELP = (
+    "exact | bm25 | hybrid | faiss-flat | faiss-ivf | faiss-hnsw (NAME[:VALUE]). BM25 takes "
+    "a method and/or KEY=VALUE settings, comma-separated: language=L (stemmer and stop "
+    "words), stemmer=L|none (PyStemmer), stopwords=L|none; e.g. bm25:language=french, "
+    "bm25:robertson,stemmer=german,stopwords=de; its default stems English when PyStemmer is "
+    "installed and drops English stop words. hybrid takes the RRF constant and the same "
+    "keys: hybrid:60 or hybrid:k=60,language=french. "
 )
 
 
 @handle_errors
 def mine_command(
+    ctx: typer.Context,
     data: Annotated[str | None, typer.Argument(help=DATA_HELP, show_default=False)] = None,
     out: Annotated[
         str | None,
@@ -32,7 +55,10 @@ def mine_command(
     ] = None,
     split: Annotated[
         str | None,
-        typer.Option(help="Qrels split of a BEIR folder. " + default_help(MineConfig, "split")),
+        typer.Option(
+            help="Qrels split of a BEIR folder or BEIR-style Hub dataset; the split of a "
+            "pairs Hub dataset or saved DatasetDict. " + default_help(MineConfig, "split")
+        ),
     ] = None,
     query_column: Annotated[str | None, typer.Option(help="Query column of a pairs file.")] = None,
     positive_column: Annotated[
@@ -42,6 +68,37 @@ def mine_command(
         str | None,
         typer.Option(help="Extra corpus file for pairs input (more candidate documents)."),
     ] = None,
+    hub_config: Annotated[
+        str | None,
+        typer.Option(
+            help="Config of a pairs Hub dataset (e.g. triplet), or of a BEIR-style one's "
+            "qrels. " + default_help(MineConfig, "hub_config")
+        ),
+    ] = None,
+    hub_revision: Annotated[
+        str | None,
+        typer.Option(
+            help="Branch, tag or commit of the Hub dataset. "
+            + default_help(MineConfig, "hub_revision")
+        ),
+    ] = None,
+    hub_qrels: Annotated[
+        str | None,
+        typer.Option(
+            metavar="REPOSITORY",
+            help="Hub repository holding a BEIR-style dataset's qrels. "
+            + default_help(MineConfig, "hub_qrels"),
+        ),
+    ] = None,
+    hub_streaming: Annotated[
+        bool,
+        typer.Option(
+            "--hub-streaming",
+            help="Stream a Hub dataset's rows instead of downloading it into the datasets "
+            "cache first (no local copy, for corpora larger than the disk; needs the network "
+            "at every load).",
+        ),
+    ] = False,
     model: Annotated[
         str | None,
         typer.Option(
@@ -53,6 +110,36 @@ def mine_command(
     document_prompt: Annotated[
         str | None, typer.Option(help="Prompt prepended to documents.")
     ] = None,
+    prompt_name: Annotated[
+        str | None,
+        typer.Option(
+            help="A prompt the model saved (config_sentence_transformers.json), by name, for "
+            "queries: sentence-transformers' prompt_name. Without it or --query-prompt, the "
+            "model's own `query` prompt is used when it has one."
+        ),
+    ] = None,
+    document_prompt_name: Annotated[
+        str | None,
+        typer.Option(
+            help="The same for documents (without it or --document-prompt: the model's "
+            "`document` prompt, if any)."
+        ),
+    ] = None,
+    max_seq_length: Annotated[
+        int | None,
+        typer.Option(
+            help="Tokens per text; longer texts are truncated. Part of the embedding cache "
+            "key. " + default_help(MineConfig, "max_seq_length")
+        ),
+    ] = None,
+    trust_remote_code: Annotated[
+        bool,
+        typer.Option(
+            "--trust-remote-code",
+            help="Let a model with its own code (custom architecture) run that code on this "
+            "machine; recorded in RUN_DIR/manifest.json. Off unless given.",
+        ),
+    ] = False,
     batch_size: Annotated[
         int | None,
         typer.Option(help="Encoding batch size. " + default_help(MineConfig, "batch_size")),
@@ -69,10 +156,7 @@ def mine_command(
     ] = None,
     retriever: Annotated[
         str | None,
-        typer.Option(
-            help="exact | bm25 | hybrid | faiss-flat | faiss-ivf | faiss-hnsw (NAME[:VALUE]). "
-            + default_help(MineConfig, "retriever")
-        ),
+        typer.Option(help=RETRIEVER_HELP + default_help(MineConfig, "retriever")),
     ] = None,
     depth: Annotated[
         int | None,
@@ -162,8 +246,10 @@ def mine_command(
     cache_dir: Annotated[
         str | None,
         typer.Option(
-            help="Folder for cached embeddings (and judge scores, under judge/), to share them "
-            "between runs. " + default_help(MineConfig, "cache_dir")
+            help="Folder for cached embeddings (judge scores under judge/, ONNX exports under "
+            "onnx/), shared by every run, so a new --out reuses the vectors; safe for runs at "
+            "the same time; recorded in RUN_DIR/manifest.json. `run` keeps them inside RUN_DIR. "
+            + default_help(MineConfig, "cache_dir")
         ),
     ] = None,
     ray: Annotated[
@@ -196,6 +282,7 @@ def mine_command(
         ),
     ] = False,
     quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Mine hard negatives for DATA into a run directory and print the summary.
 
@@ -203,24 +290,33 @@ def mine_command(
     """
     import trueneg
 
-    setup_logging(quiet)
+    setup_logging(quiet, verbose)
     base = load_toml(config) if config else MineConfig()
     settings: dict[str, Any] = dict(
         split=split,
         query_column=query_column,
         positive_column=positive_column,
         corpus=corpus,
+        hub_config=hub_config,
+        hub_revision=hub_revision,
+        hub_qrels=hub_qrels,
+        hub_streaming=hub_streaming or None,  # None: not given (a TOML value stands)
         model=model,
         query_prompt=query_prompt,
         document_prompt=document_prompt,
+        prompt_name=prompt_name,
+        document_prompt_name=document_prompt_name,
+        max_seq_length=max_seq_length,
+        trust_remote_code=trust_remote_code or None,
         batch_size=batch_size,
         device=device,
         encoder=encoder,
         retriever=retriever,
         depth=depth,
         sampler=sampler,
-        false_negative_cost=false_negative_cost,
-        auto_cost=auto_cost,  # its old name: mine() refuses both
+        false_negative_cost=renamed_option(
+            ctx, "--false-negative-cost", false_negative_cost, "--auto-cost", auto_cost
+        ),
         num_negatives=num_negatives,
         shortfall=shortfall,
         seed=seed,

@@ -103,11 +103,14 @@ def find_split(folder: Path, split: str) -> Path:
         if (qrels / name).is_file():
             return qrels / name
     found = available_splits(qrels)
+    fix = "Choose one of the splits found" if found else "Add qrels/<split>.tsv"
+    if (folder / "README.md").is_file():  # a Hub repository's copy (mteb: qrels/<split>.jsonl)
+        fix += f"; a local copy of a Hub dataset repository reads as hub:{folder}"
     raise DataError(
         f"The BEIR folder {folder} has no qrels for split {split!r}",
         received="splits " + (", ".join(found) if found else "none") + " in qrels/",
         expected=f"qrels/{split}.tsv",
-        fix="Choose one of the splits found" if found else "Add qrels/<split>.tsv",
+        fix=fix,
     )
 
 

@@ -19,7 +19,10 @@ QUERY_NAMES = ("query", "anchor", "question")
 POSITIVE_NAMES = ("positive", "pos", "document", "passage", "answer")
 PAIRS_FORMATS = tuple(f for f in RECORD_FORMATS if f != ".txt")
 MISSING = object()
-ROW_FIX = "Fix that row or choose other columns with query_column / positive_column"
+ROW_FIX = (
+    "Fix that row or choose other columns with --query-column / --positive-column "
+    "(query_column / positive_column in Python)"
+)
 
 Row = tuple[int, Any, Any]
 
@@ -57,7 +60,8 @@ def pick_columns(
                 f"Column {given!r} is not in {source}",
                 received="columns " + ", ".join(columns),
                 expected=f"a column named {given!r}",
-                fix="Pass one of the columns found as query_column / positive_column",
+                fix="Pass one of the columns found as --query-column / --positive-column "
+                "(query_column / positive_column in Python)",
             )
     q_col = query_column or _known(columns, QUERY_NAMES)
     p_col = positive_column or _known(columns, POSITIVE_NAMES)
@@ -71,14 +75,15 @@ def pick_columns(
             f"{source} needs a query column and a positive column",
             received="columns " + (", ".join(columns) or "none"),
             expected="two columns such as query, positive",
-            fix="Add the missing column or pass query_column / positive_column",
+            fix="Add the missing column or pass --query-column / --positive-column "
+            "(query_column / positive_column in Python)",
         )
     if q_col == p_col:
         raise ConfigError(
             "The query column and the positive column are the same",
             received=q_col,
             expected="two different columns",
-            fix="Pass different query_column and positive_column",
+            fix="Pass different --query-column and --positive-column",
         )
     logger.info("%s: query column %r, positive column %r", source, q_col, p_col)
     return q_col, p_col
@@ -151,7 +156,7 @@ def finish(builder: DatasetBuilder, skipped: int, corpus: str | Path | None) -> 
             f"{builder.report.source} has no usable (query, positive) pair",
             received=f"{skipped} rows, all with an empty query or positive",
             expected="at least one row with a non-empty query and positive",
-            fix="Check that the right columns were chosen (query_column / positive_column)",
+            fix="Check that the right columns were chosen (--query-column / --positive-column)",
         )
     if skipped:
         sentence = f"Skipped {skipped} pair rows with an empty query or no non-empty positive."

@@ -11,7 +11,9 @@ from trueneg.encode.factory import ENCODERS, describe_encoder, make_encoder, pic
 from trueneg.encode.fast import FastEncoder
 from trueneg.encode.models import resolve_model
 from trueneg.encode.onnx import OnnxEncoder
+from trueneg.encode.spec import model_prompts
 from trueneg.encode.st import SentenceTransformerEncoder
+from trueneg.encode.user_cache import user_cache_dir
 from trueneg.hashing import folder_fingerprint, hash_texts
 
 __all__ = [
@@ -28,7 +30,9 @@ __all__ = [
     "hash_texts",
     "is_cached",
     "make_encoder",
+    "model_prompts",
     "pick_encoder",
     "plan_batches",
     "resolve_model",
+    "user_cache_dir",
 ]

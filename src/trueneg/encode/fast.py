@@ -43,8 +43,9 @@ class FastEncoder(FolderSpec):
     Args:
         model: local sentence-transformers folder or cached hub name; None for the bundled
             all-MiniLM-L6-v2.
-        query_prompt / document_prompt: prepended to the texts; None uses the model's own
-            ``query`` / ``document`` prompt, as sentence-transformers does.
+        query_prompt: prepended to queries; None uses the model's own ``query`` prompt, as
+            sentence-transformers does.
+        document_prompt: prepended to documents; None uses the model's ``document`` prompt.
         device: ``auto`` (cuda when available), ``cpu`` or ``cuda``.
         precision: ``auto`` (bfloat16 on CUDA, float16 where bfloat16 is missing, float32 on
             CPU), or one of ``float32``, ``bfloat16``, ``float16``.
@@ -54,6 +55,7 @@ class FastEncoder(FolderSpec):
             CPU none, since workers would compete with the forward pass for the cores).
         window_size: texts tokenized and bucketed together (one worker task).
         max_seq_length: truncate to this many tokens (None keeps the model's).
+        trust_remote_code: let transformers run code the model folder ships (off by default).
     """
 
     backend = "fast"
@@ -71,6 +73,7 @@ class FastEncoder(FolderSpec):
         num_workers: int | None = None,
         window_size: int = 4096,
         max_seq_length: int | None = None,
+        trust_remote_code: bool = False,
     ) -> None:
         check_choice("device", device, DEVICES)
         check_choice("precision", precision, PRECISIONS)
@@ -85,6 +88,7 @@ class FastEncoder(FolderSpec):
         self.num_workers = _pick_workers(num_workers, self.device)
         self.window_size = window_size
         self.max_seq_length = max_seq_length
+        self.trust_remote_code = trust_remote_code
         _check_positive(
             token_budget=self.token_budget,
             window_size=window_size,
@@ -133,13 +137,15 @@ class FastEncoder(FolderSpec):
     def model(self) -> Any:
         """The loaded ``transformers`` model, in eval mode on the device (loads on first use)."""
         if self._model is None:
-            self._model = load_model(self.spec, self.device, self.precision)
+            self._model = load_model(
+                self.spec, self.device, self.precision, trust_remote_code=self.trust_remote_code
+            )
         return self._model
 
     @property
     def tokenizer(self) -> Any:
         if self._tokenizer is None:
-            self._tokenizer = load_tokenizer(self.spec)
+            self._tokenizer = load_tokenizer(self.spec, self.trust_remote_code)
         return self._tokenizer
 
     def encode(
@@ -213,14 +219,23 @@ def _prompt(encoder: FastEncoder, kind: str) -> str:
     return encoder.spec.prompt(kind, explicit)  # type: ignore[arg-type]
 
 
-def load_model(spec: ModelSpec, device: str, precision: str, attention: str | None = None) -> Any:
+def load_model(
+    spec: ModelSpec,
+    device: str,
+    precision: str,
+    attention: str | None = None,
+    *,
+    trust_remote_code: bool = False,
+) -> Any:
     import torch
     from transformers import AutoModel
 
     logger.info("loading %s on %s (%s)", spec.transformer_folder, device, precision)
     try:
         with transformers_bars():
-            kwargs = {"attn_implementation": attention} if attention else {}
+            kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+            if attention:
+                kwargs["attn_implementation"] = attention
             model = AutoModel.from_pretrained(str(spec.transformer_folder), **kwargs)
     except Exception as exc:
         raise ModelError(

@@ -21,7 +21,6 @@ sentence-transformers.
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import warnings
 from pathlib import Path
@@ -34,6 +33,7 @@ from trueneg.encode.fast import load_model, pool
 from trueneg.encode.models import model_fingerprint, resolve_model
 from trueneg.encode.spec import FolderSpec, ModelSpec
 from trueneg.encode.tokenize import BatchSettings, iter_token_batches, load_tokenizer
+from trueneg.encode.user_cache import user_cache_dir
 from trueneg.errors import ConfigError, ModelError
 from trueneg.hashing import hash_json
 from trueneg.progress import progress_bar
@@ -52,12 +52,14 @@ class OnnxEncoder(FolderSpec):
         model: local sentence-transformers folder or cached hub name; None for the bundled
             all-MiniLM-L6-v2.
         quantize: run the INT8 model (default) instead of the float32 export.
-        cache_dir: where exports are kept (None: ``$XDG_CACHE_HOME/trueneg/onnx`` or
-            ``~/.cache/trueneg/onnx``).
-        query_prompt / document_prompt: as for :class:`~trueneg.encode.fast.FastEncoder`.
+        cache_dir: where exports are kept (None: ``onnx/`` in the per-user cache folder,
+            :func:`~trueneg.encode.user_cache.user_cache_dir`).
+        query_prompt: as for :class:`~trueneg.encode.fast.FastEncoder`.
+        document_prompt: as for :class:`~trueneg.encode.fast.FastEncoder`.
         token_budget: the most padded tokens in one batch.
         threads: ONNX Runtime intra-op threads (None: its default, one per core).
         max_seq_length: truncate to this many tokens (None keeps the model's).
+        trust_remote_code: let transformers run code the model folder ships (off by default).
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class OnnxEncoder(FolderSpec):
         token_budget: int = 16_384,
         threads: int | None = None,
         max_seq_length: int | None = None,
+        trust_remote_code: bool = False,
     ) -> None:
         if token_budget < 1:
             raise ConfigError(
@@ -84,6 +87,7 @@ class OnnxEncoder(FolderSpec):
         self.token_budget = token_budget
         self.threads = threads
         self.max_seq_length = max_seq_length
+        self.trust_remote_code = trust_remote_code
         self._spec: ModelSpec | None = None
         self._tokenizer: Any = None
         self._session: Any = None
@@ -119,7 +123,7 @@ class OnnxEncoder(FolderSpec):
     def model_file(self) -> Path:
         """The ONNX file this encoder runs (exported and quantized on first use)."""
         folder = self.cache_dir / self._export_key()
-        plain = ensure_export(self.spec, folder / "model.onnx")
+        plain = ensure_export(self.spec, folder / "model.onnx", self.trust_remote_code)
         return ensure_quantized(plain, folder / "model.int8.onnx") if self.quantize else plain
 
     @property
@@ -153,7 +157,7 @@ class OnnxEncoder(FolderSpec):
     @property
     def tokenizer(self) -> Any:
         if self._tokenizer is None:
-            self._tokenizer = load_tokenizer(self.spec)
+            self._tokenizer = load_tokenizer(self.spec, self.trust_remote_code)
         return self._tokenizer
 
     def _export_key(self) -> str:
@@ -172,19 +176,21 @@ class OnnxEncoder(FolderSpec):
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/trueneg/onnx``, or ``~/.cache/trueneg/onnx``."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "trueneg" / "onnx"
+    """``onnx/`` in the per-user cache folder (:func:`~trueneg.encode.user_cache_dir`)."""
+    return user_cache_dir() / "onnx"
 
 
-def ensure_export(spec: ModelSpec, dest: Path) -> Path:
+def ensure_export(spec: ModelSpec, dest: Path, trust_remote_code: bool = False) -> Path:
     """Export ``spec``'s model (transformer + pooling + normalisation) to ``dest`` once."""
     if dest.is_file():
         return dest
     import torch
 
     logger.info("exporting %s to ONNX at %s", spec.folder, dest)
-    wrapped = _pooled_model(load_model(spec, "cpu", "float32", attention="eager"), spec.pooling)
+    model = load_model(
+        spec, "cpu", "float32", attention="eager", trust_remote_code=trust_remote_code
+    )
+    wrapped = _pooled_model(model, spec.pooling)
     mask = torch.ones((2, 16), dtype=torch.long)
     mask[1, 9:] = 0  # a padded row, so no "mask is all ones" shortcut is traced in
     dummy = (torch.ones((2, 16), dtype=torch.long), mask)

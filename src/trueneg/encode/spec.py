@@ -15,7 +15,7 @@ from typing import Any
 
 from trueneg.encode.base import TextKind
 from trueneg.encode.models import hub_snapshot
-from trueneg.errors import ModelError
+from trueneg.errors import ConfigError, ModelError
 
 POOLING_MODES = ("mean", "cls", "max")
 _LEGACY_POOLING = {
@@ -83,8 +83,53 @@ def read_spec(model_path: str) -> ModelSpec:
         max_seq_length=_max_seq_length(transformer, st_config),
         do_lower_case=bool(st_config.get("do_lower_case", False)),
         pooling=_pooling_mode(pooling_config, model_path),
-        prompts={k: v for k, v in (saved.get("prompts") or {}).items() if isinstance(v, str)},
+        prompts=_saved_prompts(saved),
     )
+
+
+def model_prompts(model_path: str) -> dict[str, str]:
+    """The named prompts a sentence-transformers model saved (``prompts`` in its
+    ``config_sentence_transformers.json``); a local folder or a hub model in the cache."""
+    return _saved_prompts(_json(_folder(model_path) / "config_sentence_transformers.json"))
+
+
+def named_prompt(model_path: str, prompt: str | None, name: str | None, option: str) -> str | None:
+    """The prompt text to use: ``prompt`` as given, or the model's prompt called ``name``
+    (sentence-transformers' ``prompt_name``); ``option`` names the setting in errors.
+
+    Raises:
+        ConfigError: both a prompt and a prompt name were given.
+        ModelError: the model has no prompt of that name (the error lists those it has).
+    """
+    check_prompt_choice(prompt, name, option)
+    if name is None:
+        return prompt
+    prompts = model_prompts(model_path)
+    if name not in prompts:
+        raise ModelError(
+            f"The model has no prompt named {name!r}",
+            received=f"--{option} {name} for {model_path}",
+            expected="one of its prompts: "
+            + (", ".join(f"{k} ({v!r})" for k, v in sorted(prompts.items())) or "none saved"),
+            fix=f"Pass one of those names to --{option}, or give the prompt text itself "
+            "(--query-prompt / --document-prompt)",
+        )
+    return prompts[name]
+
+
+def check_prompt_choice(prompt: str | None, name: str | None, option: str) -> None:
+    """A prompt is given as text or by name (``option``: ``prompt-name`` /
+    ``document-prompt-name``), not both."""
+    if prompt is not None and name is not None:
+        raise ConfigError(
+            f"Both a prompt and --{option} are given",
+            received={"prompt": prompt, option.replace("-", "_"): name},
+            fix=f"Keep one: the prompt text, or --{option} to use one the model saved",
+        )
+
+
+def _saved_prompts(saved: dict[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in (saved.get("prompts") or {}).items() if isinstance(v, str)}
 
 
 def _folder(model_path: str) -> Path:

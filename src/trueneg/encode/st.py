@@ -18,6 +18,10 @@ logger = logging.getLogger(__name__)
 
 PRECISIONS = ("float32", "float16", "bfloat16")
 Precision = Literal["float32", "float16", "bfloat16"]
+REMOTE_CODE_FIX = (
+    "This model ships its own code: pass --trust-remote-code (trust_remote_code=True) if you "
+    "trust its authors, as that code then runs on this machine"
+)
 
 
 class SentenceTransformerEncoder:
@@ -28,12 +32,15 @@ class SentenceTransformerEncoder:
 
     Args:
         model: local folder or hub name; None for the bundled all-MiniLM-L6-v2.
-        query_prompt / document_prompt: prepended to the texts; None uses the model's own
-            ``query`` / ``document`` prompts if it defines them.
+        query_prompt: prepended to queries; None uses the model's own ``query`` prompt if it
+            defines one.
+        document_prompt: prepended to documents; None uses the model's ``document`` prompt.
         batch_size: texts per forward pass.
         device: ``auto`` (cuda when available), ``cpu`` or ``cuda``.
         max_seq_length: truncate inputs to this many tokens (None keeps the model's).
         precision: weight dtype for the forward pass; outputs are always float32.
+        trust_remote_code: let sentence-transformers and transformers run code the model
+            ships (custom architectures); off by default, as it runs that code here.
     """
 
     normalize: bool = True
@@ -49,11 +56,14 @@ class SentenceTransformerEncoder:
         device: str = "auto",
         max_seq_length: int | None = None,
         precision: Precision = "float32",
+        trust_remote_code: bool = False,
     ) -> None:
         check_choice("device", device, DEVICES)
         check_choice("precision", precision, PRECISIONS)
         if batch_size < 1:
-            raise ConfigError("batch_size must be positive", received=batch_size, expected=">= 1")
+            raise ConfigError(
+                "--batch-size (batch_size) must be positive", received=batch_size, expected=">= 1"
+            )
         self.model_path = resolve_model(model)
         self.query_prompt = query_prompt
         self.document_prompt = document_prompt
@@ -61,6 +71,7 @@ class SentenceTransformerEncoder:
         self.device = device
         self.max_seq_length = max_seq_length
         self.precision = precision
+        self.trust_remote_code = trust_remote_code
         self._model: Any = None
         self._fingerprint: str | None = None
 
@@ -97,7 +108,8 @@ class SentenceTransformerEncoder:
     def model(self) -> Any:
         """The loaded ``SentenceTransformer`` (loads it on first access)."""
         if self._model is None:
-            self._model = _load(self.model_path, pick_device(self.device), self.precision)
+            device = pick_device(self.device)
+            self._model = _load(self.model_path, device, self.precision, self.trust_remote_code)
             if self.max_seq_length is not None:
                 self._model.max_seq_length = self.max_seq_length
         return self._model
@@ -125,19 +137,21 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def _load(name: str, device: str, precision: str) -> Any:
+def _load(name: str, device: str, precision: str, trust_remote_code: bool = False) -> Any:
     from sentence_transformers import SentenceTransformer
 
     logger.info("loading %s on %s (%s)", name, device, precision)
     try:
         with transformers_bars():
-            model = SentenceTransformer(name, device=device)
+            model = SentenceTransformer(name, device=device, trust_remote_code=trust_remote_code)
     except Exception as exc:
         raise ModelError(
             f"Could not load the model: {type(exc).__name__}: {exc}",
             received=name,
             expected="a local sentence-transformers folder, or a hub name already in the cache",
-            fix="Downloads are impossible offline: pass a local model folder with --model",
+            fix=REMOTE_CODE_FIX
+            if "trust_remote_code" in str(exc) and not trust_remote_code
+            else "Downloads are impossible offline: pass a local model folder with --model",
         ) from exc
     if precision != "float32":
         import torch

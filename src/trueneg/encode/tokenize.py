@@ -42,12 +42,15 @@ class BatchSettings:
     multiple_of: int = 1
 
 
-def load_tokenizer(spec: ModelSpec) -> Any:
-    """The model's fast tokenizer, lower-casing first when the folder says ``do_lower_case``."""
+def load_tokenizer(spec: ModelSpec, trust_remote_code: bool = False) -> Any:
+    """The model's fast tokenizer, lower-casing first when the folder says ``do_lower_case``
+    (``trust_remote_code``: let transformers run code the folder ships)."""
     from transformers import AutoTokenizer
 
     with transformers_bars():
-        tokenizer = AutoTokenizer.from_pretrained(str(spec.transformer_folder))
+        tokenizer = AutoTokenizer.from_pretrained(
+            str(spec.transformer_folder), trust_remote_code=trust_remote_code
+        )
     if not tokenizer.is_fast:
         raise ModelError(
             "The fast encoders need a fast (Rust) tokenizer",

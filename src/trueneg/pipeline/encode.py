@@ -16,6 +16,7 @@ from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.prepared import Prepared
 from trueneg.run import RunDir, fingerprint
 from trueneg.settings import MineConfig
+from trueneg.settings.mine import CACHE_IN_RUN
 from trueneg.storage import own_dir
 
 logger = logging.getLogger(__name__)
@@ -32,12 +33,15 @@ class Vectors:
 
 
 def cache_root(cfg: MineConfig) -> str | None:
-    """The shared cache folder for embeddings and judge scores, if one was given."""
-    return cfg.cache_dir
+    """The shared cache folder for embeddings and judge scores; None when a run keeps them in
+    its own folder (``cache_dir = "run"``, or a run mined before the per-user default, whose
+    manifest records None)."""
+    return None if cfg.cache_dir in (None, CACHE_IN_RUN) else cfg.cache_dir
 
 
 def embedding_cache(cfg: MineConfig, run_dir: RunDir) -> Path:
-    """Where a run's vectors are cached: the shared cache folder, else ``RUN/embeddings``."""
+    """Where a run's vectors are cached: the shared cache folder (by default the per-user
+    one, :func:`trueneg.encode.user_cache_dir`), else ``RUN/embeddings``."""
     shared = cache_root(cfg)
     return own_dir(shared) if shared else own_dir(run_dir.path, "embeddings")
 
@@ -53,8 +57,12 @@ def build_encoder(cfg: MineConfig, cache: Path, name: str | None = None) -> Enco
         model=cfg.model,
         query_prompt=cfg.query_prompt,
         document_prompt=cfg.document_prompt,
+        prompt_name=cfg.prompt_name,
+        document_prompt_name=cfg.document_prompt_name,
         batch_size=cfg.batch_size,
         device=cfg.device,
+        max_seq_length=cfg.max_seq_length,
+        trust_remote_code=cfg.trust_remote_code,
         cache_dir=cache / "onnx",
     )
 
@@ -97,6 +105,7 @@ def encode_stage(ctx: MineContext, prepared: Prepared) -> Vectors:
                 seconds=time.perf_counter() - start,
                 model=str(encoder.model_path),
                 model_fingerprint=encoder.fingerprint,
+                cache=str(cache),
                 dim=int(docs.shape[1]),
                 **(ray_encode.state() if ray_encode else {}),
                 **encoders.describe_encoder(encoder),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
+from trueneg.data import input_label
 from trueneg.pipeline.context import STAGES, MineContext
 from trueneg.pipeline.encode import Vectors
 from trueneg.pipeline.prepared import Prepared
@@ -53,7 +53,7 @@ def finish(
             "config": cfg.to_dict(),
             "seed": cfg.seed,
             "inputs": {
-                "data": str(Path(cfg.data).resolve()),
+                "data": input_label(cfg.data),
                 "load_fingerprint": prepared.fingerprint,
                 "corpus": cfg.corpus,
             },

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from trueneg.data import load_dataset
+from trueneg.data import HubOptions, input_fingerprint, load_dataset, resolve_input
 from trueneg.data.tables import Dataset, LoadReport
 from trueneg.hashing import tree_fingerprint
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.prepared import Prepared, prepare
 from trueneg.run import RunDir, fingerprint
+from trueneg.settings import MineConfig
 
 logger = logging.getLogger(__name__)
 
@@ -22,14 +23,16 @@ ALIASES = "data/doc_aliases.parquet"
 
 
 def load_stage(ctx: MineContext) -> Prepared:
-    """The dataset of ``ctx.cfg.data``, from the run's tables when they still match it."""
+    """The dataset of ``ctx.cfg.data``, from the run's tables when they still match it (a Hub
+    dataset matches while its repositories, configs, splits and commits are the same)."""
     with ctx.timed("load"):
         cfg, run_dir = ctx.cfg, ctx.run_dir
         start = time.perf_counter()
         corpus = Path(cfg.corpus) if cfg.corpus else None
+        source = resolve_input(cfg.data, split=cfg.split, hub=hub_options(cfg))
         stage_fp = fingerprint(
             "load",
-            tree_fingerprint(Path(cfg.data)),
+            input_fingerprint(source),
             cfg.split,
             cfg.query_column,
             cfg.positive_column,
@@ -43,7 +46,7 @@ def load_stage(ctx: MineContext) -> Prepared:
         else:
             ctx.invalidate_from("load")
             dataset = load_dataset(
-                cfg.data,
+                source,
                 split=cfg.split,
                 query_column=cfg.query_column,
                 positive_column=cfg.positive_column,
@@ -59,6 +62,16 @@ def load_stage(ctx: MineContext) -> Prepared:
                 input_fingerprint=stage_fp,
             )
     return prepare(dataset, stage_fp)
+
+
+def hub_options(cfg: MineConfig) -> HubOptions:
+    """How a run reads a Hub dataset (its ``hub_*`` settings)."""
+    return HubOptions(
+        config=cfg.hub_config,
+        revision=cfg.hub_revision,
+        qrels=cfg.hub_qrels,
+        streaming=cfg.hub_streaming,
+    )
 
 
 def _read(run_dir: RunDir) -> Dataset:

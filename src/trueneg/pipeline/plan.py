@@ -4,9 +4,8 @@ retriever, whether documents are embedded, how deep to search, and checks that f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from trueneg.data import load_dataset
+from trueneg.data import require_input
 from trueneg.devices import require_cuda
 from trueneg.encode import resolve_model
 from trueneg.errors import ConfigError
@@ -75,5 +74,4 @@ def check_inputs(cfg: MineConfig, plan: Plan) -> None:
         resolve_model(cfg.model)
     if cfg.device == "cuda":
         require_cuda("--device cuda", "Pass --device auto, or install a CUDA build of torch")
-    if not Path(cfg.data).exists():
-        load_dataset(cfg.data)  # raises a DataError naming the path and what is beside it
+    require_input(cfg.data)  # a missing path names what is beside it; Hub names pass

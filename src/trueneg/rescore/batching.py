@@ -49,7 +49,8 @@ def score_in_batches(
 
     Args:
         score_fn: scores one batch, ``(queries, docs) -> (len,)`` array.
-        queries, docs: the pairs, aligned.
+        queries: the pairs' query texts.
+        docs: the pairs' document texts, aligned with ``queries``.
         batch_size: pairs per call of ``score_fn``.
         on_batch: called with the number of pairs after each batch (progress bars).
     """

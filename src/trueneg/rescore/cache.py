@@ -1,7 +1,8 @@
 """Judge fingerprints and the on-disk cache of judge scores per (query_id, doc_id).
 
-Layout: ``cache_dir/<fingerprint[:16]>/part-00000.parquet, part-00001.parquet, ...`` with
-columns ``query_id, doc_id, score``, plus ``judge.json`` naming the full fingerprint. Each shard
+Layout: ``cache_dir/<fingerprint[:16]>/part-00000-PID-RANDOM.parquet, ...`` (a name of its own
+per writer, so runs sharing the cache never overwrite each other's shards) with columns
+``query_id, doc_id, score``, plus ``judge.json`` naming the full fingerprint. Each shard
 is written to a temporary name and renamed, so a killed run loses at most the shard it was
 scoring.
 """
@@ -9,6 +10,8 @@ scoring.
 from __future__ import annotations
 
 import logging
+import os
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -75,13 +78,15 @@ class ScoreCache:
             ],
             schema=SCHEMA,
         )
-        path = self.folder / f"part-{self._next_index():05d}.parquet"
+        # unique per writer: two runs sharing the cache never pick the same name
+        name = f"part-{self._next_index():05d}-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
+        path = self.folder / name
         atomic_write_parquet(path, table)
         return path
 
     def _next_index(self) -> int:
-        stems = (p.stem.partition("-")[2] for p in self.shard_paths())
-        indices = [int(s) for s in stems if s.isdigit()]
+        numbers = (p.stem.split("-")[1] for p in self.shard_paths())
+        indices = [int(n) for n in numbers if n.isdigit()]
         return max(indices, default=-1) + 1
 
     def _write_meta(self) -> None:

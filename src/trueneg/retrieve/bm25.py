@@ -15,6 +15,13 @@ from trueneg.retrieve.topk import check_search_input, chunk_topk, drop_masked, j
 logger = logging.getLogger(__name__)
 
 METHODS = ("lucene", "robertson", "atire", "bm25l", "bm25+")
+# ``bm25:KEY=VALUE,...``: what each key sets. ``language`` sets the stemmer and the stop words.
+SPEC_KEYS = ("method", "language", "stemmer", "stopwords")
+SPEC_SYNTAX = (
+    "bm25:METHOD, or comma-separated KEY=VALUE with KEY one of method, language, stemmer, "
+    "stopwords (e.g. bm25:language=french, bm25:robertson,stemmer=german,stopwords=de; "
+    "none turns stemming or stop words off)"
+)
 
 
 @RETRIEVERS.register("bm25")
@@ -23,8 +30,11 @@ class BM25Retriever:
     """BM25 over the document texts (bm25s); documents sharing no term with a query are skipped.
 
     ``stemmer="auto"`` stems English words when PyStemmer is installed and does not stem
-    otherwise; a language name (``"english"``) requires PyStemmer; None never stems.
-    ``bm25:robertson`` on the command line picks the scoring method.
+    otherwise; a language name (``"english"``, ``"french"``: PyStemmer's algorithms)
+    requires PyStemmer; None never stems. ``stopwords`` is a language bm25s has a list for
+    (``"en"``, ``"fr"``, ``"german"``...) or None. On the command line ``bm25:robertson``
+    picks the scoring method and ``bm25:language=french`` (or ``stemmer=...``,
+    ``stopwords=...``, comma-separated) the language: see :data:`SPEC_SYNTAX`.
     """
 
     name: ClassVar[str]
@@ -38,11 +48,20 @@ class BM25Retriever:
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
-            raise ConfigError("Unknown BM25 method", received=self.method, expected=METHODS)
+            raise ConfigError(
+                "Unknown BM25 method",
+                received=self.method,
+                expected=METHODS,
+                fix=f"Pass a method, or settings: {SPEC_SYNTAX}",
+            )
+        check_stopwords(self.stopwords)
+        if self.stemmer not in (None, "auto"):
+            check_stemmer(self.stemmer)
 
     @classmethod
     def from_value(cls, value: str | None) -> BM25Retriever:
-        return cls() if value is None else cls(method=value)
+        """``bm25:VALUE``: a method name, or ``KEY=VALUE`` pairs (:data:`SPEC_SYNTAX`)."""
+        return cls() if value is None else cls(**parse_spec(value))
 
     def search(self, inputs: SearchInput, depth: int, show_progress: bool = False) -> Candidates:
         """Top-``depth`` non-positive docs per query by BM25 score."""
@@ -96,12 +115,66 @@ class BM25Retriever:
             if self.stemmer == "auto":
                 logger.info("PyStemmer is not installed: BM25 runs without stemming")
                 return None
-            raise ConfigError(
-                "BM25 stemming needs PyStemmer",
-                received=self.stemmer,
-                fix="pip install PyStemmer, or use stemmer=None",
-            ) from None
+            raise _needs_pystemmer(self.stemmer) from None
         return Stemmer.Stemmer("english" if self.stemmer == "auto" else self.stemmer)
+
+
+def parse_spec(value: str) -> dict[str, str | None]:
+    """The settings of ``bm25:VALUE``: ``robertson`` → method; ``language=french`` → stemmer
+    and stop words; ``stemmer=`` / ``stopwords=`` each (``none``: off); comma-separated."""
+    settings: dict[str, str | None] = {}
+    for item in (part.strip() for part in value.split(",")):
+        key, sep, text = item.partition("=")
+        key, text = (key.strip().lower(), text.strip()) if sep else ("method", item)
+        if key not in SPEC_KEYS or not text:
+            raise ConfigError(
+                "Cannot read the BM25 setting", received=f"bm25:{value}", expected=SPEC_SYNTAX
+            )
+        word: str | None = None if text.lower() == "none" else text.lower()
+        if key == "language":
+            settings.update(stemmer=word, stopwords=word)
+        else:
+            settings[key] = word
+    return settings
+
+
+def check_stopwords(stopwords: str | None) -> None:
+    """Refuse a stop-word language bm25s has no list for (bm25s's own message lists them)."""
+    if stopwords is None:
+        return
+    import bm25s
+
+    try:
+        bm25s.tokenize(["probe"], stopwords=stopwords, show_progress=False)
+    except ValueError as exc:
+        raise ConfigError(
+            f"bm25s has no stop words for this language: {exc}",
+            received=stopwords,
+            fix="Use a language bm25s lists (e.g. stopwords=fr), or stopwords=none",
+        ) from None
+
+
+def check_stemmer(language: str) -> None:
+    """Refuse a stemmer language PyStemmer does not have, or any when it is not installed."""
+    try:
+        import Stemmer
+    except ImportError:
+        raise _needs_pystemmer(language) from None
+    if language not in Stemmer.algorithms():
+        raise ConfigError(
+            "PyStemmer has no stemmer for this language",
+            received=language,
+            expected=", ".join(sorted(Stemmer.algorithms())),
+            fix="Use one of those (e.g. stemmer=french), or stemmer=none",
+        )
+
+
+def _needs_pystemmer(language: str) -> ConfigError:
+    return ConfigError(
+        "BM25 stemming needs PyStemmer",
+        received=language,
+        fix="pip install PyStemmer, or turn stemming off (stemmer=None; bm25:stemmer=none)",
+    )
 
 
 def query_scores(index: Any, token_ids: list[int]) -> np.ndarray:

@@ -23,7 +23,8 @@ class HybridRetriever:
     cosine, for every row) and ``score_bm25`` (NaN where BM25 did not return the doc).
     ``positive_min`` is the lowest fused score a positive would get, ranking it in each list by
     how many candidates score above it; ``positive_rank`` comes from the dense side.
-    ``hybrid:30`` on the command line sets ``k``.
+    ``hybrid:30`` on the command line sets ``k``; ``hybrid:k=30,language=french`` also sets
+    the BM25 side's language (the keys of ``bm25:``).
     """
 
     name: ClassVar[str]
@@ -44,14 +45,17 @@ class HybridRetriever:
 
     @classmethod
     def from_value(cls, value: str | None) -> HybridRetriever:
+        """``hybrid:K`` sets the RRF constant; ``hybrid:k=30,language=french`` also sets the
+        BM25 side (every key of ``bm25:``, :data:`~trueneg.retrieve.bm25.SPEC_SYNTAX`)."""
         if value is None:
             return cls()
-        try:
-            return cls(k=int(value))
-        except ValueError:
-            raise ConfigError(
-                "hybrid takes the RRF constant k", received=value, expected="an integer, e.g. 60"
-            ) from None
+        if "=" not in value:
+            return cls(k=_rrf_constant(value))
+        own = [p for p in value.split(",") if p.partition("=")[0].strip().lower() == "k"]
+        rest = ",".join(p for p in value.split(",") if p not in own)
+        k = _rrf_constant(own[-1].partition("=")[2]) if own else cls.k
+        sparse = BM25Retriever.from_value(rest) if rest else BM25Retriever()
+        return cls(k=k, sparse=sparse)
 
     def search(self, inputs: SearchInput, depth: int, show_progress: bool = False) -> Candidates:
         """Top-``depth`` non-positive docs per query by fused reciprocal rank."""
@@ -139,3 +143,14 @@ def rank_in_list(scores: np.ndarray, list_scores: np.ndarray, list_depth: int) -
 def _rows(candidates: Candidates, q: int) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = candidates.offsets[q], candidates.offsets[q + 1]
     return candidates.doc_index[lo:hi], candidates.score[lo:hi]
+
+
+def _rrf_constant(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ConfigError(
+            "hybrid takes the RRF constant k and the BM25 keys",
+            received=text,
+            expected="an integer, e.g. hybrid:60 or hybrid:k=60,language=french",
+        ) from None

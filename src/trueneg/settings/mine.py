@@ -12,6 +12,8 @@ from typing import Any
 
 from trueneg.distributed import check_address, check_retriever
 from trueneg.encode.factory import ENCODERS
+from trueneg.encode.spec import check_prompt_choice
+from trueneg.encode.user_cache import USER_CACHE_TEXT, user_cache_dir
 from trueneg.errors import ConfigError
 from trueneg.select.auto import DEFAULT_COST
 from trueneg.select.base import SHORTFALL_POLICIES, Filter, Sampler
@@ -23,12 +25,17 @@ from trueneg.settings.schema import (
     check_types,
     field_names,
     renamed,
+    setting_name,
 )
 
 AUTO = "auto"
 # The chain that was the default before ``auto``; the audit still replays it for comparison.
 PERCENT_FILTERS = ("percent:0.95", "near-duplicate:0.95")
 DEVICES = ("auto", "cpu", "cuda")
+# ``cache_dir`` value that keeps a run's embeddings and judge scores inside its own folder.
+CACHE_IN_RUN = "run"
+CACHE_DEFAULT_TEXT = f"{USER_CACHE_TEXT} (one folder for every run and user session)"
+HUB_SETTINGS = ("hub_config", "hub_revision", "hub_qrels", "hub_streaming")
 
 
 def admitted_share(cost: float) -> str:
@@ -50,7 +57,15 @@ class MineConfig:
     negatives (a rank is admitted while its estimated false-negative share is below
     ``1 / (1 + cost)``; ``None``: :data:`trueneg.select.auto.DEFAULT_COST`); its old name
     ``auto_cost`` is still accepted. ``cache_dir`` is also read from a legacy ``extra``
-    ``cache_dir`` (moved into the field when the settings are built).
+    ``cache_dir`` (moved into the field when the settings are built); :meth:`validate` turns
+    its default (None) into the per-user cache folder and any path into an absolute one, so
+    the manifest records the folder a run used (``"run"``: inside the run directory, which is
+    also where runs whose manifest says None kept theirs).
+
+    ``hub_*`` apply when ``data`` is a Hugging Face Hub dataset (:mod:`trueneg.data.hub`);
+    ``prompt_name`` / ``document_prompt_name`` pick a prompt the model saved, by name;
+    ``max_seq_length`` and the prompts enter the encoder fingerprint (embedding cache key);
+    ``trust_remote_code`` lets the model's own code run.
 
     The annotations are the schema: :meth:`validate` refuses a value of another type (see
     :func:`~trueneg.settings.schema.check_types`), from a TOML file, the Python API or the
@@ -64,9 +79,28 @@ class MineConfig:
     query_column: str | None = None
     positive_column: str | None = None
     corpus: str | None = None
+    hub_config: str | None = field(
+        default=None,
+        metadata={
+            DEFAULT_TEXT: "the dataset's default config; for a BEIR-style repository, its "
+            "default or qrels config"
+        },
+    )
+    hub_revision: str | None = field(default=None, metadata={DEFAULT_TEXT: "main (the latest)"})
+    hub_qrels: str | None = field(
+        default=None,
+        metadata={
+            DEFAULT_TEXT: "the repository's own qrels config, else the NAME-qrels repository"
+        },
+    )
+    hub_streaming: bool = False
     model: str | None = field(default=None, metadata={DEFAULT_TEXT: "the bundled all-MiniLM-L6-v2"})
     query_prompt: str | None = None
     document_prompt: str | None = None
+    prompt_name: str | None = None
+    document_prompt_name: str | None = None
+    max_seq_length: int | None = field(default=None, metadata={DEFAULT_TEXT: "the model's own"})
+    trust_remote_code: bool = False
     batch_size: int = 64
     device: str = "auto"
     encoder: str = "auto"
@@ -85,7 +119,7 @@ class MineConfig:
     judge: str | None = None
     judge_depth: int = 30
     judge_batch_size: int = field(default=32, metadata={OPTION: None})
-    cache_dir: str | None = field(default=None, metadata={DEFAULT_TEXT: "inside RUN_DIR"})
+    cache_dir: str | None = field(default=None, metadata={DEFAULT_TEXT: CACHE_DEFAULT_TEXT})
     ray: str | None = field(default=None, metadata={DEFAULT_TEXT: "run locally, no Ray"})
     ray_workers: int | None = field(
         default=None, metadata={DEFAULT_TEXT: "one per GPU of the cluster, else one per CPU"}
@@ -122,13 +156,18 @@ class MineConfig:
         if not self.data:
             raise ConfigError(
                 "No input data given",
-                expected="a BEIR folder or a pairs file",
+                expected="a BEIR folder, a pairs file or a Hugging Face Hub dataset name",
                 fix="Pass DATA as the first argument of `trueneg mine`",
             )
         if not self.out:
             raise ConfigError("No run directory given", fix="Pass --out RUN_DIR")
         for name in ("num_negatives", "depth", "batch_size", "judge_depth", "judge_batch_size"):
             _positive_int(name, getattr(self, name))
+        if self.max_seq_length is not None:
+            _positive_int("max_seq_length", self.max_seq_length)
+        check_prompt_choice(self.query_prompt, self.prompt_name, "prompt-name")
+        check_prompt_choice(self.document_prompt, self.document_prompt_name, "document-prompt-name")
+        self.cache_dir = resolved_cache_dir(self.cache_dir)
         if self.device not in DEVICES:
             raise ConfigError("Unknown device", received=self.device, expected=DEVICES)
 
@@ -193,6 +232,16 @@ def load_toml(path: str | Path) -> MineConfig:
     return config
 
 
+def resolved_cache_dir(cache_dir: str | None) -> str:
+    """The cache folder a run records: the per-user folder for None, ``"run"`` as it is, any
+    other path absolute (so a later reader in another working directory finds it)."""
+    if cache_dir is None:
+        return str(user_cache_dir())
+    if cache_dir == CACHE_IN_RUN:
+        return cache_dir
+    return str(Path(cache_dir).expanduser().absolute())
+
+
 def _none_means_empty(filters: list[str] | None) -> list[str] | None:
     """``["none"]`` (or ``"none"`` in a TOML file) means no filter at all."""
     if filters is None:
@@ -218,7 +267,7 @@ def check_false_negative_cost(cost: Any, auto_chooses: bool, where: str = "") ->
     number = isinstance(cost, int | float) and not isinstance(cost, bool)
     if not number or not math.isfinite(cost) or cost <= 0:
         raise ConfigError(
-            f"{where}false_negative_cost must be a positive number",
+            f"{where or '--false-negative-cost: '}false_negative_cost must be a positive number",
             received=cost,
             expected="how many true negatives one false negative undoes, e.g. "
             f"{DEFAULT_COST:g} (the default: admits ranks under {admitted_share(DEFAULT_COST)} "
@@ -226,7 +275,8 @@ def check_false_negative_cost(cost: Any, auto_chooses: bool, where: str = "") ->
         )
     if not auto_chooses:
         raise ConfigError(
-            f"{where}false_negative_cost only applies when auto chooses the filters",
+            f"{where or '--false-negative-cost: '}false_negative_cost only applies when auto "
+            "chooses the filters",
             received=cost,
             fix="Drop the filters (auto then chooses with this cost), or drop "
             "false_negative_cost (--false-negative-cost)",
@@ -239,7 +289,7 @@ def _check_ray(cfg: MineConfig) -> None:
         _positive_int("ray_workers", cfg.ray_workers)
         if cfg.ray is None:
             raise ConfigError(
-                "ray_workers is set but ray is not",
+                "--ray-workers (ray_workers) is set but --ray (ray) is not",
                 received=cfg.ray_workers,
                 fix="Pass --ray auto (or a cluster address) with --ray-workers",
             )
@@ -254,5 +304,7 @@ def _check_ray(cfg: MineConfig) -> None:
 def _positive_int(name: str, value: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ConfigError(
-            f"{name} must be a positive integer", received=value, expected="an integer >= 1"
+            f"{setting_name(MineConfig, name)} must be a positive integer",
+            received=value,
+            expected="an integer >= 1",
         )

@@ -8,6 +8,7 @@ helpers here read both, for TOML files, the Python API and the command line alik
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import inspect
 import os
 import types
@@ -65,9 +66,17 @@ def field_names(schema: type) -> list[str]:
 
 def check_known(keys: Iterable[str], schema: type, what: str = "setting") -> None:
     """Refuse keys that are not fields of ``schema``, listing the valid ones."""
-    unknown = sorted(set(keys) - set(field_names(schema)))
+    known = field_names(schema)
+    unknown = sorted(set(keys) - set(known))
     if unknown:
-        raise ConfigError(f"Unknown {what}", received=unknown, expected=sorted(field_names(schema)))
+        close = {u: difflib.get_close_matches(u, known, n=1) for u in unknown}
+        hints = [f"{u} → {match[0]}" for u, match in close.items() if match]
+        raise ConfigError(
+            f"Unknown {what}",
+            received=unknown,
+            expected=sorted(known),
+            fix=f"Did you mean: {', '.join(hints)}" if hints else None,
+        )
 
 
 def aliases(schema: type) -> dict[str, str]:
@@ -162,6 +171,13 @@ def _field(schema: type, name: str) -> dataclasses.Field:
 @cache
 def _type_hints(schema: type) -> dict[str, Any]:
     return get_type_hints(schema)
+
+
+def setting_name(schema: type, key: str) -> str:
+    """How a user names a setting: ``--seed (seed)`` where it is a command-line option, else
+    its key."""
+    option = option_of(schema, key) if key in field_names(schema) else None
+    return f"{option} ({key})" if option else key
 
 
 def _setting(schema: type, key: str) -> str:
