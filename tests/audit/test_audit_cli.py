@@ -134,7 +134,8 @@ def test_a_judge_without_weights_gives_an_estimate_with_its_calibration(topic_ru
     assert estimate.validation is not None
     assert "hidden_qrels_rate" in estimate.validation
     assert report.suspicious[0]["judge"] is not None
-    assert (topic_run.path / "judge").is_dir()  # scores cached beside the run
+    cache = Path(topic_run.manifest["config"]["cache_dir"])  # the run's cache folder
+    assert any((cache / "judge").glob("*/part-*.parquet"))  # the scores are cached there
 
 
 def test_single_positive_queries_leave_hidden_qrels_out_with_a_reason(single_positive_run):

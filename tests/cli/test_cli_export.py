@@ -16,6 +16,7 @@ from trueneg.cli.main import app
 from trueneg.export.base import EXPORT_FORMATS
 
 runner = CliRunner()
+WROTE = r"wrote %s \([\d,]+ rows?, [\d,]+ quer(?:y|ies)\)"
 K = 3
 # every document mentions "health", so BM25 returns all of them for every query
 TOPICS = ["vitamin bone", "coffee sleep", "sugar diabetes", "salt pressure"]
@@ -50,7 +51,7 @@ def read_rows(path) -> list[dict]:
 def export(run, fmt: str, to, *extra: str):
     result = runner.invoke(app, ["export", str(run.path), "--format", fmt, "--to", str(to), *extra])
     assert result.exit_code == 0, result.output
-    assert re.fullmatch(rf"wrote {re.escape(str(to))} \([\d,]+ rows?\)", result.stdout.strip())
+    assert re.fullmatch(WROTE % re.escape(str(to)), result.stdout.strip())
     return read_rows(to)
 
 
@@ -98,7 +99,7 @@ def test_wrote_line_is_one_line_for_scripts(run, tmp_path):
     to = tmp_path / ("a-long-folder-name-" * 4) / "triplets.jsonl"
     result = runner.invoke(app, ["export", str(run.path), "--format", "triplet", "--to", str(to)])
     assert result.exit_code == 0
-    assert re.fullmatch(rf"wrote {re.escape(str(to))} \(\d+ rows\)\n", result.stdout)
+    assert re.fullmatch(WROTE % re.escape(str(to)) + "\n", result.stdout)
 
 
 def test_help_names_every_registered_format():
@@ -107,3 +108,69 @@ def test_help_names_every_registered_format():
     text = " ".join(result.output.split())
     for name in EXPORT_FORMATS.names():
         assert name in text, name
+
+
+@pytest.fixture(scope="module")
+def uneven_run(tmp_path_factory):
+    """q4 matches no document (no candidate, so no kept negative); q0 has two positives, so
+    one candidate fewer than the others: short of k=11 in an n-tuple."""
+    root = tmp_path_factory.mktemp("uneven")
+    queries = [*QUERIES, ("q4", "zebra quantum")]
+    data = write_beir(root / "beir", CORPUS, queries, [*QRELS, ("q4", "d5", 1)])
+    return trueneg.mine(data, root / "run", retriever="bm25", filters=[], num_negatives=11)
+
+
+def test_queries_left_out_are_counted_per_reason(uneven_run, tmp_path):
+    to = tmp_path / "n.jsonl"
+    args = ["export", str(uneven_run.path), "--format", "n-tuple", "--to", str(to)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"wrote {to} (3 rows, 3 queries)"
+    note = " ".join(result.stderr.split())
+    assert note.startswith("left out 2 of 5 queries: 1 with no kept negative")
+    assert "1 with fewer than the 11 kept negatives each n-tuple row needs" in note
+
+
+def test_a_format_that_needs_no_k_leaves_out_only_queries_without_negatives(uneven_run, tmp_path):
+    to = tmp_path / "f.jsonl"
+    args = ["export", str(uneven_run.path), "--format", "flagembedding", "--to", str(to)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"wrote {to} (4 rows, 4 queries)"
+    assert " ".join(result.stderr.split()).startswith(
+        "left out 1 of 5 queries: 1 with no kept negative"
+    )
+
+
+def test_every_query_written_leaves_no_note(run, tmp_path):
+    result = runner.invoke(
+        app, ["export", str(run.path), "--format", "triplet", "--to", str(tmp_path / "t.jsonl")]
+    )
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "Nothing to write"),
+        (["--to", "x.jsonl", "--private"], "--private: only with --push-to-hub"),
+        (["--to", "x.jsonl", "--push-to-hub", "me/x"], "--to and --push-to-hub"),
+    ],
+)
+def test_destination_options_are_checked(run, extra, message):
+    result = runner.invoke(app, ["export", str(run.path), "--format", "triplet", *extra])
+    assert result.exit_code == 1
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_dry_run_writes_the_card_and_data_offline(run, tmp_path):
+    folder = tmp_path / "stage"
+    args = ["export", str(run.path), "-f", "triplet", "--push-to-hub", "me/x", "--dry-run"]
+    result = runner.invoke(app, [*args, "--hub-folder", str(folder), "--license", "mit"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"wrote {folder / 'README.md'} and ")
+    assert "nothing uploaded" in result.stdout
+    assert 'license: "mit"' in (folder / "README.md").read_text()
+    assert (
+        pq.read_table(folder / "data" / "train.parquet").num_rows == run.export("triplet").num_rows
+    )

@@ -37,6 +37,8 @@ def test_triplet_one_row_per_positive_and_negative(negatives, dataset):
     ]
     assert export_notes(table) == {
         "format": "triplet",
+        "queries_total": 3,
+        "queries_written": 2,
         "queries_without_kept_negatives": 1,  # q3
         "queries_without_positives": 0,
     }

@@ -1,4 +1,5 @@
-"""``Run``: a finished mining run, opened from its directory."""
+"""``Run``: a finished mining run, opened from its directory: its tables, summary, exports and
+Hub push."""
 
 from __future__ import annotations
 
@@ -11,41 +12,31 @@ import pyarrow as pa
 
 from trueneg.data.tables import Dataset, LoadReport
 from trueneg.errors import RunDirError
-from trueneg.export import build_export, to_hf_dataset, write_export
-from trueneg.pipeline import run_pipeline
+from trueneg.export import (
+    CardInputs,
+    HubUpload,
+    Prompts,
+    build_export,
+    check_reachable,
+    check_repo_id,
+    publish,
+    render_card,
+    to_hf_dataset,
+    write_export,
+)
 from trueneg.run import MANIFEST, RunDir
+from trueneg.run.layout import read_json
 from trueneg.select.auto import trains_on_training_queries
-from trueneg.settings import MineConfig
 from trueneg.summary import Summary
 
-
-def mine(
-    data: str | Path | None = None,
-    out: str | Path | None = None,
-    *,
-    config: MineConfig | None = None,
-    show_progress: bool = False,
-    force: bool = False,
-    **settings: Any,
-) -> Run:
-    """Mine hard negatives for ``data`` into the run directory ``out``.
-
-    Settings are :class:`~trueneg.MineConfig` fields (``model``, ``retriever``, ``filters``,
-    ``sampler``, ``num_negatives``, ``seed``, …), given as keywords or as ``config``.
-    Re-running with the same settings reuses every finished stage whose files verify and
-    rebuilds damaged ones. ``out`` must be new, empty or an earlier run; ``force`` mines into
-    a non-empty folder beside its files (never over them). While mining, the run is locked: a
-    second ``mine`` into it, or a reader, fails at once. ``show_progress`` draws progress bars
-    on stderr. Returns the finished :class:`Run`.
-    """
-    path = run_pipeline(
-        data, out, config=config, show_progress=show_progress, force=force, **settings
-    )
-    return Run(path)
+AUDIT_FILE = "audit.json"
 
 
 class Run:
-    """A finished run directory: its tables, summary and exports.
+    """A finished run directory: its tables, summary, exports, dataset card and Hub push.
+
+    Tables are ``pyarrow.Table`` objects (``table.to_pandas()``, ``table.to_pylist()``), read
+    and checked against what ``mine`` recorded each time they are asked for.
 
     >>> run = trueneg.mine("data/scifact", "runs/scifact")   # doctest: +SKIP
     >>> run.summary().kept                                      # doctest: +SKIP
@@ -96,6 +87,7 @@ class Run:
             return self.dir.read_table(name, columns=columns, record=record)
 
     def has_table(self, name: str) -> bool:
+        """Whether the run stored table ``name`` (``"judge_scores.parquet"``: only with a judge)."""
         return name in self._manifest.get("files", {})
 
     @property
@@ -104,23 +96,44 @@ class Run:
 
     @property
     def manifest(self) -> dict[str, Any]:
+        """A copy of ``manifest.json``: ``config`` (the settings as they ran, ``auto``'s
+        choice in place of ``auto``), ``auto`` (its choice, reason and evidence, or None),
+        ``model``, ``counts``, ``timings``, ``summary``, ``trueneg_version``, ``files``."""
         return dict(self._manifest)
 
     def summary(self) -> Summary:
+        """The numbers ``trueneg mine`` prints (:class:`~trueneg.summary.Summary`)."""
         return Summary.from_dict(self._manifest["summary"])
 
     def negatives(self, kept_only: bool = False) -> pa.Table:
-        """Every candidate with ``kept`` and ``reason`` (or only the kept ones)."""
+        """Every candidate, one row per (query, document), with what selection did to it.
+
+        Columns: ``query_id``, ``doc_id`` (strings); ``rank`` (int32, 1 = the retriever's
+        best); ``score`` (float32, the retriever's); ``pos_cosine`` (float32, the highest
+        cosine to one of the query's labeled positives; dense, hybrid and ``auto`` runs);
+        ``judge`` (float32, with a judge: its score, null below ``judge_depth``); ``kept``
+        (bool); ``reason`` (string: ``""`` when kept, else what dropped the row, e.g.
+        ``"percent"``, ``"not-sampled"``). ``kept_only``: only the kept rows.
+        """
         table = self._table("negatives.parquet")
         return table.filter(table["kept"]) if kept_only else table
 
     def candidates(self) -> pa.Table:
+        """What retrieval returned, labeled positives masked: ``query_id``, ``doc_id``,
+        ``rank``, ``score`` and, where computed, ``pos_cosine`` (as in :meth:`negatives`)."""
         return self._table("candidates.parquet")
 
     def query_stats(self) -> pa.Table:
+        """One row per query: ``query_id``; ``num_positives`` (int32); ``positive_min``
+        (float32, the lowest score of a labeled positive); ``positive_rank`` (int64, where
+        its best positive ranks among the candidates, 0: not ranked); ``candidates`` and
+        ``kept`` (int32); ``dropped`` (bool: the shortfall policy dropped the query)."""
         return self._table("query_stats_selected.parquet")
 
     def dataset(self) -> Dataset:
+        """The canonical tables the run mined: ``queries`` (``query_id``, ``text``),
+        ``corpus`` (``doc_id``, ``text``, ``title``), ``qrels`` (``query_id``, ``doc_id``,
+        ``relevance``), and the loader's ``report``."""
         report = self._manifest.get("summary", {}).get("load") or {}
         return Dataset(
             self._table("data/queries.parquet"),
@@ -164,7 +177,10 @@ class Run:
         """Build a training file in format ``fmt``; write it to ``to`` if given.
 
         Under ``auto`` only the queries of :meth:`training_queries` are exported unless
-        ``all_queries``. Returns the written path, or the Arrow table when ``to`` is None.
+        ``all_queries``. Returns the written path, or the Arrow table when ``to`` is None:
+        its columns are the format's (``trueneg strategies``; triplet: ``anchor``,
+        ``positive``, ``negative``), and :func:`trueneg.export.export_notes` reads from it how
+        many queries were written and, per reason, left out.
         """
 
         table = self._export_table(fmt, include_scores, score_column, all_queries)
@@ -203,9 +219,94 @@ class Run:
         score_column: str = "score",
         all_queries: bool = False,
     ):
-        """The export as a Hugging Face ``datasets.Dataset`` (for SentenceTransformerTrainer)."""
+        """The export as a Hugging Face ``datasets.Dataset`` (for SentenceTransformerTrainer):
+        the columns of :meth:`export`."""
 
         return to_hf_dataset(self._export_table(fmt, include_scores, score_column, all_queries))
+
+    def prompts(self) -> Prompts:
+        """The prompts the run was mined with (its config's ``query_prompt``,
+        ``document_prompt``, ``prompt_name``, ``document_prompt_name``; None where not set):
+        train and search with the same. ``prompts().for_columns(table.column_names)`` maps
+        them onto an export's columns (sentence-transformers' ``prompts`` argument)."""
+        return Prompts.from_config(self._manifest.get("config") or {})
+
+    def audit_results(self) -> dict[str, Any] | None:
+        """``RUN/audit.json`` as ``trueneg audit`` saved it (the keys of
+        :meth:`~trueneg.audit.AuditReport.to_dict`: ``hidden_qrels_false_negative_rate``,
+        ``estimated_false_negative_rate``, ``ci_low``, ``ci_high``, the parts), or None when
+        the run was not audited."""
+        found = read_json(self.path / AUDIT_FILE)
+        return found if isinstance(found, dict) else None
+
+    def dataset_card(
+        self,
+        fmt: str = "triplet",
+        *,
+        repo: str | None = None,
+        include_scores: bool = False,
+        score_column: str = "score",
+        all_queries: bool = False,
+        license: str | None = None,
+    ) -> str:
+        """The dataset card (README.md) of this run's export in ``fmt``: the data, how it was
+        mined, the measured contamination (from :meth:`audit_results`) and how to load it.
+        ``repo``: the Hub id its loading snippet names (default: the run folder's name);
+        ``license``: the data's Hub license id, when known."""
+        table = self._export_table(fmt, include_scores, score_column, all_queries)
+        return self._card(table, repo or self.path.name, include_scores, score_column, license)
+
+    def push_to_hub(
+        self,
+        repo: str,
+        fmt: str = "triplet",
+        *,
+        private: bool = False,
+        folder: str | Path | None = None,
+        dry_run: bool = False,
+        token: str | None = None,
+        license: str | None = None,
+        include_scores: bool = False,
+        score_column: str = "score",
+        all_queries: bool = False,
+    ) -> HubUpload:
+        """Upload the export in ``fmt`` with its :meth:`dataset_card` to the Hub dataset
+        repository ``repo`` (created, ``private`` if asked, when it does not exist): one
+        commit of ``README.md`` and ``data/train.parquet``.
+
+        ``dry_run`` only writes those two files into ``folder`` (default ``./NAME``, the
+        repository's name) for review, with no network. ``token``: default ``HF_TOKEN`` or
+        the ``hf auth login`` token; it is never written anywhere. An unreachable Hub fails
+        at once with a :class:`~trueneg.export.HubError` naming the repository.
+        """
+        check_repo_id(repo)
+        if not dry_run:
+            check_reachable(repo)
+        table = self._export_table(fmt, include_scores, score_column, all_queries)
+        card = self._card(table, repo, include_scores, score_column, license)
+        return publish(
+            table, card, repo, folder=folder, dry_run=dry_run, private=private, token=token
+        )
+
+    def _card(
+        self,
+        table: pa.Table,
+        repo: str,
+        include_scores: bool,
+        score_column: str,
+        license: str | None,
+    ) -> str:
+        return render_card(
+            CardInputs(
+                repo=repo,
+                table=table,
+                manifest=self._manifest,
+                audit=self.audit_results(),
+                prompts=self.prompts(),
+                score_column=score_column if include_scores else None,
+                license=license,
+            )
+        )
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"

@@ -80,7 +80,7 @@ def _hidden_part(
     ctx: AuditContext, report: AuditReport, fraction: float, seed: int, extra: Sequence[Any] | None
 ) -> Any:
     if fraction == 0:
-        report.unavailable["hidden_qrels"] = "hide_fraction is 0, so no positive was hidden"
+        report.unavailable["hidden_qrels"] = "--hide-fraction is 0, so no positive was hidden"
         return None
     split = build_split(
         ctx, fraction, seed, strategies_for(ctx.config, extra), show_progress=ctx.show_progress
@@ -133,15 +133,19 @@ def _strategy(config: dict[str, Any]) -> dict[str, Any]:
 def _check_args(hide_fraction: float, judge_sample: int, cost: float) -> None:
     if not 0 <= hide_fraction <= 1:
         raise ConfigError(
-            "hide_fraction must be between 0 and 1", received=hide_fraction, expected="e.g. 0.5"
+            "--hide-fraction (hide_fraction) must be between 0 and 1",
+            received=hide_fraction,
+            expected="e.g. 0.5",
         )
     if judge_sample < 12:
         raise ConfigError(
-            "judge_sample is too small to estimate anything",
+            "--judge-sample (judge_sample) is too small to estimate anything",
             received=judge_sample,
-            expected="at least 12 pairs (default 300)",
+            expected=f"at least 12 pairs (default {AuditSettings.judge_sample})",
         )
     if not cost > 0:
         raise ConfigError(
-            "false_negative_cost must be positive", received=cost, expected="e.g. 9 or 3"
+            "--false-negative-cost (false_negative_cost) must be positive",
+            received=cost,
+            expected="e.g. 9 or 3",
         )

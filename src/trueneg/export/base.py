@@ -17,9 +17,18 @@ from trueneg.registry import Registry
 
 
 class ExportFormat:
-    """Turns gathered positives and kept negatives into one training table."""
+    """Turns gathered positives and kept negatives into one training table.
+
+    The class attributes say who trains on the table, for the dataset card's loading snippet:
+    ``trainer`` (the library), and for sentence-transformers layouts the ``model_class`` and
+    the ``loss`` that read it (``scores_loss`` with teacher scores).
+    """
 
     name: ClassVar[str]
+    trainer: ClassVar[str] = "sentence-transformers"
+    model_class: ClassVar[str | None] = "SentenceTransformer"
+    loss: ClassVar[str | None] = "MultipleNegativesRankingLoss"
+    scores_loss: ClassVar[str | None] = None
 
     def build(self, data: ExportData, include_scores: bool) -> pa.Table:
         """The training table; counts queries it leaves out in ``data.skipped``."""

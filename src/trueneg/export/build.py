@@ -10,6 +10,7 @@ from trueneg.data.tables import Dataset
 from trueneg.export import formats as _formats  # noqa: F401  (registers the formats)
 from trueneg.export.base import EXPORT_FORMATS
 from trueneg.export.gather import gather
+from trueneg.export.notes import left_out_note
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def build_export(
 
     Only queries with at least one labeled positive and one kept negative are exported, and
     only those in ``queries`` when it is given (``Run.training_queries``); the schema metadata
-    (see :func:`export_notes`) counts the ones left out. With
+    (see :func:`export_notes`) counts the queries written and, per reason, those left out. With
     ``include_scores``, negative scores come from ``score_column`` and positive scores from
     ``positive_scores`` (``query_id, doc_id, <score_column>``) or 1.0 where unknown.
     """
@@ -41,15 +42,25 @@ def build_export(
         queries=queries,
     )
     table = exporter.build(data, include_scores)
-    notes = {"format": exporter.name, **data.skipped}
-    if any(v for k, v in notes.items() if k != "format"):
-        logger.info("export %s: %s", exporter.name, notes)
+    notes = {
+        "format": exporter.name,
+        "queries_total": data.total,
+        "queries_written": data.written,
+        **data.skipped,
+        **data.details,
+    }
+    note = left_out_note(notes)
+    if note:
+        logger.debug("export %s: %s", exporter.name, note)  # export_notes(table) has it too
     meta = {f"trueneg.{k}".encode(): str(v).encode() for k, v in notes.items()}
     return table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
 
 
 def export_notes(table: pa.Table) -> dict[str, str | int]:
-    """What :func:`build_export` recorded: the format and how many queries it left out."""
+    """What :func:`build_export` recorded: ``format``, ``queries_total`` (in the dataset),
+    ``queries_written``, and per reason the queries left out (``queries_without_positives``,
+    ``queries_without_kept_negatives``, ``queries_not_for_training``, ``queries_short_of_k``);
+    n-tuple adds ``negatives_per_row``. :func:`~trueneg.export.notes.left_out_note` words them."""
     notes: dict[str, str | int] = {}
     for key, value in (table.schema.metadata or {}).items():
         if key.startswith(b"trueneg."):

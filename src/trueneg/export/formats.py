@@ -38,6 +38,8 @@ def _score_lists(columns: list[np.ndarray]) -> pa.Array:
 class Triplet(ExportFormat):
     """sentence-transformers (anchor, positive, negative): one row per positive × negative."""
 
+    scores_loss = "MarginMSELoss"
+
     def build(self, data: ExportData, include_scores: bool) -> pa.Table:
         q, p, n = cross(data.pos, data.neg)
         columns = {
@@ -58,10 +60,13 @@ class NTuple(ExportFormat):
     out (as sentence-transformers does) and counted as ``queries_short_of_k``.
     """
 
+    scores_loss = "DistillKLDivLoss"
+
     def build(self, data: ExportData, include_scores: bool) -> pa.Table:
         k = int(data.neg.count.max()) if data.num_queries else 0
         full = np.flatnonzero(data.neg.count == k)
-        data.skipped["queries_short_of_k"] = data.num_queries - int(full.shape[0])
+        data.leave_out("queries_short_of_k", data.num_queries - int(full.shape[0]))
+        data.details["negatives_per_row"] = k
         q, p = per_positive(data.pos, full)
         first = data.neg.start[q]
         columns = {
@@ -84,6 +89,8 @@ class LabeledPair(ExportFormat):
     ``score`` column replaces ``label``.
     """
 
+    model_class, loss, scores_loss = "CrossEncoder", "BinaryCrossEntropyLoss", "MSELoss"
+
     def build(self, data: ExportData, include_scores: bool) -> pa.Table:
         offsets, doc, score, is_pos = merged(data)
         q = np.repeat(np.arange(data.num_queries), np.diff(offsets))
@@ -102,6 +109,8 @@ class LabeledList(ExportFormat):
     All of a query's positives come first (label 1.0), then its negatives (0.0). With
     scores, a ``scores`` list replaces ``labels``.
     """
+
+    model_class, loss, scores_loss = "CrossEncoder", "LambdaLoss", "ListNetLoss"
 
     def build(self, data: ExportData, include_scores: bool) -> pa.Table:
         offsets, doc, score, is_pos = merged(data)
@@ -127,6 +136,8 @@ def _scores(seg: Segments) -> pa.Array:
 @EXPORT_FORMATS.register("flagembedding")
 class FlagEmbedding(ExportFormat):
     """FlagEmbedding JSONL {query, pos: [..], neg: [..]} (+ pos_scores, neg_scores) per query."""
+
+    trainer, model_class, loss = "FlagEmbedding", None, None
 
     def build(self, data: ExportData, include_scores: bool) -> pa.Table:
         columns = {
@@ -157,6 +168,8 @@ class Tevatron(ExportFormat):
     Passages are ``{docid, title, text}`` (title and text kept apart); with scores each also
     carries a ``score``.
     """
+
+    trainer, model_class, loss = "Tevatron", None, None
 
     def build(self, data: ExportData, include_scores: bool) -> pa.Table:
         return pa.table(

@@ -2,8 +2,10 @@
 
 Queries are exported in the dataset's query order, negatives in rank order, positives in
 qrels order. A query is exported only if it has at least one labeled positive and at least
-one kept negative, and, when a set of training queries is given, is in it; the others are
-counted in :attr:`ExportData.skipped`.
+one kept negative, and, when a set of training queries is given, is in it; every other query
+of the dataset is counted in :attr:`ExportData.skipped` under exactly one reason (in this
+order: no labeled positive, no kept negative, not a training query). A format may leave out
+more (:meth:`ExportData.leave_out`).
 """
 
 from __future__ import annotations
@@ -45,11 +47,25 @@ class ExportData:
     doc_body: pa.Array
     pos: Segments
     neg: Segments
-    skipped: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> queries left out
+    total: int = 0  # queries in the dataset
+    details: dict[str, int] = field(default_factory=dict)  # a format's own facts (k)
+    left_by_format: int = 0
 
     @property
     def num_queries(self) -> int:
+        """Queries gathered for the format (before it leaves any out)."""
         return len(self.query_ids)
+
+    @property
+    def written(self) -> int:
+        """Queries the format writes."""
+        return self.num_queries - self.left_by_format
+
+    def leave_out(self, reason: str, count: int) -> None:
+        """The format leaves ``count`` gathered queries out of its file, for ``reason``."""
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
+        self.left_by_format += count
 
 
 def gather(
@@ -93,7 +109,7 @@ def gather(
     exported = np.flatnonzero(has_pos & has_neg & chosen)
     skipped = {
         "queries_without_kept_negatives": int(np.count_nonzero(has_pos & ~has_neg)),
-        "queries_without_positives": int(np.count_nonzero(~has_pos & has_neg)),
+        "queries_without_positives": int(np.count_nonzero(~has_pos)),
     }
     if queries is not None:
         skipped["queries_not_for_training"] = int(np.count_nonzero(has_pos & has_neg & ~chosen))
@@ -107,6 +123,7 @@ def gather(
         pos=_segments(pos_q, pos_d, pos_score, exported),
         neg=_segments(neg_q, neg_d, neg_score, exported),
         skipped=skipped,
+        total=n,
     )
 
 

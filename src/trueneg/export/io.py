@@ -45,7 +45,12 @@ def write_export(table: pa.Table, path: str | Path, *, file_format: str | None =
         )
     guard_destination(path)
     if table.num_rows == 0:
-        logger.warning("the export has no rows: %s will be an empty file", path)
+        logger.warning(
+            "the export has no rows: %s will be an empty file (the run kept no negatives for "
+            "the queries exported: see its summary's `kept negatives` and `short of k`; mine "
+            "with other filters or --shortfall backfill)",
+            path,
+        )
     with atomic_path(path) as tmp:
         if fmt == "parquet":
             pq.write_table(table, tmp)
@@ -64,7 +69,7 @@ def _format_from_suffix(path: Path) -> str:
         "Cannot tell the export file format from the file name",
         received=path.name,
         expected=list(_SUFFIXES),
-        fix="Use one of these suffixes or pass file_format",
+        fix="Give --to one of these suffixes (from Python: or pass file_format)",
     )
 
 
