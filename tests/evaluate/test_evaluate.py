@@ -109,6 +109,7 @@ def test_model_folder_that_does_not_exist(tmp_path):
 
 def test_default_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("TRUENEG_CACHE", str(tmp_path))
-    assert default_cache_dir() == tmp_path / "embeddings"
+    assert default_cache_dir() == tmp_path  # the folder `trueneg mine` shares
     monkeypatch.delenv("TRUENEG_CACHE")
-    assert default_cache_dir().parts[-3:] == (".cache", "trueneg", "embeddings")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert default_cache_dir().parts[-2:] == (".cache", "trueneg")

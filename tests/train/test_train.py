@@ -90,7 +90,7 @@ def test_triplet_rows_give_one_row_per_kept_negative(run_dir: Path, tmp_path: Pa
 
 @pytest.mark.parametrize(
     "rows,loss,match",
-    [("pairs", "mnrl", "Unknown training row format"), ("triplet", "kl", "score lists")],
+    [("pairs", "mnrl", "Unknown --rows"), ("triplet", "kl", "score lists")],
 )
 def test_bad_row_formats_are_refused_before_training(
     run_dir: Path, tmp_path: Path, rows: str, loss: str, match: str
@@ -140,7 +140,17 @@ def test_distillation_needs_teacher_scores_for_positives(run_dir: Path, tmp_path
 
 
 def test_every_registered_loss_is_tested():
-    assert LOSSES.names() == ["cached-mnrl", "gist", "kl", "margin-mse", "mnrl"]
+    # the bi-encoder losses here, the cross-encoder ones in test_cross_encoder.py
+    assert LOSSES.names() == [
+        "bce",
+        "cached-mnrl",
+        "gist",
+        "kl",
+        "lambda",
+        "listnet",
+        "margin-mse",
+        "mnrl",
+    ]
 
 
 def test_unknown_loss_lists_the_valid_ones_before_any_work(tmp_path: Path):
@@ -160,19 +170,24 @@ def test_unfinished_run_dir_is_a_run_dir_error(run_dir: Path, tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    "setting",
+    ("setting", "named"),
     [
-        {"batch_size": 0},
-        {"epochs": 0},
-        {"max_steps": 0},
-        {"warmup_ratio": 1.0},
-        {"device": "tpu"},
-        {"precision": "fp16"},
+        ({"batch_size": 0}, "Invalid --batch-size (batch_size)"),
+        ({"epochs": 0}, "Invalid --epochs (epochs)"),
+        ({"max_steps": 0}, "Invalid --max-steps (max_steps)"),
+        ({"warmup_ratio": 1.0}, "Invalid --warmup-ratio (warmup_ratio)"),
+        ({"max_seq_length": 0}, "Invalid --max-seq-length (max_seq_length)"),
+        ({"device": "tpu"}, "Unknown --device"),
+        ({"precision": "fp16"}, "Unknown --precision"),
     ],
 )
-def test_bad_settings_are_config_errors(run_dir: Path, tmp_path: Path, setting: dict):
-    with pytest.raises(ConfigError):
+def test_bad_settings_are_config_errors_naming_the_option(
+    run_dir: Path, tmp_path: Path, setting: dict, named: str
+):
+    with pytest.raises(ConfigError) as caught:
         train(run_dir, tmp_path / "model", **setting)
+    assert str(caught.value).startswith(named)
+    assert f"received: {next(iter(setting.values()))}" in str(caught.value)
 
 
 def test_bf16_on_a_cpu_is_refused_before_training(run_dir: Path, tmp_path: Path):
@@ -246,3 +261,30 @@ def test_cli_error_is_one_line_and_exit_1(tmp_path: Path):
     )
     assert result.exit_code == 1
     assert "Unknown loss 'nope'" in result.output and "Traceback" not in result.output
+
+
+def test_cli_stdout_holds_only_the_result_without_quiet(run_dir: Path, tmp_path: Path):
+    """The trainer's log dicts ({'loss': ...}, train_runtime) stay off stdout; one bar, on
+    stderr."""
+    out = tmp_path / "model"
+    args = ["train", str(run_dir), "--out", str(out), "--max-steps", "2", "--batch-size", "4"]
+    result = runner.invoke(app, [*args, "--device", "cpu"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines() == [
+        result.stdout.strip().splitlines()[0],
+        f"Saved to {out}",
+    ]
+    assert result.stdout.startswith("Trained a bi-encoder with mnrl for 2 steps")
+    assert "'loss'" not in result.output and "train_runtime" not in result.output
+    assert "Computing widget examples" not in result.output
+    assert "Loading weights" not in result.output
+
+
+def test_the_card_names_the_base_model(run_dir: Path, tmp_path: Path, minilm_path: str):
+    result = train(run_dir, tmp_path / "model", max_steps=1, batch_size=4, device="cpu")
+    card = (result.model_dir / "README.md").read_text(encoding="utf-8")
+    assert "finetuned from [sentence-transformers/all-MiniLM-L6-v2]" in card
+    assert "Base model:** [Unknown]" not in card
+    assert f"- base model: `{minilm_path}` (sentence-transformers/all-MiniLM-L6-v2)" in card
+    assert "- trained as a bi-encoder" in card

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trueneg.cli.common import Quiet, console, default_help, handle_errors, setup_logging
+from trueneg.cli.common import (
+    Quiet,
+    Verbose,
+    console,
+    default_help,
+    handle_errors,
+    setup_logging,
+)
+from trueneg.encode.user_cache import USER_CACHE_TEXT
 from trueneg.errors import ConfigError
 from trueneg.evaluate import DEFAULT_METRICS, evaluate
 from trueneg.settings import default_of
@@ -18,7 +26,8 @@ if TYPE_CHECKING:
 
 INPUTS_HELP = (
     "MODEL and DATA: a sentence-transformers folder or hub name (`default` for the bundled "
-    "all-MiniLM-L6-v2) and a BEIR folder. With --compare: saved result files (from --save), "
+    "all-MiniLM-L6-v2; with --rerank, a cross-encoder) and a BEIR folder. With --compare: "
+    "saved result files (from --save), "
     "first = baseline; NAME=FILE files sharing a NAME are seeds of one system (default NAME: "
     "the --name saved in the file)."
 )
@@ -65,14 +74,38 @@ def evaluate_command(
             + default_help(
                 evaluate,
                 "cache_dir",
-                none_means="$TRUENEG_CACHE/embeddings or ~/.cache/trueneg/embeddings",
+                none_means=USER_CACHE_TEXT + " (shared with trueneg mine)",
             )
         ),
     ] = None,
-    query_prompt: Annotated[str | None, typer.Option(help="Prompt prepended to queries.")] = None,
-    document_prompt: Annotated[
-        str | None, typer.Option(help="Prompt prepended to documents.")
+    query_prompt: Annotated[
+        str | None,
+        typer.Option(help="Prompt prepended to queries (with --rerank: the first stage's)."),
     ] = None,
+    document_prompt: Annotated[
+        str | None,
+        typer.Option(help="Prompt prepended to documents (with --rerank: the first stage's)."),
+    ] = None,
+    rerank: Annotated[
+        bool,
+        typer.Option(
+            "--rerank",
+            help="MODEL is a reranker (a cross-encoder, e.g. from `trueneg train --model-type "
+            "cross-encoder`): score the first stage's top --top documents of every query with it "
+            "and report the reranked list beside the first stage's.",
+        ),
+    ] = default_of(evaluate, "rerank"),
+    first_stage: Annotated[
+        str | None,
+        typer.Option(
+            help="With --rerank: the retriever whose results are reranked, a sentence-transformers "
+            "folder or hub name (`default`: the bundled model). "
+            + default_help(evaluate, "first_stage", none_means="the bundled all-MiniLM-L6-v2")
+        ),
+    ] = None,
+    top: Annotated[
+        int, typer.Option(help="With --rerank: documents reranked per query.")
+    ] = default_of(evaluate, "top"),
     name: Annotated[
         str | None,
         typer.Option(
@@ -94,12 +127,13 @@ def evaluate_command(
         ),
     ] = False,
     quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Score MODEL on DATA's SPLIT: nDCG@10, Recall@100 and MRR@10 by exact search over the whole corpus.
 
-    Document embeddings are cached, so evaluating again (or another split) only encodes the queries. With --compare, put results saved by --save side by side.
+    Document embeddings are cached, so evaluating again (or another split) only encodes the queries. With --rerank, MODEL is a cross-encoder reranking --first-stage's top --top. With --compare, put results saved by --save side by side.
     """
-    setup_logging(quiet)
+    setup_logging(quiet, verbose)
     inputs = list(inputs or [])
     if compare_files:
         _compare(inputs, metric, json_output, save)
@@ -124,6 +158,9 @@ def evaluate_command(
         query_prompt=query_prompt,
         document_prompt=document_prompt,
         name=name,
+        rerank=rerank,
+        first_stage=None if rerank and first_stage == "default" else first_stage,
+        top=top,
         show_progress=not quiet,
     )
     if save is not None:
@@ -169,10 +206,19 @@ def _compare(
 def _print_result(result: EvalResult, save: Path | None) -> None:
     from rich.table import Table
 
-    table = Table("metric", "score", title=f"{result.name} on {result.data} ({result.split})")
-    for metric, score in result.scores.items():
-        table.add_row(metric, f"{score:.4f}")
+    title = f"{result.name} on {result.data} ({result.split})"
+    first = result.first_stage_scores
+    if first:
+        table = Table("metric", "first stage", f"reranked (top {result.top})", title=title)
+        for metric, score in result.scores.items():
+            table.add_row(metric, f"{first[metric]:.4f}", f"{score:.4f}")
+    else:
+        table = Table("metric", "score", title=title)
+        for metric, score in result.scores.items():
+            table.add_row(metric, f"{score:.4f}")
     console.print(table)
+    if first:
+        console.print(f"first stage: {result.first_stage}")
     skipped = result.queries_without_relevant
     note = f"; {skipped} queries without a relevant document left out" if skipped else ""
     console.print(

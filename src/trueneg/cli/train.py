@@ -11,6 +11,7 @@ import typer
 from trueneg.cli.common import (
     ALL_QUERIES_HELP,
     Quiet,
+    Verbose,
     console,
     default_help,
     handle_errors,
@@ -19,17 +20,24 @@ from trueneg.cli.common import (
 )
 from trueneg.registry import describe
 from trueneg.settings import TrainSettings
+from trueneg.settings.train import MODEL_TYPES
 from trueneg.train.losses import LOSSES
 from trueneg.train.samplers import BATCH_SAMPLERS
 
-LOSS_HELP = "Training loss: " + " | ".join(
-    f"{name} ({describe(cls).rstrip('.')})" for name, cls in LOSSES.items()
+LOSS_HELP = (
+    "Training loss: "
+    + " | ".join(
+        f"{name} ({cls.model_type}; {describe(cls).rstrip('.')})" for name, cls in LOSSES.items()
+    )
+    + ". "
+    + default_help(TrainSettings, "loss")
 )
 
 SAMPLER_HELP = (
     "How rows are batched: "
     + " | ".join(f"{name} ({describe(cls).rstrip('.')})" for name, cls in BATCH_SAMPLERS.items())
-    + ". topic:K sets K clusters (default: distinct queries / batch size)."
+    + ". topic:K sets K clusters (default: distinct queries / batch size). "
+    + default_help(TrainSettings, "batch_sampler")
 )
 
 
@@ -48,11 +56,20 @@ def train_command(
             show_default=False,
         ),
     ],
-    loss: Annotated[str, typer.Option(help=LOSS_HELP)] = TRAIN.loss,
+    model_type: Annotated[
+        str,
+        typer.Option(
+            help=" | ".join(MODEL_TYPES) + ": train an embedding model, or a reranker that scores "
+            "(query, document) pairs (a 1-label head on --model; rerank with `trueneg evaluate "
+            "RERANKER DATA --rerank`)."
+        ),
+    ] = TRAIN.model_type,
+    loss: Annotated[str | None, typer.Option(help=LOSS_HELP, show_default=False)] = TRAIN.loss,
     model: Annotated[
         str | None,
         typer.Option(
-            help="Model to fine-tune: a sentence-transformers folder or hub name. "
+            help="Model to fine-tune: a sentence-transformers folder or hub name (a "
+            "cross-encoder starts from any, a bi-encoder's included). "
             + default_help(TrainSettings, "model")
         ),
     ] = TRAIN.model,
@@ -60,7 +77,9 @@ def train_command(
         str | None,
         typer.Option(help="Guide model for --loss gist. " + default_help(TrainSettings, "guide")),
     ] = TRAIN.guide,
-    batch_sampler: Annotated[str, typer.Option(help=SAMPLER_HELP)] = TRAIN.batch_sampler,
+    batch_sampler: Annotated[
+        str | None, typer.Option(help=SAMPLER_HELP, show_default=False)
+    ] = TRAIN.batch_sampler,
     rows: Annotated[
         str | None,
         typer.Option(
@@ -107,22 +126,56 @@ def train_command(
     all_queries: Annotated[
         bool, typer.Option("--all-queries", help=ALL_QUERIES_HELP)
     ] = TRAIN.all_queries,
+    max_seq_length: Annotated[
+        int | None,
+        typer.Option(
+            help="Truncate texts (cross-encoder: query and document together) to this many "
+            "tokens. " + default_help(TrainSettings, "max_seq_length")
+        ),
+    ] = TRAIN.max_seq_length,
+    prompts: Annotated[
+        bool,
+        typer.Option(
+            help="Prepend the run's query/document prompts (trueneg mine --query-prompt, "
+            "--document-prompt; else the model's own) to a bi-encoder's training texts and save "
+            "them with the model. --no-prompts trains on the bare texts."
+        ),
+    ] = TRAIN.prompts,
+    query_prompt: Annotated[
+        str | None,
+        typer.Option(
+            help='Query prompt to train with instead ("" for none). '
+            + default_help(TrainSettings, "query_prompt")
+        ),
+    ] = TRAIN.query_prompt,
+    document_prompt: Annotated[
+        str | None,
+        typer.Option(
+            help='Document prompt to train with instead ("" for none). '
+            + default_help(TrainSettings, "document_prompt")
+        ),
+    ] = TRAIN.document_prompt,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the result as one JSON object.")
     ] = False,
     quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
-    """Fine-tune a sentence-transformers model on RUN_DIR's hard negatives and save it to --out.
+    """Fine-tune a sentence-transformers model (a bi-encoder, or a cross-encoder reranker) on
+    RUN_DIR's hard negatives and save it to --out.
 
-    The model folder's README.md names the run, its mining config and the training settings.
+    The model folder's README.md names the base model, the run, the mining settings it used and
+    the training settings. Only the result goes to stdout; progress and logs to stderr (the trainer's
+    log lines with -v).
     Long runs save checkpoints (--checkpoint-minutes): re-running an interrupted command resumes.
     """
-    setup_logging(quiet)
+    setup_logging(quiet, verbose)
     from trueneg.api import Run
     from trueneg.train import train
 
     settings = TrainSettings(
         model=model,
+        model_type=model_type,
         loss=loss,
         epochs=epochs,
         batch_size=batch_size,
@@ -138,6 +191,10 @@ def train_command(
         rows=rows,
         checkpoint_minutes=checkpoint_minutes,
         all_queries=all_queries,
+        max_seq_length=max_seq_length,
+        prompts=prompts,
+        query_prompt=query_prompt,
+        document_prompt=document_prompt,
     )
     result = train(run_dir, out, settings, show_progress=not (quiet or json_output))
     if json_output:
@@ -155,8 +212,11 @@ def train_command(
         )
     if result.resumed_from_step is not None:
         note += f"; resumed from the checkpoint of step {result.resumed_from_step}"
+    if result.prompts:
+        note += "; prompts " + ", ".join(f"{k} {v!r}" for k, v in result.prompts.items())
     console.print(
-        f"Trained with {result.loss} for {result.steps} steps on {result.rows} rows "
+        f"Trained a {result.model_type} with {result.loss} for {result.steps} steps on "
+        f"{result.rows} rows "
         f"({result.device}, {result.precision}, {result.seconds:.1f} s{last}{note})."
     )
     console.print(f"Saved to {result.model_dir}")

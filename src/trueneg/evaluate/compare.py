@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from trueneg.errors import ConfigError, DataError
-from trueneg.evaluate.core import EvalResult
+from trueneg.evaluate.result import EvalResult
 
 TEST_NAME = "paired two-sided t-test"
 

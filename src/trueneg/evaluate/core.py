@@ -1,4 +1,5 @@
-"""``evaluate``: score a model on one split with exact search and ranx metrics.
+"""``evaluate``: score a model on one split with exact search and ranx metrics, or a reranker
+over a first-stage retriever's top documents.
 
 The run is not masked: every document of the corpus is a candidate. Qrels with relevance > 0
 count as relevant (nDCG uses the graded relevance, trec_eval's linear gain); queries of the
@@ -7,13 +8,10 @@ split with no relevant document are left out of the averages and counted.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +21,11 @@ import pyarrow.compute as pc
 from trueneg.data import Dataset, load_dataset
 from trueneg.devices import pick_device
 from trueneg.encode import Encoder, SentenceTransformerEncoder, encode_cached
+from trueneg.encode.user_cache import user_cache_dir
 from trueneg.errors import ConfigError, DataError
+from trueneg.evaluate.rerank import Reranker, check_top, load_reranker, rerank_run
+from trueneg.evaluate.result import EvalResult
 from trueneg.retrieve import ExactRetriever, SearchInput
-from trueneg.storage import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -44,77 +44,10 @@ KNOWN_METRICS = (
     "r-precision",
     "bpref",
 )
-RESULT_VERSION = 1
-
-
-@dataclass
-class EvalResult:
-    """Mean scores of one model on one split, and every query's score for significance tests.
-
-    Attributes:
-        scores: metric name (``"ndcg@10"``) -> mean over the evaluated queries.
-        per_query: metric name -> {query id -> score}.
-        name: label of the system in comparisons (defaults to ``model``).
-        queries_without_relevant: queries of the split left out: no qrel with relevance > 0.
-    """
-
-    scores: dict[str, float]
-    per_query: dict[str, dict[str, float]]
-    model: str = ""
-    data: str = ""
-    split: str = ""
-    name: str = ""
-    depth: int = 0
-    num_queries: int = 0
-    queries_without_relevant: int = 0
-    num_docs: int = 0
-    device: str = ""
-    seconds: float = 0.0
-
-    def to_dict(self, per_query: bool = False) -> dict[str, Any]:
-        """Scores at the top level (``{"ndcg@10": ..., "model": ...}``); per-query on request."""
-        payload = {**self.scores, **asdict(self)}
-        del payload["scores"]
-        if not per_query:
-            del payload["per_query"]
-        return payload
-
-    def save(self, path: str | Path) -> Path:
-        """Write the result with per-query scores as JSON (what ``trueneg evaluate --compare``
-        and :meth:`load` read)."""
-        path = Path(path)
-        payload = {
-            "trueneg_eval": RESULT_VERSION,
-            **self.to_dict(per_query=True),
-            "scores": self.scores,
-        }
-        atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> EvalResult:
-        """Read a file written by :meth:`save`."""
-        path = Path(path)
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise DataError(
-                f"Cannot read the result file {path}: {exc}",
-                expected="a JSON file written by `trueneg evaluate --save`",
-            ) from None
-        if not isinstance(payload, dict) or "per_query" not in payload or "scores" not in payload:
-            raise DataError(
-                f"{path} is not a saved evaluation result",
-                received=sorted(payload) if isinstance(payload, dict) else payload,
-                expected="keys scores and per_query (from `trueneg evaluate --save`)",
-                fix="Re-run `trueneg evaluate MODEL DATA --save FILE`",
-            )
-        names = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in payload.items() if k in names})
 
 
 def evaluate(
-    model: str | Path | Encoder | None,
+    model: str | Path | Encoder | Reranker | None,
     data: str | Path | Dataset,
     *,
     split: str = "test",
@@ -126,20 +59,35 @@ def evaluate(
     query_prompt: str | None = None,
     document_prompt: str | None = None,
     name: str | None = None,
+    rerank: bool = False,
+    first_stage: str | Path | Encoder | None = None,
+    top: int = 100,
     show_progress: bool = False,
 ) -> EvalResult:
     """Encode ``data``'s corpus and ``split`` queries with ``model``, search exactly, score.
+
+    With ``rerank``, ``model`` is a cross-encoder (a folder or hub name, or any object with
+    ``predict``) that reranks the top ``top`` documents of ``first_stage`` (a bi-encoder as
+    ``model`` otherwise is; None for the bundled MiniLM); the result holds the reranked list's
+    scores and, in ``first_stage_scores``, the first stage's own.
 
     Args:
         model: sentence-transformers folder or hub name, None for the bundled MiniLM, or any
             :class:`~trueneg.encode.Encoder` instance.
         data: a BEIR folder (or anything :func:`trueneg.data.load_dataset` reads) or a Dataset.
         metrics: ranx metric names such as ``"ndcg@10"``; ``depth`` must reach every cutoff.
-        cache_dir: embedding cache; default ``$TRUENEG_CACHE/embeddings`` or
-            ``~/.cache/trueneg/embeddings``. Document vectors are reused across runs.
+        cache_dir: embedding cache; default the per-user cache that ``trueneg mine`` shares
+            (``$TRUENEG_CACHE``, else ``$XDG_CACHE_HOME/trueneg``, else ``~/.cache/trueneg``).
+            Document vectors are reused across runs.
+        query_prompt: prepended to the queries by the (first-stage) bi-encoder.
+        document_prompt: prepended to the documents by the (first-stage) bi-encoder.
+        rerank: ``model`` is a cross-encoder reranking ``first_stage``'s results.
+        first_stage: with ``rerank``, the bi-encoder that searches (None: the bundled MiniLM).
+        top: with ``rerank``, the documents reranked per query.
     """
     start = time.perf_counter()
     metrics = check_metrics(metrics, depth)
+    retriever = _retriever(model, rerank, first_stage, top)
     dataset = data if isinstance(data, Dataset) else load_dataset(data, split=split)
     qrels = relevance_judgements(dataset)
     ids = dataset.queries.column("query_id").to_pylist()
@@ -150,18 +98,32 @@ def evaluate(
             received=f"{len(ids)} queries, none with a qrel of relevance > 0",
             expected="at least one qrel with relevance > 0",
         )
-    encoder, resolved = _encoder(model, query_prompt, document_prompt, batch_size, device)
+    encoder, resolved = _encoder(retriever, query_prompt, document_prompt, batch_size, device)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     texts = dataset.query_texts()
-    doc_vectors = encode_cached(
-        encoder, dataset.doc_texts(), "document", cache, show_progress=show_progress
-    )
+    doc_texts = dataset.doc_texts()
+    doc_vectors = encode_cached(encoder, doc_texts, "document", cache, show_progress=show_progress)
     query_vectors = encode_cached(
         encoder, [texts[i] for i in keep], "query", cache, show_progress=show_progress
     )
     query_ids = [ids[i] for i in keep]
     doc_ids = dataset.corpus.column("doc_id").to_pylist()
-    run = dense_run(query_vectors, doc_vectors, query_ids, doc_ids, depth, resolved, show_progress)
+    search_depth = max(depth, top) if rerank else depth
+    run = dense_run(
+        query_vectors, doc_vectors, query_ids, doc_ids, search_depth, resolved, show_progress
+    )
+    first: dict[str, float] = {}
+    if rerank:
+        first, _ = score_run(qrels, run, metrics)
+        run = rerank_run(
+            load_reranker(model, resolved),  # type: ignore[arg-type]
+            run,
+            {ids[i]: texts[i] for i in keep},
+            dict(zip(doc_ids, doc_texts, strict=True)),
+            top=top,
+            batch_size=batch_size,
+            show_progress=show_progress,
+        )
     scores, per_query = score_run(qrels, run, metrics)
     label = _model_label(model)
     source = dataset.report.source if isinstance(data, Dataset) else str(data)
@@ -172,13 +134,36 @@ def evaluate(
         data=source,
         split=split,
         name=name or label,
-        depth=depth,
+        depth=search_depth,
         num_queries=len(keep),
         queries_without_relevant=len(ids) - len(keep),
         num_docs=dataset.num_docs,
         device=resolved,
         seconds=round(time.perf_counter() - start, 3),
+        first_stage=_model_label(retriever) if rerank else "",
+        first_stage_scores=first,
+        top=top if rerank else 0,
     )
+
+
+def _retriever(model: Any, rerank: bool, first_stage: Any, top: int) -> Any:
+    """The model that searches the corpus: ``first_stage`` when reranking, else ``model``."""
+    if not rerank:
+        if first_stage is not None:
+            raise ConfigError(
+                "A first stage is for reranking",
+                received=str(first_stage),
+                fix="Add --rerank (MODEL is then the reranker), or drop --first-stage",
+            )
+        return model
+    check_top(top)
+    if model is None:
+        raise ConfigError(
+            "Reranking needs a reranker as MODEL",
+            received="default (the bundled bi-encoder)",
+            expected="a cross-encoder folder, e.g. from trueneg train --model-type cross-encoder",
+        )
+    return first_stage
 
 
 def check_metrics(metrics: Sequence[str] | str, depth: int) -> list[str]:
@@ -274,9 +259,10 @@ def score_run(
 
 
 def default_cache_dir() -> Path:
-    """``$TRUENEG_CACHE/embeddings`` if set, else ``~/.cache/trueneg/embeddings``."""
-    root = os.environ.get("TRUENEG_CACHE")
-    return (Path(root) if root else Path.home() / ".cache" / "trueneg") / "embeddings"
+    """The per-user cache folder (:func:`~trueneg.encode.user_cache.user_cache_dir`) that
+    ``trueneg mine`` fills too, so a model mined with is evaluated without encoding the corpus
+    again."""
+    return user_cache_dir()
 
 
 def _encoder(

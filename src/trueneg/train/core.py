@@ -1,32 +1,53 @@
 """``train``: fine-tune a sentence-transformers model on a finished mining run.
 
-A thin wrapper over ``SentenceTransformerTrainer``: the run's export is the training set,
-the loss comes from :data:`~trueneg.train.losses.LOSSES`, batches never repeat a text
-(no-duplicates sampler), and the saved model's README names the mining config.
+A thin wrapper over ``SentenceTransformerTrainer`` (bi-encoders) and ``CrossEncoderTrainer``
+(rerankers): the run's export is the training set, the loss comes from
+:data:`~trueneg.train.losses.LOSSES`, and the saved model's README names the base model, the
+mining settings the run used and the training settings.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from trueneg.api import Run
 from trueneg.encode import resolve_model
-from trueneg.errors import ConfigError
-from trueneg.progress import transformers_bars
+from trueneg.export.prompts import Prompts
 from trueneg.settings import TrainSettings
+from trueneg.settings.train import BI_ENCODER, CROSS_ENCODER
 from trueneg.train import checkpoints
+from trueneg.train.bi_encoder import fit_bi_encoder
 from trueneg.train.card import append_card, card_section
+from trueneg.train.checks import (
+    PRECISIONS,
+    check_model_type,
+    check_precision,
+    check_settings,
+    precision_on,
+    resolve_device,
+    row_format,
+)
+from trueneg.train.cross_encoder import fit_cross_encoder
 from trueneg.train.data import teacher_column, training_set
-from trueneg.train.losses import LOSSES, LossContext, TrainLoss
-from trueneg.train.samplers import BATCH_SAMPLERS, BatchSampler
+from trueneg.train.losses import LOSSES, LossContext
+from trueneg.train.prompts import as_dict, training_prompts
+from trueneg.train.samplers import BATCH_SAMPLERS
+from trueneg.train.trainer import FitPlan, FitResult
 from trueneg.version import __version__
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["PRECISIONS", "TrainResult", "check_precision", "train"]
+
+FITS: dict[str, Callable[[FitPlan], FitResult]] = {
+    BI_ENCODER: fit_bi_encoder,
+    CROSS_ENCODER: fit_cross_encoder,
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +64,8 @@ class TrainResult:
     export_notes: dict[str, Any] = field(default_factory=dict)
     resumed_from_step: int | None = None
     precision: str = "fp32"
+    model_type: str = BI_ENCODER
+    prompts: dict[str, str] = field(default_factory=dict)
 
     @property
     def queries_short_of_k(self) -> int:
@@ -66,6 +89,8 @@ class TrainResult:
             "export_notes": self.export_notes,
             "resumed_from_step": self.resumed_from_step,
             "precision": self.precision,
+            "model_type": self.model_type,
+            "prompts": self.prompts,
         }
 
 
@@ -83,24 +108,29 @@ def train(
     ``run`` is a :class:`~trueneg.api.Run` or its directory. ``settings`` holds every setting
     (:class:`~trueneg.settings.TrainSettings`, whose defaults apply where it is None);
     keyword ``overrides`` set some of them (``train(run, out, loss="gist", seed=1)``), and
-    unknown names are refused. Losses: :data:`LOSSES`; batch samplers (``no-duplicates``,
-    ``topic[:K]``): :data:`~trueneg.train.samplers.BATCH_SAMPLERS`. ``gist``'s ``guide`` defaults to
-    the run's mining model; distillation losses (``margin-mse``, ``kl``) use the run's judge
-    scores, else its retriever scores. ``rows``: ``n-tuple`` (one row per query with all its
-    negatives, the default) or ``triplet`` (one row per negative, as sentence-transformers'
-    ``mine_hard_negatives`` writes by default) for the contrastive losses. A run mined with
-    ``auto`` trains on its training queries (``Run.training_queries``: where most labeled
-    positives rank below the mining model's top 100, the queries whose positive ranks in it)
-    unless ``all_queries``. Seeds python, numpy and torch. ``precision``: ``auto`` (bf16 mixed
-    precision on a CUDA GPU that supports it, else fp32), ``bf16`` (a CUDA GPU only) or
-    ``fp32`` (sentence-transformers' own default, on any device). The model is saved to
-    ``out`` with a README section naming the run, its mining config and the training settings.
+    unknown names are refused. ``model_type``: ``bi-encoder`` (default) or ``cross-encoder``
+    (a reranker with a 1-label head, built from any checkpoint, a bi-encoder's included).
+    Losses: :data:`LOSSES` (``mnrl`` by default; ``bce`` for cross-encoders); batch samplers
+    (``no-duplicates``, ``random``, ``topic[:K]``): :data:`~trueneg.train.samplers.BATCH_SAMPLERS`.
+    ``gist``'s ``guide`` defaults to the run's mining model; distillation losses
+    (``margin-mse``, ``kl``) use the run's judge scores, else its retriever scores. ``rows``:
+    ``n-tuple`` (one row per query with all its negatives, the default) or ``triplet`` (one row
+    per negative, as sentence-transformers' ``mine_hard_negatives`` writes by default) for the
+    contrastive losses. A run mined with ``auto`` trains on its training queries
+    (``Run.training_queries``: where most labeled positives rank below the mining model's top
+    100, the queries whose positive ranks in it) unless ``all_queries``. A bi-encoder trains
+    with the run's query/document prompts (:mod:`trueneg.train.prompts`) and saves them as its
+    own. Seeds python, numpy and torch. ``precision``: ``auto`` (bf16 mixed precision on a CUDA
+    GPU that supports it, else fp32), ``bf16`` (a CUDA GPU only) or ``fp32``. The model is
+    saved to ``out`` with a README section naming the base model, the run, the mining settings
+    it used and the training settings.
     """
     s = (settings or TrainSettings()).replace(**overrides)
-    loss_obj = LOSSES.resolve(s.loss)
-    fmt = _row_format(loss_obj, s.rows)
-    sampler = BATCH_SAMPLERS.resolve(s.batch_sampler)
-    _check_settings(out, s)
+    loss_obj = LOSSES.resolve(s.loss_or_default())
+    sampler = BATCH_SAMPLERS.resolve(s.batch_sampler_or_default())
+    check_model_type(s, loss_obj, sampler)
+    fmt = row_format(loss_obj, s.rows)
+    check_settings(out, s)
 
     run = run if isinstance(run, Run) else Run(run)
     mining_model = run.manifest.get("config", {}).get("model")
@@ -110,14 +140,17 @@ def train(
         if loss_obj.name == "gist"
         else None,
         mini_batch_size=s.mini_batch_size,
-        device=_device(s.device),
+        device=resolve_device(s.device),
         score_column=teacher_column(run, loss_obj),
     )
-    precision = _precision(s.precision, context.device)
+    precision = precision_on(s.precision, context.device)
     with run.reading():  # the training rows come from one finished run
         dataset, notes = training_set(run, loss_obj, context.score_column, fmt, s.all_queries)
+    context = loss_obj.fitted(context, dataset)
     sampler = sampler.resolved(dataset, batch_size=s.batch_size)
+    prompts = _prompts(s, run, model_path)
     recorded = {
+        "model_type": s.model_type,
         "loss": loss_obj.name,
         **loss_obj.config(context),
         "base_model": model_path,
@@ -130,6 +163,8 @@ def train(
         "precision": precision,
         **sampler.config(),
         "export_format": fmt,
+        "max_seq_length": s.max_seq_length,
+        "prompts": as_dict(prompts),
     }
     folder = checkpoints.checkpoint_dir(out)
     resume = checkpoints.prepare(
@@ -138,21 +173,23 @@ def train(
     )
     if resume is not None:
         logger.info("resuming from %s (step %d)", resume, checkpoints.step_of(resume))
-    start = time.perf_counter()
-    steps, history, used = _fit(
-        model_path,
-        dataset,
-        loss_obj,
-        context,
-        Path(out),
+    plan = FitPlan(
+        model_path=model_path,
+        dataset=dataset,
+        loss=loss_obj,
+        context=context,
+        out=Path(out),
         settings=s,
         precision=precision,
         sampler=sampler,
         show_progress=show_progress,
         folder=folder,
         resume=resume,
-        callbacks=list(callbacks),
+        callbacks=tuple(callbacks),
+        prompts=tuple(prompts.for_columns(dataset.column_names).items()),
     )
+    start = time.perf_counter()
+    fitted = FITS[s.model_type](plan)
     seconds = time.perf_counter() - start
     checkpoints.finish(folder)
     hyper = {
@@ -160,207 +197,34 @@ def train(
         "rows": len(dataset),
         "all_queries": s.all_queries,
         "export_notes": notes,
-        "steps": steps,
+        "steps": fitted.steps,
         "trueneg_version": __version__,
     }
     append_card(Path(out), card_section(run.path.resolve(), run.manifest, hyper))
     return TrainResult(
         Path(out),
-        steps,
+        fitted.steps,
         seconds,
-        history,
+        fitted.loss_history,
         loss=loss_obj.name,
         rows=len(dataset),
-        device=used,
+        device=fitted.device,
         export_notes=notes,
         resumed_from_step=checkpoints.step_of(resume),
         precision=precision,
+        model_type=s.model_type,
+        prompts=as_dict(prompts),
     )
 
 
-ROW_FORMATS = ("n-tuple", "triplet")
-
-
-def _row_format(loss: TrainLoss, rows: str | None) -> str:
-    """The export the loss trains on: its own, or ``triplet`` for the contrastive losses."""
-    if rows is None or rows == loss.fmt:
-        return loss.fmt
-    if rows not in ROW_FORMATS:
-        raise ConfigError("Unknown training row format", received=rows, expected=ROW_FORMATS)
-    if loss.include_scores:
-        raise ConfigError(
-            f"--loss {loss.name} trains on score lists, not {rows} rows",
-            received=rows,
-            fix="Leave --rows out for distillation losses",
+def _prompts(s: TrainSettings, run: Run, model_path: str) -> Prompts:
+    """A bi-encoder's training prompts; a cross-encoder trains without them (and says so when
+    the run was mined with some)."""
+    if s.model_type == BI_ENCODER:
+        return training_prompts(s, run.prompts(), model_path)
+    if run.prompts():
+        logger.info(
+            "the run was mined with prompts %s; a cross-encoder trains without them",
+            run.prompts().to_dict(),
         )
-    return rows
-
-
-def _check_settings(out: str | Path, s: TrainSettings) -> None:
-    checks = [
-        ("epochs", s.epochs, s.epochs > 0),
-        ("batch_size", s.batch_size, s.batch_size >= 1),
-        ("lr", s.lr, s.lr > 0),
-        ("mini_batch_size", s.mini_batch_size, s.mini_batch_size >= 1),
-        ("max_steps", s.max_steps, s.max_steps == -1 or s.max_steps >= 1),
-        ("warmup_ratio", s.warmup_ratio, 0 <= s.warmup_ratio < 1),
-        ("checkpoint_minutes", s.checkpoint_minutes, s.checkpoint_minutes >= 0),
-    ]
-    for name, value, ok in checks:
-        if not ok:
-            raise ConfigError(
-                f"Invalid {name}",
-                received=value,
-                expected="a positive number (max_steps: -1 for no limit; warmup_ratio: 0 to < 1; "
-                "checkpoint_minutes: 0 for never)",
-            )
-    device = s.device
-    if device not in {"auto", "cpu", "cuda"} and not device.startswith("cuda:"):
-        raise ConfigError("Unknown device", received=device, expected="auto | cpu | cuda")
-    check_precision(s.precision)
-    path = Path(out)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ConfigError(
-            "The model output folder is not empty",
-            received=str(path),
-            fix="Pass a new --out folder, or delete this one first",
-        )
-
-
-PRECISIONS = ("auto", "bf16", "fp32")
-
-
-def check_precision(precision: str, where: str = "training precision") -> None:
-    """Refuse a ``precision`` that is not one of :data:`PRECISIONS` (``where`` names it)."""
-    if precision not in PRECISIONS:
-        raise ConfigError(f"Unknown {where}", received=precision, expected=PRECISIONS)
-
-
-def _precision(precision: str, device: str) -> str:
-    """``bf16`` or ``fp32``: what ``precision`` means on ``device`` (already resolved)."""
-    import torch
-
-    on_gpu = device.startswith("cuda")
-    bf16_ok = on_gpu and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if precision == "auto":
-        return "bf16" if bf16_ok else "fp32"
-    if precision == "bf16" and not bf16_ok:
-        raise ConfigError(
-            "bf16 training needs a CUDA GPU that supports bfloat16",
-            received=f"precision bf16 on device {device}",
-            fix="Use --precision fp32 (or auto, which picks bf16 only where it is supported)",
-        )
-    return precision
-
-
-def _device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _fit(
-    model_path: str,
-    dataset: Any,
-    loss: TrainLoss,
-    context: LossContext,
-    out: Path,
-    *,
-    settings: TrainSettings,
-    precision: str,
-    sampler: BatchSampler,
-    show_progress: bool,
-    folder: Path,
-    resume: Path | None,
-    callbacks: list[Any],
-) -> tuple[int, list[float], str]:
-    from sentence_transformers import SentenceTransformer
-    from transformers import set_seed
-
-    s = settings
-    with transformers_bars(show_progress):
-        set_seed(s.seed)
-        model = SentenceTransformer(model_path, device=context.device)
-        batches = sampler.trainer_arg(model, dataset, batch_size=s.batch_size, seed=s.seed)
-        trainer = _trainer(
-            model,
-            dataset,
-            loss.build(model, context),
-            str(folder),
-            context,
-            batches,
-            settings=s,
-            precision=precision,
-            show_progress=show_progress,
-        )
-        if s.checkpoint_minutes > 0:
-            trainer.add_callback(checkpoints.timed_callback(s.checkpoint_minutes))
-        for callback in callbacks:
-            trainer.add_callback(callback)
-        try:
-            trainer.train(resume_from_checkpoint=str(resume) if resume is not None else None)
-        except BaseException:
-            _log_kept(folder)
-            raise
-        model.save(str(out))
-    history = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
-    return int(trainer.state.global_step), history, context.device or "cpu"
-
-
-def _log_kept(folder: Path) -> None:
-    last = checkpoints.latest(folder)
-    if last is None:
-        logger.warning("training stopped before its first checkpoint (none in %s)", folder)
-        return
-    logger.warning(
-        "training stopped; checkpoint of step %d kept in %s: the same call resumes from it",
-        checkpoints.step_of(last),
-        folder,
-    )
-
-
-def _trainer(
-    model: Any,
-    dataset: Any,
-    loss_module: Any,
-    folder: str,
-    context: LossContext,
-    batch_sampler: Any,
-    *,
-    settings: TrainSettings,
-    precision: str,
-    show_progress: bool,
-) -> Any:
-    from sentence_transformers import (
-        SentenceTransformerTrainer,
-        SentenceTransformerTrainingArguments,
-    )
-    from transformers import PrinterCallback
-
-    on_gpu = (context.device or "").startswith("cuda")
-    args = SentenceTransformerTrainingArguments(
-        output_dir=folder,
-        num_train_epochs=settings.epochs,
-        max_steps=settings.max_steps,
-        per_device_train_batch_size=settings.batch_size,
-        learning_rate=settings.lr,
-        warmup_steps=settings.warmup_ratio,
-        seed=settings.seed,
-        data_seed=settings.seed,
-        bf16=precision == "bf16",
-        use_cpu=not on_gpu,
-        batch_sampler=batch_sampler,
-        save_strategy="no",  # checkpoints come from the timed callback
-        save_total_limit=1,
-        logging_steps=1,
-        report_to="none",
-        disable_tqdm=not show_progress,
-    )
-    trainer = SentenceTransformerTrainer(
-        model=model, args=args, train_dataset=dataset, loss=loss_module
-    )
-    if not show_progress:  # it prints every log line to stdout
-        trainer.remove_callback(PrinterCallback)
-    return trainer
+    return Prompts()

@@ -1,15 +1,19 @@
-"""Training losses by name: each says which export it trains on and builds its loss module.
+"""Training losses by name: each says which model type and export it trains on and builds its
+loss module.
 
 One small frozen dataclass per loss, registered in :data:`LOSSES` so the CLI choices, the
-model card and every "unknown loss" error come from one list.
+model card and every "unknown loss" error come from one list. Bi-encoder losses train on
+(query, positive, negatives) rows; cross-encoder (reranker) losses on labeled pairs (``bce``)
+or on one labeled list per query (``lambda``, ``listnet``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from trueneg.registry import Registry
+from trueneg.settings.train import BI_ENCODER, CROSS_ENCODER
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -24,12 +28,14 @@ class LossContext:
     mini_batch_size: int = 32  # for ``cached-mnrl``
     device: str | None = None
     score_column: str | None = None  # teacher scores of the distillation losses
+    pos_weight: float | None = None  # negatives per positive in the rows, for ``bce``
 
 
 class TrainLoss:
     """A training loss: the export format it reads and the module it builds."""
 
     name: ClassVar[str]
+    model_type: ClassVar[str] = BI_ENCODER
     fmt: ClassVar[str] = "n-tuple"
     include_scores: ClassVar[bool] = False
 
@@ -39,6 +45,10 @@ class TrainLoss:
     def config(self, context: LossContext) -> dict[str, Any]:
         """The settings worth recording in the model card."""
         return {}
+
+    def fitted(self, context: LossContext, dataset: Any) -> LossContext:
+        """``context`` with what this loss takes from the training rows (default: nothing)."""
+        return context
 
 
 LOSSES: Registry[TrainLoss] = Registry("loss")
@@ -119,3 +129,68 @@ class ListwiseKL(_TeacherScoreLoss):
         from sentence_transformers.sentence_transformer.losses import DistillKLDivLoss
 
         return DistillKLDivLoss(model)
+
+
+@LOSSES.register("bce")
+@dataclass(frozen=True)
+class BinaryCrossEntropy(TrainLoss):
+    """BinaryCrossEntropyLoss: labeled pairs, positive 1 and each kept negative 0 (positives
+    weighted by the negatives per positive, as sentence-transformers' reranker recipes)."""
+
+    model_type = CROSS_ENCODER
+    fmt = "labeled-pair"
+
+    def build(self, model: Any, context: LossContext) -> nn.Module:
+        import torch
+        from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+
+        weight = None if context.pos_weight is None else torch.tensor(context.pos_weight)
+        return BinaryCrossEntropyLoss(model, pos_weight=weight)
+
+    def config(self, context: LossContext) -> dict[str, Any]:
+        return {"pos_weight": context.pos_weight}
+
+    def fitted(self, context: LossContext, dataset: Any) -> LossContext:
+        labels = dataset["label"]
+        positives = sum(1 for label in labels if label > 0)
+        weight = round((len(labels) - positives) / positives, 4) if positives else None
+        return replace(context, pos_weight=weight)
+
+
+@LOSSES.register("lambda")
+@dataclass(frozen=True)
+class Lambda(TrainLoss):
+    """LambdaLoss: listwise, one list per query (positives 1, kept negatives 0), NDCG-Loss2++."""
+
+    model_type = CROSS_ENCODER
+    fmt = "labeled-list"
+
+    def build(self, model: Any, context: LossContext) -> nn.Module:
+        from sentence_transformers.cross_encoder.losses import LambdaLoss
+
+        return LambdaLoss(model, mini_batch_size=context.mini_batch_size)
+
+    def config(self, context: LossContext) -> dict[str, Any]:
+        return {"mini_batch_size": context.mini_batch_size}
+
+
+@LOSSES.register("listnet")
+@dataclass(frozen=True)
+class ListNet(TrainLoss):
+    """ListNetLoss: listwise softmax cross-entropy, one list per query (positives, negatives)."""
+
+    model_type = CROSS_ENCODER
+    fmt = "labeled-list"
+
+    def build(self, model: Any, context: LossContext) -> nn.Module:
+        from sentence_transformers.cross_encoder.losses import ListNetLoss
+
+        return ListNetLoss(model, mini_batch_size=context.mini_batch_size)
+
+    def config(self, context: LossContext) -> dict[str, Any]:
+        return {"mini_batch_size": context.mini_batch_size}
+
+
+def losses_for(model_type: str) -> list[str]:
+    """The names of the losses that train ``model_type``."""
+    return [name for name, cls in LOSSES.items() if cls.model_type == model_type]

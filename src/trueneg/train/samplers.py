@@ -26,6 +26,7 @@ class BatchSampler:
     """Turns the training set into the trainer's ``batch_sampler`` argument."""
 
     name: ClassVar[str]
+    embeds_queries: ClassVar[bool] = False  # encodes queries with the model (bi-encoders only)
 
     def trainer_arg(self, model: Any, dataset: Any, *, batch_size: int, seed: int) -> Any:
         raise NotImplementedError
@@ -78,6 +79,7 @@ class TopicAware(BatchSampler):
     """
 
     clusters: int | None = None
+    embeds_queries = True
 
     @classmethod
     def from_value(cls, value: str | None) -> TopicAware:

@@ -1,0 +1,125 @@
+"""Checks of the training settings, all made before any model loads, and what ``auto`` means
+for the device and the precision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trueneg.errors import ConfigError
+from trueneg.settings import TrainSettings
+from trueneg.settings.schema import setting_name
+from trueneg.settings.train import CROSS_ENCODER
+from trueneg.train.losses import TrainLoss, losses_for
+from trueneg.train.samplers import BatchSampler
+
+ROW_FORMATS = ("n-tuple", "triplet")
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def row_format(loss: TrainLoss, rows: str | None) -> str:
+    """The export the loss trains on: its own, or ``triplet`` for the contrastive losses."""
+    if rows is None or rows == loss.fmt:
+        return loss.fmt
+    if rows not in ROW_FORMATS:
+        raise ConfigError("Unknown --rows", received=rows, expected=ROW_FORMATS)
+    if loss.include_scores or loss.model_type == CROSS_ENCODER:
+        what = "score lists" if loss.include_scores else f"{loss.fmt} rows"
+        raise ConfigError(
+            f"--loss {loss.name} trains on {what}, not {rows} rows",
+            received=rows,
+            fix=f"Leave --rows out for --loss {loss.name}",
+        )
+    return rows
+
+
+def check_model_type(s: TrainSettings, loss: TrainLoss, sampler: BatchSampler) -> None:
+    """The loss, the batch sampler and the bi-encoder-only settings fit ``s.model_type``."""
+    model_type = s.checked_model_type()
+    if loss.model_type != model_type:
+        raise ConfigError(
+            f"--loss {loss.name} trains a {loss.model_type}, not a {model_type}",
+            received=loss.name,
+            expected=losses_for(model_type),
+            fix=f"Pass one of these losses, or --model-type {loss.model_type}",
+        )
+    if model_type != CROSS_ENCODER:
+        return
+    given = {
+        "--guide": s.guide,
+        "--batch-sampler": s.batch_sampler if sampler.embeds_queries else None,
+        "--query-prompt": s.query_prompt,
+        "--document-prompt": s.document_prompt,
+    }
+    for option, value in given.items():
+        if value is not None:
+            raise ConfigError(
+                f"{option} applies to bi-encoders, not to --model-type {CROSS_ENCODER}",
+                received=value,
+                fix=f"Drop {option}",
+            )
+
+
+def check_settings(out: str | Path, s: TrainSettings) -> None:
+    """Every numeric setting in range, a known device and precision, an empty ``out``; an
+    error names the option (``--batch-size (batch_size)``) and the range it takes."""
+    checks = [
+        ("epochs", s.epochs > 0, "a number > 0"),
+        ("batch_size", s.batch_size >= 1, "an integer >= 1"),
+        ("lr", s.lr > 0, "a number > 0"),
+        ("mini_batch_size", s.mini_batch_size >= 1, "an integer >= 1"),
+        ("max_steps", s.max_steps == -1 or s.max_steps >= 1, "an integer >= 1, or -1 for no limit"),
+        ("warmup_ratio", 0 <= s.warmup_ratio < 1, "a fraction from 0 to below 1"),
+        ("checkpoint_minutes", s.checkpoint_minutes >= 0, "minutes >= 0 (0: never)"),
+        ("max_seq_length", s.max_seq_length is None or s.max_seq_length >= 1, "tokens >= 1"),
+    ]
+    for name, ok, expected in checks:
+        if not ok:
+            raise ConfigError(
+                f"Invalid {setting_name(TrainSettings, name)}",
+                received=getattr(s, name),
+                expected=expected,
+            )
+    device = s.device
+    if device not in {"auto", "cpu", "cuda"} and not device.startswith("cuda:"):
+        raise ConfigError(
+            "Unknown --device", received=device, expected="auto | cpu | cuda | cuda:N"
+        )
+    check_precision(s.precision)
+    path = Path(out)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ConfigError(
+            "The model output folder is not empty",
+            received=str(path),
+            fix="Pass a new --out folder, or delete this one first",
+        )
+
+
+def check_precision(precision: str, where: str = "--precision") -> None:
+    """Refuse a ``precision`` that is not one of :data:`PRECISIONS` (``where`` names it)."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"Unknown {where}", received=precision, expected=PRECISIONS)
+
+
+def precision_on(precision: str, device: str) -> str:
+    """``bf16`` or ``fp32``: what ``precision`` means on ``device`` (already resolved)."""
+    import torch
+
+    on_gpu = device.startswith("cuda")
+    bf16_ok = on_gpu and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if precision == "auto":
+        return "bf16" if bf16_ok else "fp32"
+    if precision == "bf16" and not bf16_ok:
+        raise ConfigError(
+            "bf16 training needs a CUDA GPU that supports bfloat16",
+            received=f"precision bf16 on device {device}",
+            fix="Use --precision fp32 (or auto, which picks bf16 only where it is supported)",
+        )
+    return precision
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
