@@ -6,8 +6,9 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test lint bench judges clean
+.PHONY: demo test lint bench judges docs clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -16,7 +17,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev,docs]'
 	touch $@
 
 judges: $(VENV)/.installed
@@ -32,9 +33,13 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
+# The documentation site into site/, warnings as errors (`make test` builds it too).
+docs: $(VENV)/.installed-dev
+	$(VENV)/bin/mkdocs build --strict
+
 bench: $(VENV)/.installed-dev
 	$(PY) -m benchmarks.quality.fn_protocol
 	$(PY) -m benchmarks.speed.mine_speed
 
 clean:
-	rm -rf trueneg-demo .pytest_cache
+	rm -rf trueneg-demo .pytest_cache site

@@ -7,6 +7,7 @@ list of valid names can never drift from what is accepted.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -87,6 +88,6 @@ def _build(cls: type[Any], value: str | None, spec: str) -> Any:
 
 
 def describe(cls: type[Any]) -> str:
-    """First line of a strategy's docstring, for listings."""
-    doc = (cls.__doc__ or "").strip()
-    return doc.splitlines()[0].replace("``", "") if doc else ""
+    """The first paragraph of a strategy's docstring, whole, on one line (for listings)."""
+    paragraph = inspect.cleandoc(cls.__doc__ or "").split("\n\n")[0]
+    return " ".join(paragraph.split()).replace("``", "")

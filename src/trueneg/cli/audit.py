@@ -8,6 +8,7 @@ import typer
 
 from trueneg.cli.common import (
     Quiet,
+    Verbose,
     default_help,
     err_console,
     handle_errors,
@@ -71,6 +72,7 @@ def audit_command(
         bool, typer.Option("--no-report", help="Do not write RUN_DIR/report.html.")
     ] = False,
     quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Measure how many false negatives RUN_DIR kept: hidden-qrels rates, a judge estimate with a confidence interval, a recommended rank window, and data-health signals.
 
@@ -88,7 +90,7 @@ def audit_command(
         ),
         seed=seed,
     )
-    setup_logging(quiet)
+    setup_logging(quiet, verbose)
     run = Run(run_dir)
     with run.reading():  # `mine` into the run waits for the audit (and fails at once meanwhile)
         report = audit(run, settings, show_progress=not quiet)

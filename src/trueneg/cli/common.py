@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import warnings
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Annotated, Any, TypeVar
@@ -12,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
 from trueneg.errors import ConfigError, TruenegError
 from trueneg.settings import default_text
@@ -70,27 +72,82 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _as_cli_names(params: list[Any]) -> list[Any]:
+    """Parameters as the help and the errors should show them. Typer prints a type beside
+    every option, ``<bool>`` beside a flag, as if it took a value: an empty metavar leaves a
+    flag's type blank. An argument without a metavar goes by its Python name (``Missing
+    argument 'run_dir'``): it gets the name the help texts use (``RUN_DIR``)."""
+    for param in params:
+        if param.metavar is not None:
+            continue
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif param.param_type_name == "argument":
+            param.metavar = param.name.upper()
+    return params
+
+
+class FlagsCommand(TyperCommand):
+    """A command whose boolean flags read as flags in ``--help`` (no ``<bool>``) and whose
+    arguments go by their upper-case names."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _as_cli_names(super().get_params(ctx))
+
+
+class FlagsGroup(TyperGroup):
+    """The top-level group, its flags shown as in :class:`FlagsCommand`."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _as_cli_names(super().get_params(ctx))
+
+
 def print_error(message: str) -> None:
     """``Error: MESSAGE`` on stderr, the message printed as it is."""
     err_console.print(Text.assemble(("Error:", "bold red"), " ", message), highlight=False)
 
 
-def setup_logging(quiet: bool) -> None:
-    """INFO messages of the library go to stderr through rich, unless --quiet."""
+# Loggers of the libraries trueneg drives: their warnings show with -v/--verbose only.
+LIBRARY_LOGGERS = (
+    "sentence_transformers",
+    "transformers",
+    "huggingface_hub",
+    "datasets",
+    "accelerate",
+    "torch",
+    "onnxruntime",
+    "faiss",
+    "bm25s",
+    "ray",
+    "numba",
+)
+
+
+def setup_logging(quiet: bool = False, verbose: bool = False) -> None:
+    """Log lines on stderr through rich, as much as -q/--quiet or -v/--verbose ask for.
+
+    By default trueneg's INFO lines and warnings; other libraries' warnings (their log records
+    and Python warnings) are hidden. ``verbose``: trueneg's DEBUG lines too, and the other
+    libraries' warnings. ``quiet``: errors only. Both at once is an error.
+    """
     from rich.logging import RichHandler
 
-    logger = logging.getLogger("trueneg")
-    logger.handlers.clear()
-    if quiet:
-        logger.setLevel(logging.WARNING)
-    else:
-        logger.setLevel(logging.INFO)
+    if quiet and verbose:
+        raise ConfigError(
+            "-q/--quiet and -v/--verbose contradict each other", fix="Give one of them"
+        )
     handler = RichHandler(
         console=err_console, show_path=False, show_time=False, markup=False, rich_tracebacks=False
     )
     handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("trueneg")
+    logger.handlers.clear()
     logger.addHandler(handler)
     logger.propagate = False
+    logger.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING if verbose else logging.ERROR)
+    warnings.simplefilter("default" if verbose else "ignore")
 
 
 def stdout_is_terminal() -> bool:
@@ -129,7 +186,16 @@ def renamed_option(ctx: typer.Context, new: str, new_value: Any, old: str, old_v
     return old_value
 
 
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log lines.")]
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Errors only: no progress bars, no log lines, no warnings."),
+]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Debug log lines too, and the warnings of the libraries used."
+    ),
+]
 
 ALL_QUERIES_HELP = (
     "Keep every query. By default, when at least half of the labeled positives rank below the "

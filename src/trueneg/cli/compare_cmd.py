@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from trueneg.cli.common import Quiet, console, handle_errors, plural, setup_logging
+from trueneg.cli.common import Quiet, Verbose, console, handle_errors, plural, setup_logging
 
 
 @handle_errors
@@ -66,12 +66,13 @@ def compare_command(
         ),
     ] = None,
     quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Mine, train and evaluate every dataset x mining config x seed of CONFIG, then write one results table.
 
     Resumable: re-running the same command skips every finished step; --dataset, --mining and --seed run a part of it (to split a comparison over calls or machines: the parts share the output layout). Writes OUT/results.md, OUT/results.json and OUT/ndcg_vs_fn.png (nDCG@10 against the hidden-qrels false-negative rate).
     """
-    setup_logging(quiet)
+    setup_logging(quiet, verbose)
     from trueneg.compare import load_config, plan, restrict, run_comparison
 
     cfg = restrict(

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from trueneg.cli.audit import audit_command
-from trueneg.cli.common import set_debug
+from trueneg.cli.common import FlagsCommand, FlagsGroup, set_debug
 from trueneg.cli.compare_cmd import compare_command
 from trueneg.cli.demo import demo_command
 from trueneg.cli.evaluate import evaluate_command
@@ -19,6 +19,7 @@ from trueneg.version import __version__
 
 app = typer.Typer(
     help="trueneg: mine hard negatives that are truly negative, and measure how many are not.",
+    cls=FlagsGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -48,14 +49,18 @@ def callback(
     set_debug(debug)
 
 
-app.command("mine")(mine_command)
-app.command("export")(export_command)
-app.command("audit")(audit_command)
-app.command("train")(train_command)
-app.command("evaluate")(evaluate_command)
-app.command("compare")(compare_command)
-app.command("strategies")(strategies_command)
-app.command("demo")(demo_command)
+COMMANDS = {
+    "mine": mine_command,
+    "export": export_command,
+    "audit": audit_command,
+    "train": train_command,
+    "evaluate": evaluate_command,
+    "compare": compare_command,
+    "strategies": strategies_command,
+    "demo": demo_command,
+}
+for _name, _function in COMMANDS.items():
+    app.command(_name, cls=FlagsCommand)(_function)
 
 
 def main() -> None:

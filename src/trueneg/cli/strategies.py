@@ -33,7 +33,7 @@ def registries() -> dict[str, object]:
 def strategies_command(
     json_: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List every filter, sampler, retriever and export format with what it does."""
+    """List every filter, sampler, retriever, export format, training loss and batch sampler with what it does."""
     rows = [
         (kind, name, describe(cls))
         for kind, reg in registries().items()
