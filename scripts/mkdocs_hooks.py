@@ -1,7 +1,7 @@
 """MkDocs hooks of trueneg's documentation site (`hooks:` in mkdocs.yml).
 
 - `benchmarks/README.md`, the index of every benchmark kept beside the scripts, becomes the
-  page `benchmarks/index.md`; its links into `docs/benchmarks/` are rewritten for that place,
+  page `benchmarks/index.md`; its links into `docs/` are rewritten for that place,
   and links from the pages to the README (outside `docs/`) lead to the page instead.
 - `cli.md` is written from the `trueneg` command itself: every command, argument and option
   with its help, so the reference cannot drift from `trueneg COMMAND --help`.
@@ -31,7 +31,9 @@ def on_files(files: Files, config: Any) -> Files:
         "\n\n*This page is `benchmarks/README.md` of the repository: the folders, scripts and"
         " result files it names are in `benchmarks/` there.*\n"
     )
-    page = (title + note + rest).replace("](../docs/benchmarks/", "](")
+    page = (
+        (title + note + rest).replace("](../docs/benchmarks/", "](").replace("](../docs/", "](../")
+    )
     files.append(File.generated(config, BENCHMARKS_PAGE, content=page))
     files.append(File.generated(config, CLI_PAGE, content=cli_reference()))
     return files

@@ -73,7 +73,9 @@ def test_config_validates_the_ray_settings():
         ConfigError, match=r"--ray-workers \(ray_workers\) is set but --ray \(ray\) is not"
     ):
         config(ray_workers=2).validate()
-    with pytest.raises(ConfigError, match=r"--ray-workers \(ray_workers\) must be a positive integer"):
+    with pytest.raises(
+        ConfigError, match=r"--ray-workers \(ray_workers\) must be a positive integer"
+    ):
         config(ray="auto", ray_workers=0).validate()
 
 
