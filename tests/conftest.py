@@ -133,12 +133,17 @@ def _own_user_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _restore_trueneg_logger():
-    """CLI commands run in-process attach a handler to the ``trueneg`` logger; undo that after
-    each test so library tests stay silent and caplog sees records."""
+    """CLI commands run in-process attach a handler to the ``trueneg`` logger and set its
+    level; every test starts from the library's state (no handler, level unset, records
+    propagating, so caplog sees them), whatever a module- or session-scoped fixture ran before
+    it, and the state it found is put back afterwards."""
     import logging
 
     logger = logging.getLogger("trueneg")
     saved = (list(logger.handlers), logger.level, logger.propagate)
+    logger.handlers.clear()
+    logger.setLevel(logging.NOTSET)
+    logger.propagate = True
     yield
     logger.handlers[:] = saved[0]
     logger.setLevel(saved[1])
