@@ -62,17 +62,16 @@ def rerank_run(
 ) -> dict[str, dict[str, float]]:
     """``run`` with each query's best ``top`` documents rescored by ``reranker`` and ranked by
     that score; the rest follow in their first-stage order, scored below every reranked one."""
-    heads = {q: sorted(docs, key=docs.__getitem__, reverse=True)[:top] for q, docs in run.items()}
-    pairs = [(q, d) for q, docs in heads.items() for d in docs]
+    ordered = {q: sorted(docs, key=docs.__getitem__, reverse=True) for q, docs in run.items()}
+    pairs = [(q, d) for q, docs in ordered.items() for d in docs[:top]]
     scores = score_pairs(reranker, pairs, query_texts, doc_texts, batch_size, show_progress)
-    reranked: dict[str, dict[str, float]] = {}
+    reranked: dict[str, dict[str, float]] = {q: {} for q in ordered}
     for (q, d), score in zip(pairs, scores.tolist(), strict=True):
-        reranked.setdefault(q, {})[d] = score
-    for q, docs in run.items():
-        head = reranked.setdefault(q, {})
+        reranked[q][d] = score
+    for q, docs in ordered.items():
+        head = reranked[q]
         floor = min(head.values(), default=0.0)
-        tail = [d for d in sorted(docs, key=docs.__getitem__, reverse=True) if d not in head]
-        for i, d in enumerate(tail):
+        for i, d in enumerate(docs[top:]):
             head[d] = floor - 1.0 - i
     return reranked
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trueneg.progress import transformers_bars
-from trueneg.train.card import hub_id
+from trueneg.train.card import prepare_card_data
 from trueneg.train.trainer import FitPlan, FitResult, run_trainer, training_arguments
 
 
@@ -25,7 +25,7 @@ def fit_bi_encoder(plan: FitPlan) -> FitResult:
         model = SentenceTransformer(plan.model_path, device=plan.context.device)
         if s.max_seq_length is not None:
             model.max_seq_length = s.max_seq_length
-        _card_data(model, plan.model_path)
+        prepare_card_data(model, plan.model_path)
         batches = plan.sampler.trainer_arg(
             model, plan.dataset, batch_size=s.batch_size, seed=s.seed
         )
@@ -42,15 +42,6 @@ def fit_bi_encoder(plan: FitPlan) -> FitResult:
         _keep_prompts(model, dict(plan.prompts), query_column="anchor")
         model.save(str(plan.out))
     return result
-
-
-def _card_data(model: Any, model_path: str) -> None:
-    """No widget examples (a progress bar of their own, and training texts in the card); the
-    base model named when it has a hub id."""
-    model.model_card_data.generate_widget_examples = False
-    name = hub_id(model_path)
-    if name is not None:
-        model.model_card_data.base_model = name
 
 
 def _keep_prompts(model: Any, prompts: dict[str, str], *, query_column: str) -> None:

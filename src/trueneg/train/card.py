@@ -85,6 +85,16 @@ def hub_id(model: str) -> str | None:
     return BUNDLED_HUB_ID if path.resolve() == bundled else None
 
 
+def prepare_card_data(model: Any, model_path: str) -> None:
+    """sentence-transformers' own card for a model trained from ``model_path``: no widget
+    examples (a progress bar of their own, and training texts in the card), the base model
+    named when it has a hub id (:func:`hub_id`)."""
+    model.model_card_data.generate_widget_examples = False
+    name = hub_id(model_path)
+    if name is not None:
+        model.model_card_data.base_model = name
+
+
 def append_card(model_dir: Path, section: str) -> Path:
     """Append ``section`` to the model folder's README.md (created when missing)."""
     readme = model_dir / "README.md"

@@ -220,11 +220,12 @@ def train(
 def _prompts(s: TrainSettings, run: Run, model_path: str) -> Prompts:
     """A bi-encoder's training prompts; a cross-encoder trains without them (and says so when
     the run was mined with some)."""
+    mined = run.prompts()
     if s.model_type == BI_ENCODER:
-        return training_prompts(s, run.prompts(), model_path)
-    if run.prompts():
+        return training_prompts(s, mined, model_path)
+    if mined:
         logger.info(
             "the run was mined with prompts %s; a cross-encoder trains without them",
-            run.prompts().to_dict(),
+            mined.to_dict(),
         )
     return Prompts()

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from trueneg.progress import transformers_bars
-from trueneg.train.card import hub_id
+from trueneg.train.card import prepare_card_data
 from trueneg.train.trainer import FitPlan, FitResult, run_trainer, training_arguments
 
 logger = logging.getLogger(__name__)
@@ -57,10 +57,7 @@ def build_cross_encoder(model_path: str, device: str | None, max_length: int | N
         model_path,
         max_length or model.max_seq_length,
     )
-    model.model_card_data.generate_widget_examples = False
-    name = hub_id(model_path)
-    if name is not None:
-        model.model_card_data.base_model = name
+    prepare_card_data(model, model_path)
     return model
 
 

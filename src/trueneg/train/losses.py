@@ -157,38 +157,38 @@ class BinaryCrossEntropy(TrainLoss):
         return replace(context, pos_weight=weight)
 
 
-@LOSSES.register("lambda")
-@dataclass(frozen=True)
-class Lambda(TrainLoss):
-    """LambdaLoss: listwise, one list per query (positives 1, kept negatives 0), NDCG-Loss2++."""
+class _ListwiseLoss(TrainLoss):
+    """A listwise cross-encoder loss of sentence-transformers, named by ``module``: one list
+    per query (positives 1, kept negatives 0), scored in mini-batches."""
 
     model_type = CROSS_ENCODER
     fmt = "labeled-list"
+    module: ClassVar[str]
 
     def build(self, model: Any, context: LossContext) -> nn.Module:
-        from sentence_transformers.cross_encoder.losses import LambdaLoss
+        from sentence_transformers.cross_encoder import losses
 
-        return LambdaLoss(model, mini_batch_size=context.mini_batch_size)
+        loss_class = getattr(losses, self.module)
+        return loss_class(model, mini_batch_size=context.mini_batch_size)
 
     def config(self, context: LossContext) -> dict[str, Any]:
         return {"mini_batch_size": context.mini_batch_size}
+
+
+@LOSSES.register("lambda")
+@dataclass(frozen=True)
+class Lambda(_ListwiseLoss):
+    """LambdaLoss: listwise, one list per query (positives 1, kept negatives 0), NDCG-Loss2++."""
+
+    module = "LambdaLoss"
 
 
 @LOSSES.register("listnet")
 @dataclass(frozen=True)
-class ListNet(TrainLoss):
+class ListNet(_ListwiseLoss):
     """ListNetLoss: listwise softmax cross-entropy, one list per query (positives, negatives)."""
 
-    model_type = CROSS_ENCODER
-    fmt = "labeled-list"
-
-    def build(self, model: Any, context: LossContext) -> nn.Module:
-        from sentence_transformers.cross_encoder.losses import ListNetLoss
-
-        return ListNetLoss(model, mini_batch_size=context.mini_batch_size)
-
-    def config(self, context: LossContext) -> dict[str, Any]:
-        return {"mini_batch_size": context.mini_batch_size}
+    module = "ListNetLoss"
 
 
 def losses_for(model_type: str) -> list[str]:
