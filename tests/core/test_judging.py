@@ -76,3 +76,29 @@ def test_judge_strategies_without_judge_fail_before_any_work(tiny, tmp_path):
     with pytest.raises(ConfigError, match="judge"):
         trueneg.mine(tiny, tmp_path / "x", filters=["judge-threshold:0.1"])
     assert not (tmp_path / "x").exists()
+
+
+def test_a_cascade_judges_inside_mine_and_reports_its_stages(
+    tiny, judge_model_dir, bge_model_dir, tmp_path
+):
+    run = trueneg.mine(
+        tiny,
+        tmp_path / "cascade",
+        filters=["judge-threshold:0.1"],
+        judge=f"{judge_model_dir} > {bge_model_dir}",
+        judge_cascade="top:0.25",
+        judge_depth=5,
+        num_negatives=3,
+    )
+    rescore = run.summary().rescore
+    stages = rescore["cascade"]["stages"]
+    assert rescore["judge_kind"] == "cascade"
+    assert [s["pairs_seen"] for s in stages] == [24, 6]  # a quarter of 24 pairs, rounded up
+    assert rescore["cascade"]["rule"] == "top:0.25"
+    manifest = json.loads((run.path / "manifest.json").read_text())
+    assert manifest["config"]["judge_cascade"] == "top:0.25"
+    from trueneg.cli.render import judge_cost_lines
+
+    lines = judge_cost_lines(rescore)
+    assert lines[0].startswith(f"{judge_model_dir}: saw 24 pairs")
+    assert "the last judge saw 25% of the pairs" in lines[-1]

@@ -233,7 +233,16 @@ def mine_command(
     judge: Annotated[
         str | None,
         typer.Option(
-            help="Judge (cross-encoder folder with model.onnx + tokenizer.json, a sentence-transformers CrossEncoder, or a bi-encoder) that rescores the top candidates; enables the judge-threshold filter and NAME:VALUE@judge."
+            help="Judge that rescores the top candidates; enables the judge-threshold filter and NAME:VALUE@judge. A cross-encoder folder (model.onnx + tokenizer.json, or a sentence-transformers CrossEncoder), a bi-encoder, a rerank API (rerank-api:http://HOST:PORT?model=NAME), an OpenAI-compatible chat model (chat:http://HOST:PORT/v1?model=NAME&key_env=VAR; the key is read from the variable VAR), or a cascade, cheapest first: 'A > B'."
+        ),
+    ] = None,
+    judge_cascade: Annotated[
+        str | None,
+        typer.Option(
+            metavar="top:F|band:LO-HI",
+            help="Which pairs of a judge cascade go on to the next judge: top:F, the share F "
+            "with the highest scores from the previous judge; band:LO-HI, those it scores "
+            "between LO and HI. " + default_help(MineConfig, "judge_cascade"),
         ),
     ] = None,
     judge_depth: Annotated[
@@ -322,6 +331,7 @@ def mine_command(
         seed=seed,
         judge=judge,
         judge_depth=judge_depth,
+        judge_cascade=judge_cascade,
     )
     if filter_:
         settings["filters"] = list(filter_)

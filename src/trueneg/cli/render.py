@@ -48,11 +48,48 @@ def print_summary(summary: Summary, console: Console, run_path: str | None = Non
             f"judge: {r.get('pairs', 0):,} pairs ({r.get('pairs_scored', 0):,} newly "
             f"scored, {r.get('pairs_per_s', 0):.1f} pairs/s) with {r.get('judge')}"
         )
+        for line in judge_cost_lines(r):
+            console.print(f"  {line}")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary.timings.items())
     if timings:
         console.print(f"time: {timings}")
     if run_path:
         console.print(f"run directory: {run_path}")
+
+
+def judge_cost_lines(rescore: dict) -> list[str]:
+    """A remote judge's cost and a cascade's stages, one line each."""
+    lines = []
+    if rescore.get("cost"):
+        lines.append(cost_line(rescore["cost"]))
+    cascade = rescore.get("cascade") or {}
+    for stage in cascade.get("stages", []):
+        line = (
+            f"{stage['judge']}: saw {stage['pairs_seen']:,} pairs, scored "
+            f"{stage['pairs_scored']:,} new in {stage['seconds']:.1f}s"
+        )
+        if stage.get("cost"):
+            line += f" ({cost_line(stage['cost'])})"
+        lines.append(line)
+    if "last_judge_alone_seconds" in cascade:
+        lines.append(
+            f"cascade {cascade['rule']}: the last judge saw {cascade['last_judge_share']:.0%} "
+            f"of the pairs; {cascade['cascade_seconds']:.1f}s against about "
+            f"{cascade['last_judge_alone_seconds']:.1f}s for the last judge on every pair"
+        )
+    return lines
+
+
+def cost_line(cost: dict) -> str:
+    """``12 requests, 3,456 tokens, 8.2s`` (tokens only when the server reported them)."""
+    parts = [f"{cost.get('requests', 0):,} requests"]
+    if cost.get("reported_tokens"):
+        tokens = cost.get("prompt_tokens", 0) + cost.get("completion_tokens", 0)
+        parts.append(f"{tokens:,} tokens")
+    parts.append(f"{cost.get('seconds', 0):.1f}s waiting")
+    if cost.get("unparseable"):
+        parts.append(f"{cost['unparseable']:,} unparseable answers (scored as relevant)")
+    return ", ".join(parts)
 
 
 def print_auto(auto: dict, console: Console) -> None:

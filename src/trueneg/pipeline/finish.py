@@ -13,7 +13,16 @@ from trueneg.settings import AUTO, MineConfig
 from trueneg.summary import Summary, summarize
 from trueneg.version import __version__
 
-RESCORE_KEYS = ("judge", "judge_kind", "pairs", "pairs_scored", "pairs_per_s", "seconds")
+RESCORE_KEYS = (
+    "judge",
+    "judge_kind",
+    "pairs",
+    "pairs_scored",
+    "pairs_per_s",
+    "seconds",
+    "cost",
+    "cascade",
+)
 RETRIEVAL_KEYS = ("retriever", "depth", "recall_at_depth", "sample_queries")
 
 

@@ -34,7 +34,9 @@ def rescore_stage(ctx: MineContext, prepared: Prepared, retrieve_fp: str) -> str
     if not cfg.judge:
         return None
     start = time.perf_counter()
-    judge = load_judge(cfg.judge, batch_size=cfg.judge_batch_size, device=cfg.device)
+    judge = load_judge(
+        cfg.judge, batch_size=cfg.judge_batch_size, device=cfg.device, cascade=cfg.judge_cascade
+    )
     stage_fp = fingerprint("rescore", retrieve_fp, judge.fingerprint, cfg.judge_depth)
     if run_dir.stage_done("rescore", stage_fp):
         logger.info("rescore: reusing judge scores")
@@ -93,9 +95,22 @@ def rescore_stage(ctx: MineContext, prepared: Prepared, retrieve_fp: str) -> str
         pairs=len(result.scores),
         pairs_scored=result.pairs_scored,
         pairs_per_s=round(result.pairs_per_s, 2),
+        **judge_costs(judge),
     )
     ctx.timings["rescore"] = round(time.perf_counter() - start, 3)
     return stage_fp
+
+
+def judge_costs(judge: object) -> dict:
+    """What a remote judge or a cascade spent, for the manifest and the summary (empty for a
+    local judge)."""
+    out: dict = {}
+    if hasattr(judge, "report"):
+        out["cascade"] = judge.report()
+    cost = getattr(judge, "cost", None)
+    if cost is not None:
+        out["cost"] = cost.as_dict()
+    return out
 
 
 def judge_cache(run_dir: RunDir, cfg: MineConfig) -> Path:

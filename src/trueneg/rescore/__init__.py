@@ -19,6 +19,7 @@ from trueneg.errors import ConfigError, DataError
 from trueneg.progress import progress_bar
 from trueneg.rescore.batching import batch_slices, length_order, score_in_batches
 from trueneg.rescore.cache import ScoreCache
+from trueneg.rescore.cascade import batch_size_for
 from trueneg.rescore.loader import JUDGE_KINDS, Judge, detect_kind, load_judge
 
 __all__ = ["JUDGE_KINDS", "Judge", "RescoreResult", "detect_kind", "load_judge", "rescore"]
@@ -70,6 +71,7 @@ def rescore(
     cache = ScoreCache(Path(cache_dir), judge.fingerprint, judge.kind)
     known = cache.load()
     missing = [k for k in keys if k not in known]
+    batch_size, shard_size = _sizes(judge, Path(cache_dir), batch_size, shard_size, len(missing))
     pairs_cached = len(keys) - len(missing)
     scoring_start = time.perf_counter()
     with progress_bar(show_progress and bool(missing), len(missing), "Rescoring pairs") as advance:
@@ -92,6 +94,16 @@ def rescore(
         rate,
     )
     return RescoreResult(distinct[inverse], len(missing), pairs_cached, seconds, rate)
+
+
+def _sizes(judge: Judge, cache_dir: Path, batch: int, shard: int, missing: int) -> tuple[int, int]:
+    """Batch and shard sizes for ``judge``: a remote judge's batch feeds its concurrent
+    requests; a cascade takes every missing pair at once (its ``top`` rule ranks them all) and
+    caches each stage itself, so nothing is lost by one shard."""
+    if getattr(judge, "whole_batches", False):
+        judge.use_cache(cache_dir)  # type: ignore[attr-defined]
+        return max(missing, 1), max(missing, 1)
+    return max(batch, batch_size_for(judge, batch)), shard
 
 
 def _check_args(query_ids: Sequence[str], doc_ids: Sequence[str], batch: int, shard: int):

@@ -13,12 +13,16 @@ import numpy as np
 
 from trueneg.errors import ConfigError, ModelError
 from trueneg.rescore.bi_encoder import OnnxBiEncoder, STBiEncoder
+from trueneg.rescore.cascade import DEFAULT_RULE, CascadeJudge, parse_rule
 from trueneg.rescore.onnx_cross_encoder import OnnxCrossEncoder, output_names
+from trueneg.rescore.spec import RemoteSpec, is_cascade, is_remote, parse_remote, split_cascade
 from trueneg.rescore.st_cross_encoder import STCrossEncoder
 
 logger = logging.getLogger(__name__)
 
 JUDGE_KINDS = ("onnx-cross-encoder", "cross-encoder", "onnx-bi-encoder", "bi-encoder")
+# kinds a spec string selects (never passed as ``kind``): remote judges and cascades
+SPEC_KINDS = ("rerank-api", "chat", "cascade")
 _BI_ENCODERS = ("onnx-bi-encoder", "bi-encoder")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
@@ -49,8 +53,11 @@ def load_judge(
     max_length: int | None = None,
     device: str = "auto",
     query_prompt: str | None = None,
+    cascade: str = DEFAULT_RULE,
 ) -> Judge:
-    """Load a judge from a local folder (ONNX or sentence-transformers) or a Hub name.
+    """Load a judge from a local folder (ONNX or sentence-transformers), a Hub name, a remote
+    judge spec (``rerank-api:URL?model=NAME``, ``chat:URL?model=NAME``) or a cascade ``A > B``
+    (the grammar is in :mod:`trueneg.rescore.spec`).
 
     Args:
         name_or_path: model folder, or a Hub name for a sentence-transformers model.
@@ -60,7 +67,16 @@ def load_judge(
         device: "auto", "cpu", "cuda" or "cuda:N".
         query_prompt: bi-encoders only; text put before every query (``None``: the model's
             default, e.g. bge's retrieval instruction).
+        cascade: a cascade's pass rule (:func:`trueneg.rescore.cascade.parse_rule`).
     """
+    spec = str(name_or_path).strip()
+    local = dict(kind=kind, batch_size=batch_size, max_length=max_length, device=device)
+    if is_cascade(spec):
+        parts = split_cascade(spec)
+        judges = [load_judge(p, **local, query_prompt=query_prompt) for p in parts]
+        return CascadeJudge(judges, parts, parse_rule(cascade))
+    if is_remote(spec):
+        return load_remote(parse_remote(spec))
     if kind != "auto" and kind not in JUDGE_KINDS:
         raise ConfigError(f"Unknown judge kind {kind!r}", expected=["auto", *JUDGE_KINDS])
     if query_prompt is not None and kind not in ("auto", *_BI_ENCODERS):
@@ -84,6 +100,17 @@ def load_judge(
     if query_prompt is not None and kind not in _BI_ENCODERS:
         raise ConfigError("query_prompt applies to bi-encoder judges only", received=kind)
     return _build(kind, path, options, query_prompt)
+
+
+def load_remote(spec: RemoteSpec) -> Judge:
+    """The judge a parsed remote spec names (nothing is sent until it scores)."""
+    if spec.kind == "rerank-api":
+        from trueneg.rescore.remote.rerank_api import RerankApiJudge
+
+        return RerankApiJudge(**spec.kwargs())
+    from trueneg.rescore.remote.chat import ChatJudge
+
+    return ChatJudge(**spec.kwargs())
 
 
 def detect_kind(folder: Path) -> str:

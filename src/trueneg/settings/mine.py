@@ -15,6 +15,7 @@ from trueneg.encode.factory import ENCODERS
 from trueneg.encode.spec import check_prompt_choice
 from trueneg.encode.user_cache import USER_CACHE_TEXT, user_cache_dir
 from trueneg.errors import ConfigError
+from trueneg.rescore.spec import check_judge_spec
 from trueneg.select.auto import DEFAULT_COST
 from trueneg.select.base import SHORTFALL_POLICIES, Filter, Sampler
 from trueneg.settings.schema import (
@@ -118,6 +119,7 @@ class MineConfig:
     seed: int = 0
     judge: str | None = None
     judge_depth: int = 30
+    judge_cascade: str = "top:0.25"
     judge_batch_size: int = field(default=32, metadata={OPTION: None})
     cache_dir: str | None = field(default=None, metadata={DEFAULT_TEXT: CACHE_DEFAULT_TEXT})
     ray: str | None = field(default=None, metadata={DEFAULT_TEXT: "run locally, no Ray"})
@@ -178,6 +180,8 @@ class MineConfig:
                 "Unknown shortfall policy", received=self.shortfall, expected=SHORTFALL_POLICIES
             )
         self.filters = _none_means_empty(self.filters)
+        if self.judge:
+            check_judge_spec(self.judge, self.judge_cascade)
         check_false_negative_cost(self.false_negative_cost, self.auto_filters)
         _check_ray(self)
         if self.num_negatives > self.depth:

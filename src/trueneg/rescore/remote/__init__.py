@@ -1,0 +1,1 @@
+"""Judges behind HTTP: a rerank API and an OpenAI-compatible chat model."""
