@@ -13,6 +13,13 @@ from pathlib import Path
 import pytest
 
 from fixtures import write_beir, write_tiny_beir
+from trueneg.audit.findings import (
+    JudgeQuality,
+    OperatingPoint,
+    Proportion,
+    ReliabilityBin,
+    Statistic,
+)
 from trueneg.audit.report import (
     AuditReport,
     BucketRate,
@@ -32,8 +39,20 @@ REPORT_LONG = "Vitamin D and bone density in older adults. " * 20
 
 
 def _buckets(rates: list[float | None]) -> list[BucketRate]:
+    """100 rows per bucket over 40 queries; a bucket without a rate is not computable."""
     return [
-        BucketRate(label, rows=100, false_negatives=(rate or 0.0) * 100, rate=rate)
+        BucketRate(
+            label,
+            rows=100,
+            false_negatives=(rate or 0.0) * 100,
+            rate=rate,
+            queries=40,
+            ci_low=None if rate is None else max(0.0, rate - 0.05),
+            ci_high=None if rate is None else rate + 0.05,
+            reason="effective sample 20 rows (design effect 5.0): at least 30 needed"
+            if rate is None
+            else None,
+        )
         for label, rate in zip(REPORT_BUCKETS, rates, strict=True)
     ]
 
@@ -49,6 +68,51 @@ def _strategy(name: str, rates: list[float | None], fn_rate: float) -> StrategyR
         queries=100,
         queries_full=97,
         by_rank=_buckets(rates),
+        ci_low=fn_rate - 0.02,
+        ci_high=fn_rate + 0.03,
+    )
+
+
+def _proportion(hits: int, rows: int, queries: int, low: float, high: float) -> Proportion:
+    return Proportion(hits, rows, queries, hits / rows, low, high)
+
+
+def build_judge_quality() -> JudgeQuality:
+    """A judge measured against hidden qrels: one operating point, two reliability bins."""
+    point = OperatingPoint(
+        name="the judge estimate's τ (median score of its reference positives)",
+        threshold=0.5,
+        flagged=40,
+        precision=_proportion(30, 40, 25, 0.6, 0.86),
+        recall=_proportion(30, 50, 30, 0.45, 0.73),
+        false_alarm_rate=_proportion(10, 250, 60, 0.02, 0.07),
+        residual=Statistic(0.075, 0.05, 0.1),
+        run_ceiling=Statistic(0.025, 0.01, 0.05),
+    )
+    return JudgeQuality(
+        judge="cross-encoder/ms-marco-MiniLM-L6-v2",
+        population="candidates naive top-k keeps on the hidden-qrels split",
+        queries=75,
+        pairs=300,
+        base_rate=_proportion(50, 300, 75, 0.12, 0.22),
+        auc=Statistic(0.87, 0.81, 0.92),
+        operating_points=[point],
+        probabilities=True,
+        reliability=[
+            ReliabilityBin(0.0, 0.1, 0.03, _proportion(10, 200, 70, 0.03, 0.09)),
+            ReliabilityBin(
+                0.9,
+                1.0,
+                0.96,
+                Proportion(8, 12, 5, None, None, None, reason="5 queries: at least 9 needed"),
+            ),
+        ],
+        brier=Statistic(0.11, 0.09, 0.13),
+        ece=Statistic(0.06, 0.04, 0.09),
+        pairs_scored=120,
+        pairs_cached=180,
+        pairs_per_s=14.2,
+        interval="proportions: Wilson; AUC: bootstrap over queries",
     )
 
 
@@ -78,6 +142,9 @@ def build_report_full() -> AuditReport:
         ],
         run_strategy="percent:0.95/top",
         false_negative_rate=0.06,
+        ci_low=0.04,
+        ci_high=0.09,
+        interval="95% Wilson score interval on the effective sample size",
     )
     judge = JudgeEstimate(
         judge="cross-encoder/ms-marco-MiniLM-L6-v2",
@@ -92,6 +159,13 @@ def build_report_full() -> AuditReport:
         sample_size=300,
         by_rank=_buckets([0.2, 0.1, 0.05, 0.02, 0.0]),
         notes=["judge scores cached"],
+        queries=80,
+        flagged=27,
+        pairs=600,
+        interval="95% percentile bootstrap",
+        recall=_proportion(82, 100, 90, 0.73, 0.88),
+        false_alarms=_proportion(3, 100, 95, 0.01, 0.08),
+        pairs_for_width={"10 points (±5)": 3037, "20 points (±10)": 760},
     )
     depth = DepthAdvice(
         basis="hidden-qrels",
@@ -105,6 +179,8 @@ def build_report_full() -> AuditReport:
             {"rank": "6-10", "fn_rate": 0.17, "value": 0.6},
         ],
         notes=["deeper ranks add little value"],
+        evidence="Rests on 150 hidden positives of 120 queries",
+        ceiling_ci=(0.9, 0.97),
     )
     health = DataHealth(
         queries=300,
@@ -146,6 +222,8 @@ def build_report_full() -> AuditReport:
         strategy={"filters": ["percent:0.95"], "sampler": "top"},
         hidden_qrels=hidden,
         judge_estimate=judge,
+        judge_quality=build_judge_quality(),
+        judge_cost={"requests": 12, "prompt_tokens": 3400, "seconds": 8.1},
         depth=depth,
         health=health,
         suspicious=suspicious,
@@ -169,6 +247,7 @@ def build_report_partial() -> AuditReport:
         unavailable={
             "hidden_qrels": "no query has a second labeled positive",
             "judge_estimate": "no judge given (use --judge)",
+            "judge_quality": "no judge given (use --judge)",
             "depth": "needs a false-negative rate by rank",
             "suspicious": "no judge scores or cosines",
         },

@@ -77,9 +77,11 @@ class WordJudge:
 
 @pytest.fixture(scope="module")
 def topic_run(tmp_path_factory):
-    data = write_topic_beir(tmp_path_factory.mktemp("topics") / "beir")
+    """Naive top-8 over ten topics of 14 documents: 80 kept negatives over 10 queries, enough
+    evidence for a hidden-qrels rate (the rules: trueneg.audit.evidence)."""
+    data = write_topic_beir(tmp_path_factory.mktemp("topics") / "beir", per_topic=14)
     out = tmp_path_factory.mktemp("runs") / "bm25"
-    return trueneg.mine(data, out, retriever="bm25", filters=[], sampler="top", num_negatives=3)
+    return trueneg.mine(data, out, retriever="bm25", filters=[], sampler="top", num_negatives=8)
 
 
 @pytest.fixture
@@ -96,6 +98,11 @@ def test_json_output_has_the_contract_keys(topic_run):
     data = json.loads(result.stdout)
     assert set(CONTRACT) <= set(data)
     assert 0 <= data["hidden_qrels_false_negative_rate"] <= 1
+    assert (
+        data["hidden_qrels_ci_low"]
+        <= data["hidden_qrels_false_negative_rate"]
+        <= data["hidden_qrels_ci_high"]
+    )
     assert data["estimated_false_negative_rate"] is None  # no judge given
     assert "--judge" in data["unavailable"]["judge_estimate"]
     saved = json.loads((topic_run.path / "audit.json").read_text())
@@ -116,9 +123,11 @@ def test_naive_top_k_on_topics_keeps_known_false_negatives(topic_run):
     hidden = report.hidden_qrels
     assert hidden.queries_eligible == 10 and hidden.positives_hidden == 20  # round(1.5) = 2
     run = hidden.strategies[0]
-    assert run.strategy == "this run's strategy" and run.kept == 30
+    assert run.strategy == "this run's strategy" and run.kept == 80
     assert run.false_negatives > 0  # hidden positives share the topic words: BM25 ranks them up
     assert hidden.false_negative_rate == pytest.approx(run.false_negatives / run.kept)
+    assert hidden.ci_low < hidden.false_negative_rate < hidden.ci_high
+    assert "Wilson" in hidden.interval
     assert "lower bound" in hidden.notes[-1]
     assert report.depth is None and "cosine" in report.unavailable["depth"]
     assert report.health.queries == 10
@@ -126,13 +135,19 @@ def test_naive_top_k_on_topics_keeps_known_false_negatives(topic_run):
 
 
 def test_a_judge_without_weights_gives_an_estimate_with_its_calibration(topic_run):
-    report = audit(topic_run, judge=WordJudge(), judge_sample=40)
+    report = audit(topic_run, judge=WordJudge(), judge_sample=120)
     estimate = report.judge_estimate
     assert estimate is not None
     assert 0 <= estimate.ci_low <= estimate.estimated_false_negative_rate <= estimate.ci_high <= 1
     assert "hidden positives" in estimate.calibration
-    assert estimate.validation is not None
-    assert "hidden_qrels_rate" in estimate.validation
+    validation = estimate.validation
+    assert validation is not None  # 5 queries were not used to calibrate: too few to check
+    assert validation["reason"] == "not computable: 5 queries: at least 9 needed"
+    assert validation["hidden_qrels_count"]["queries"] == 5
+    assert 0 < estimate.pairs <= 120 and set(estimate.pairs_for_width) == {
+        "10 points (±5)",
+        "20 points (±10)",
+    }
     assert report.suspicious[0]["judge"] is not None
     cache = Path(topic_run.manifest["config"]["cache_dir"])  # the run's cache folder
     assert any((cache / "judge").glob("*/part-*.parquet"))  # the scores are cached there
@@ -141,7 +156,9 @@ def test_a_judge_without_weights_gives_an_estimate_with_its_calibration(topic_ru
 def test_single_positive_queries_leave_hidden_qrels_out_with_a_reason(single_positive_run):
     report = audit(single_positive_run)
     assert report.hidden_qrels is None
-    assert "two or more labeled positives" in report.unavailable["hidden_qrels"]
+    assert report.unavailable["hidden_qrels"].startswith(
+        "0 eligible queries (a query is eligible with two or more labeled positives"
+    )
     assert "--judge" in report.unavailable["judge_estimate"]
     assert "depth" in report.unavailable
     assert report.health is not None and report.health.queries == 4

@@ -198,7 +198,8 @@ def test_real_judge_estimate_on_a_small_sample(nf_run):
     assert "median judge score of hidden positives" in estimate.calibration
     assert 0.3 <= estimate.recall_on_positives <= 0.7  # τ is the reference's median
     validation = estimate.validation
-    assert validation is not None and validation["explanation"]
+    assert validation is not None
+    assert validation.get("explanation") or validation["reason"].startswith("not computable")
     assert report.suspicious[0]["judge"] is not None
     cache = Path(nf_run.manifest["config"]["cache_dir"]) / "judge"  # shared cache
     scored = sum(1 for _ in cache.rglob("part-*.parquet"))

@@ -23,12 +23,18 @@ TOPICS = {
     "sugar": "sugar intake, insulin resistance and type 2 diabetes",
     "heart": "aerobic exercise and heart disease risk",
     "salt": "dietary salt and high blood pressure",
+    "fiber": "dietary fiber, gut bacteria and digestion",
+    "iron": "iron deficiency and anemia in children",
+    "fish": "omega-3 fish oil and depression",
+    "soy": "soy isoflavones and breast cancer survival",
+    "milk": "milk, calcium and osteoporosis",
 }
 
 
 def write_topics(folder: Path) -> Path:
     """Four documents per topic; each topic's query labels three of them (so one positive can
-    be hidden and two stay visible, or the other way round)."""
+    be hidden and two stay visible, or the other way round). Ten topics: the audit needs
+    nine eligible queries for a hidden-qrels rate."""
     corpus, queries, qrels = [], [], []
     for topic, text in TOPICS.items():
         for i in range(4):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from trueneg.audit.buckets import bucket_index, bucket_rates
-from trueneg.audit.depth import (
+from trueneg.audit.depth_rule import (
     best_window,
     expected_utility,
     fn_ceiling,
@@ -132,9 +132,19 @@ def test_bucket_rates_count_rows_and_hits_per_bucket():
         ("6-10", 1, 0.0),
         ("31-100", 3, 1.0),
     ]
-    assert rates[0].rate == 0.5
+    assert rates[0].rate is None and "at least 9 needed" in rates[0].reason  # 2 rows: no rate
     masked = bucket_rates(rank, hit, rank > 5)
     assert [b.bucket for b in masked] == ["6-10", "31-100"]
+
+
+def test_bucket_rates_give_a_rate_with_its_interval_when_the_evidence_suffices():
+    rank = np.repeat([1, 40], 200)  # 200 rows at rank 1, 200 at rank 40, over 20 queries
+    query = np.tile(np.arange(20), 20)
+    hit = (rank == 1) & (np.arange(400) < 20)  # 10% of the rank-1 rows: one per query
+    top, deep = bucket_rates(rank, hit, query=query)
+    assert (top.rows, top.false_negatives, top.queries) == (200, 20.0, 20)
+    assert top.rate == pytest.approx(0.1) and top.ci_low < 0.1 < top.ci_high
+    assert deep.rate == 0.0 and deep.ci_low == 0.0 and 0 < deep.ci_high < 0.03
 
 
 def test_hide_positives_counts_and_keeps_one_visible():

@@ -75,6 +75,9 @@ def test_header_and_key_numbers(written, report_run):
     assert "runs/demo" in text and "trueneg 0.1.0" in text
     assert "filters=percent:0.95; sampler=top" in text
     assert "6.0%" in text and "7.3%" in text and "95% CI 4.1%–11.2%" in text
+    assert "95% CI 4.0%–9.0% (Wilson, queries as clusters); 24 of 400 kept negatives" in text
+    assert "300 sampled kept negatives in 80 queries" in text
+    assert "0.87" in text and "95% CI 0.81–0.92 (bootstrap over queries)" in text
     assert f"{report_run.summary().kept:,}" in text
 
 
@@ -84,11 +87,16 @@ def test_sections_and_strategy_rows(written):
         "Plots",
         "Hidden-qrels protocol, per strategy",
         "Judge estimate",
+        "Judge quality against hidden qrels",
         "Depth advice",
         "Data health",
         "Most suspicious kept negatives",
     ):
         assert f"<h2>{heading}</h2>" in page
+    assert "75.0% (95% CI 60.0%–86.0%; 30 of 40 in 25 queries)" in page  # precision
+    assert "Remote judge cost: requests 12, prompt_tokens 3400, seconds 8.100" in page
+    assert "3,037 for an interval 10 points (±5) wide" in page
+    assert "Evidence: Rests on 150 hidden positives of 120 queries" in page
     assert '<tr class="mine"><td>percent:0.95/top</td>' in page
     assert "all candidates (no filter)" in page
     assert "<code>rank-window:10:100</code>" in page

@@ -11,6 +11,7 @@ def test_full_report_has_every_section(report_full):
     for heading in (
         "Hidden-qrels protocol",
         "Judge estimate",
+        "Judge quality against hidden qrels",
         "Depth advice",
         "Data health",
         "Most suspicious kept negatives",
@@ -19,12 +20,37 @@ def test_full_report_has_every_section(report_full):
     assert "not computed" not in text
 
 
-def test_key_numbers_show_both_rates_and_the_ci(report_full):
+def test_key_numbers_show_every_rate_with_its_interval_and_count(report_full):
     text = render_markdown(report_full)
-    assert "hidden qrels: 6.0%" in text
-    assert "judge estimate: 7.3% (95% CI 4.1%–11.2%)" in text
+    assert "hidden qrels: 6.0% (95% CI 4.0%–9.0%; 24 of 400 kept negatives in 100 queries)" in text
+    assert (
+        "judge estimate: 7.3% (95% CI 4.1%–11.2%, bootstrap; 300 sampled kept negatives in "
+        "80 queries)" in text
+    )
+    assert "judge quality: ROC AUC 0.870 (95% CI 0.810–0.920) on 300 candidates" in text
     assert "Calibration: labeled positives and random documents" in text
-    assert "Recall on the reference positives 82.0%" in text
+    assert (
+        "Recall on the reference positives 82.0% (95% CI 73.0%–88.0%; 82 of 100 positives in "
+        "90 queries)" in text
+    )
+
+
+def test_judge_estimate_says_how_many_pairs_a_narrower_interval_needs(report_full):
+    text = render_markdown(report_full)
+    assert "width ∝ 1/√n" in text
+    assert "3,037 for an interval 10 points (±5) wide" in text
+
+
+def test_judge_quality_section(report_full):
+    text = render_markdown(report_full)
+    section = text.split("## Judge quality against hidden qrels")[1].split("## Depth")[0]
+    point = next(line for line in section.splitlines() if line.startswith("| the judge"))
+    assert "75.0% (95% CI 60.0%–86.0%; 30 of 40 in 25 queries)" in point  # precision
+    assert "7.5% (95% CI 5.0%–10.0%)" in point  # FN share left after the filter
+    assert "Brier score: 0.110 (95% CI 0.090–0.130)" in section
+    assert "not computable: 5 queries: at least 9 needed (8 of 12 in 5 queries)" in section
+    assert "120 pairs scored, 180 from the judge cache, 14.2 pairs/s" in section
+    assert "Remote judge cost: requests 12, prompt_tokens 3400, seconds 8.100" in section
 
 
 def test_strategy_table_marks_this_run_and_buckets(report_full):
@@ -35,9 +61,10 @@ def test_strategy_table_marks_this_run_and_buckets(report_full):
     assert "percent:0.95/top" in mine and "6.0%" in mine and "97/100" in mine
     candidate = next(line for line in lines if line.startswith("| all candidates"))
     assert "31.0%" in candidate
-    # a bucket without a rate reads as a dash, not 0%
+    # a bucket without a rate reads as n/a beside its count, not 0%
     window = next(line for line in lines if line.startswith("| rank-window"))
-    assert window.split("|")[6].strip() == "—"
+    assert window.split("|")[6].strip() == "0/100: n/a"
+    assert "12.0% (7.0%–17.0%)" in mine  # a bucket's rate with its interval
 
 
 def test_tables_are_well_formed(report_full):
@@ -61,6 +88,7 @@ def test_missing_parts_say_why(report_partial):
     text = render_markdown(report_partial)
     assert "hidden qrels: not computed: no query has a second labeled positive" in text
     assert "judge estimate: not computed: no judge given (use --judge)" in text
+    assert "judge quality: not computed: no judge given (use --judge)" in text
     assert "not computed: needs a false-negative rate by rank" in text
     assert "not computed: no judge scores or cosines" in text
     assert "## Data health" in text and "| queries | 4 |" in text

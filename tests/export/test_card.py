@@ -25,18 +25,25 @@ TOPICS = [
     "exercise heart cardio",
     "salt blood pressure",
     "fiber gut digestion",
+    "iron anemia fatigue",
+    "alcohol liver enzymes",
+    "smoking lung cancer",
+    "obesity weight diet",
+    "omega fish oil",
+    "calcium kidney stones",
 ]
 FILLER = ["study", "trial", "patients", "results", "group", "effect", "levels", "data"]
 REPO = "me/topic-negatives"
 
 
 def write_topics(folder):
-    """Six topics of six documents; each query labels three of its topic's documents, so the
-    other three are unlabeled relevant ones (known false negatives)."""
+    """Twelve topics of ten documents (enough queries and rows for the audit's minimum
+    evidence); each query labels three of its topic's documents, so the other seven are
+    unlabeled relevant ones (known false negatives)."""
     rng = random.Random(0)
     corpus, queries, qrels = [], [], []
     for t, topic in enumerate(TOPICS):
-        for i in range(6):
+        for i in range(10):
             text = " ".join(rng.choices(topic.split(), k=4) + rng.choices(FILLER, k=8))
             corpus.append((f"t{t}d{i}", "", text))
             if i < 3:
@@ -65,13 +72,13 @@ def data(tmp_path_factory):
 
 
 def _mine(data, out, **settings):
-    return trueneg.mine(data, out, retriever="bm25", filters=[], num_negatives=3, **settings)
+    return trueneg.mine(data, out, retriever="bm25", filters=[], num_negatives=5, **settings)
 
 
 @pytest.fixture(scope="module")
 def audited(data, tmp_path_factory):
     run = _mine(data, tmp_path_factory.mktemp("audited") / "run")
-    trueneg.audit(run, judge=WordJudge(), judge_sample=40).save(run.path / "audit.json")
+    trueneg.audit(run, judge=WordJudge(), judge_sample=120).save(run.path / "audit.json")
     return run
 
 
@@ -222,3 +229,19 @@ def test_text_that_needs_quoting_survives_the_header(audited):
     )
     meta, _ = split_card(render_card(inputs))
     assert meta["pretty_name"] == 'a: "b" # c'
+
+
+def test_card_says_why_a_rate_is_not_computable(data, tmp_path):
+    from trueneg.export.card_audit import contamination_section
+
+    audit = {
+        "hidden_qrels": {
+            "false_negative_rate": None,
+            "reason": "1 eligible query; at least 9 needed",
+            "strategies": [],
+        },
+        "unavailable": {"judge_estimate": "no judge given"},
+    }
+    section = "\n".join(contamination_section(audit))
+    assert "not computable: 1 eligible query; at least 9 needed" in section
+    assert "not computed: no judge given" in section

@@ -61,10 +61,13 @@ MEANINGS = {
     "num_negatives": "Negatives kept per query (k).",
     "shortfall": "Queries short of k negatives: keep-short | drop | backfill.",
     "seed": "Seed of every random choice.",
-    "judge": "Judge (cross-encoder folder, sentence-transformers CrossEncoder or bi-encoder) "
-    "that rescores the top candidates; enables the judge-threshold filter and "
-    "NAME:VALUE@judge.",
+    "judge": "Judge (cross-encoder folder, sentence-transformers CrossEncoder or bi-encoder; "
+    "rerank-api:URL?model=NAME; chat:URL?model=NAME; or a cascade 'A > B') that rescores the "
+    "top candidates; enables the judge-threshold filter and NAME:VALUE@judge.",
     "judge_depth": "Candidates per query the judge scores (ranks 1..N).",
+    "judge_cascade": "Which pairs of a judge cascade ('A > B') go on to the next judge: "
+    "top:F, the share F the previous judge scores highest; band:LO-HI, those it scores "
+    "between LO and HI.",
     "judge_batch_size": "Batch size of the judge.",
     "cache_dir": "Folder for cached embeddings and judge scores, shared between runs ('run': "
     "inside the run directory).",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from trueneg.audit.evidence import per_query
 from trueneg.audit.findings import BucketRate
 
 RANK_BUCKETS: tuple[tuple[int, int | None], ...] = (
@@ -26,19 +27,31 @@ def bucket_index(rank: np.ndarray) -> np.ndarray:
 
 
 def bucket_rates(
-    rank: np.ndarray, positive: np.ndarray, mask: np.ndarray | None = None
+    rank: np.ndarray,
+    positive: np.ndarray,
+    mask: np.ndarray | None = None,
+    query: np.ndarray | None = None,
 ) -> list[BucketRate]:
-    """Rows and share of ``positive`` rows per non-empty rank bucket (within ``mask``)."""
+    """Rows and share of ``positive`` rows per non-empty rank bucket (within ``mask``), each
+    with its evidence (:func:`~trueneg.audit.evidence.per_query`; ``query`` gives each row's
+    query, None counts every row as its own)."""
     mask = np.ones(rank.shape[0], dtype=bool) if mask is None else mask
-    index = bucket_index(rank[mask])
-    rows = np.bincount(index, minlength=len(RANK_BUCKETS))
-    hits = np.bincount(
-        index, weights=positive[mask].astype(np.float64), minlength=len(RANK_BUCKETS)
-    )
-    return [
-        BucketRate(
-            bucket_label(*RANK_BUCKETS[b]), int(rows[b]), float(hits[b]), float(hits[b] / rows[b])
+    query = np.arange(rank.shape[0]) if query is None else query
+    index = np.full(rank.shape[0], -1)
+    index[mask] = bucket_index(rank[mask])
+    out = []
+    for b in np.unique(index[mask]):
+        counted = per_query(query, positive, index == b)
+        out.append(
+            BucketRate(
+                bucket_label(*RANK_BUCKETS[b]),
+                counted.rows,
+                counted.hits,
+                counted.rate,
+                counted.queries,
+                counted.ci_low,
+                counted.ci_high,
+                counted.reason,
+            )
         )
-        for b in range(len(RANK_BUCKETS))
-        if rows[b]
-    ]
+    return out

@@ -17,11 +17,20 @@ from trueneg.api import Run
 from trueneg.audit.context import AuditContext
 from trueneg.audit.depth import depth_advice
 from trueneg.audit.health import data_health
-from trueneg.audit.hidden import Strategy, build_split, strategies_for, summarize_split
-from trueneg.audit.judge_estimate import estimate_with_judge
+from trueneg.audit.hidden import (
+    HiddenSplit,
+    Strategy,
+    build_split,
+    strategies_for,
+    summarize_split,
+)
+from trueneg.audit.judge_estimate import estimate_with_judge, resolve_judge
+from trueneg.audit.judge_quality import judge_cost, judge_quality
 from trueneg.audit.report import AuditReport
 from trueneg.audit.suspicious import most_suspicious
 from trueneg.errors import ConfigError
+from trueneg.rescore.cascade import DEFAULT_RULE
+from trueneg.rescore.spec import check_judge_spec
 from trueneg.settings import AuditSettings
 
 logger = logging.getLogger(__name__)
@@ -63,12 +72,15 @@ def audit(
         s.seed,
     )
     _check_args(hide_fraction, judge_sample, cost)
+    if isinstance(judge, str):  # a malformed spec or rule fails before the split is mined
+        check_judge_spec(judge, s.judge_cascade or DEFAULT_RULE)
     ctx = AuditContext(run if isinstance(run, Run) else Run(run), show_progress=show_progress)
     report = AuditReport(run=str(ctx.run.path), strategy=_strategy(ctx.config))
     with ctx.run.reading():  # one finished run throughout: `mine` into it fails meanwhile
         split = _hidden_part(ctx, report, hide_fraction, seed, strategies)
-        _judge_part(ctx, report, split, judge, judge_sample, seed)
-        _depth_part(ctx, report, split, cost)
+        cascade = s.judge_cascade or ctx.config.get("judge_cascade") or DEFAULT_RULE
+        _judge_parts(ctx, report, split, judge, judge_sample, seed, cascade)
+        _depth_part(ctx, report, cost)
         report.health = data_health(ctx)
         report.suspicious = most_suspicious(ctx, report.judge_estimate, ctx.judged)
     if not report.suspicious:
@@ -78,38 +90,69 @@ def audit(
 
 def _hidden_part(
     ctx: AuditContext, report: AuditReport, fraction: float, seed: int, extra: Sequence[Any] | None
-) -> Any:
+) -> HiddenSplit | None:
     if fraction == 0:
         report.unavailable["hidden_qrels"] = "--hide-fraction is 0, so no positive was hidden"
         return None
-    split = build_split(
+    split, reason = build_split(
         ctx, fraction, seed, strategies_for(ctx.config, extra), show_progress=ctx.show_progress
     )
     if split is None:
-        report.unavailable["hidden_qrels"] = (
-            "no query has two or more labeled positives (or the hide fraction rounds to zero "
-            "hidden), so none can be hidden while one stays visible"
-        )
+        report.unavailable["hidden_qrels"] = reason
         return None
     report.hidden_qrels = summarize_split(split, fraction, seed, ctx.config["num_negatives"])
     return split
 
 
-def _judge_part(
-    ctx: AuditContext, report: AuditReport, split: Any, judge: Any, budget: int, seed: int
+def _judge_parts(
+    ctx: AuditContext,
+    report: AuditReport,
+    split: HiddenSplit | None,
+    judge: Any,
+    budget: int,
+    seed: int,
+    cascade: str = DEFAULT_RULE,
 ) -> None:
+    """The judge estimate and the judge's quality against the hidden split (same judge, same
+    cache: pairs the estimate scored are not paid for again)."""
     judge = judge if judge is not None else ctx.config.get("judge")
     if judge is None:
         report.unavailable["judge_estimate"] = NO_JUDGE
+        report.unavailable["judge_quality"] = NO_JUDGE
         return
+    judge, name = resolve_judge(judge, cascade)
     if ctx.negatives.num_rows == 0 or not np.any(ctx.negatives["kept"].to_numpy(False)):
         report.unavailable["judge_estimate"] = "the run kept no negatives to estimate on"
-        return
-    report.judge_estimate = estimate_with_judge(ctx, split, judge, budget, seed)
+    else:
+        report.judge_estimate, reason = estimate_with_judge(ctx, split, judge, budget, seed)
+        if report.judge_estimate is None:
+            report.unavailable["judge_estimate"] = reason
+    if split is None:
+        why = report.unavailable.get("hidden_qrels", "no hidden-qrels split")
+        report.unavailable["judge_quality"] = f"needs the hidden-qrels split: {why}"
+    else:
+        report.judge_quality, reason = judge_quality(
+            ctx,
+            split,
+            judge,
+            name,
+            estimate=report.judge_estimate,
+            hidden=report.hidden_qrels,
+            budget=budget,
+            seed=seed,
+        )
+        if report.judge_quality is None:
+            report.unavailable["judge_quality"] = reason
+    report.judge_cost = judge_cost(judge)
 
 
-def _depth_part(ctx: AuditContext, report: AuditReport, split: Any, cost: float) -> None:
-    advice, reason = depth_advice(ctx, report.hidden_qrels, report.judge_estimate, cost)
+def _depth_part(ctx: AuditContext, report: AuditReport, cost: float) -> None:
+    advice, reason = depth_advice(
+        ctx, report.hidden_qrels, report.judge_estimate, cost, report.judge_quality
+    )
+    hidden_reason = report.unavailable.get("hidden_qrels")
+    if advice is None and report.hidden_qrels is None and hidden_reason:
+        reason = f"{reason}; hidden qrels not computed: {hidden_reason}"
     if advice is None:
         report.unavailable["depth"] = reason
     report.depth = advice

@@ -16,6 +16,11 @@ Rank ``r`` is admitted iff ``f(r) < κ / (κ + (1 − ρ)·false_negative_cost)`
 ``false_negative_cost = 9`` (one false negative undoes nine true ones) that is ``f < 10%``. Because
 ``f`` falls with rank, the admitted ranks start at ``r_min``; the window ends where a negative
 carries less than 1% of the weight of one at ``r_min`` (deeper ones teach almost nothing).
+
+No advice from too little evidence: a rank bucket's ``f`` informs the advice only when its 95%
+interval is at most the admission threshold wide (:mod:`trueneg.audit.evidence`); ranks of
+other buckets, and ranks deeper than the hidden-qrels split searched, are never admitted, and
+the advice says what it rests on. The math is in :mod:`trueneg.audit.depth_rule`.
 """
 
 from __future__ import annotations
@@ -25,85 +30,33 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from trueneg.audit.buckets import RANK_BUCKETS, bucket_index, bucket_label
-from trueneg.audit.findings import BucketRate, DepthAdvice, HiddenQrels, JudgeEstimate
+from trueneg.audit.depth_rule import (
+    MNRL_SCALE,
+    best_window,
+    ceiling_bounds,
+    expected_utility,
+    fn_ceiling,
+    informs_advice,
+    percent_at_rank,
+    rates_by_rank,
+    softmax_weights,
+)
+from trueneg.audit.evidence import MIN_QUERIES, advice_width
+from trueneg.audit.findings import (
+    BucketRate,
+    DepthAdvice,
+    HiddenQrels,
+    JudgeEstimate,
+    JudgeQuality,
+    Proportion,
+)
+from trueneg.audit.formatting import count as count_text
+from trueneg.audit.formatting import interval, pct
 
 if TYPE_CHECKING:
     from trueneg.audit.context import AuditContext
 
-MNRL_SCALE = 20.0
-
-
-def softmax_weights(
-    query_index: np.ndarray, rank: np.ndarray, score: np.ndarray, scale: float = MNRL_SCALE
-) -> np.ndarray:
-    """``b(r)`` for ``r = 1..max(rank)``: per query softmax of ``scale·score`` over its candidates,
-    averaged over the queries that have a candidate at rank ``r`` (0 where none has)."""
-    ok = np.isfinite(score)
-    query_index, rank, score = query_index[ok], rank[ok], score[ok].astype(np.float64)
-    if score.size == 0:
-        return np.zeros(0)
-    n_q = int(query_index.max()) + 1
-    top = np.full(n_q, -np.inf)
-    np.maximum.at(top, query_index, score)
-    weight = np.exp(scale * (score - top[query_index]))
-    weight /= np.bincount(query_index, weights=weight, minlength=n_q)[query_index]
-    sums = np.bincount(rank - 1, weights=weight)
-    counts = np.bincount(rank - 1)
-    return np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
-
-
-def expected_utility(
-    f: np.ndarray, b: np.ndarray, cost: float, kappa: float = 1.0, rho: float = 0.0
-) -> np.ndarray:
-    """``b·(κ(1 − f) − (1 − ρ)·f·cost)`` per rank (NaN where ``f`` is unknown)."""
-    return b * (kappa * (1.0 - f) - (1.0 - rho) * f * cost)
-
-
-def best_window(
-    utility: np.ndarray, value: np.ndarray | None = None, min_value: float = 0.01
-) -> tuple[int, int] | None:
-    """The admitted window ``(lo, hi)`` (1-based, inclusive): ``lo`` is the first rank after the
-    last rank of negative utility, ``hi`` the last admitted rank whose value is still at least
-    ``min_value`` × the value at ``lo``. Ranks of unknown utility (NaN) are skipped."""
-    known = np.isfinite(utility)
-    bad = np.flatnonzero(known & (utility <= 0))
-    start = int(bad[-1]) + 1 if bad.size else 0
-    good = np.flatnonzero(known[start:] & (utility[start:] > 0)) + start
-    if good.size == 0:
-        return None
-    lo = int(good[0])
-    if value is not None:
-        good = good[value[good] >= min_value * value[lo]]
-    return lo + 1, int(good[-1]) + 1
-
-
-def fn_ceiling(f: float, rho: float, kappa: float) -> float:
-    """FN share among kept negatives after a filter with recall ``ρ`` and keep rate ``κ``."""
-    kept_fn, kept_tn = (1 - rho) * f, kappa * (1 - f)
-    return float(kept_fn / (kept_fn + kept_tn)) if kept_fn + kept_tn > 0 else 0.0
-
-
-def percent_at_rank(
-    query_index: np.ndarray, rank: np.ndarray, score: np.ndarray, positive_min: np.ndarray, lo: int
-) -> float | None:
-    """The ``percent:P`` whose cut falls at rank ``lo`` for the median query: P solves
-    ``s_lo = s⁺ − |s⁺|(1 − P)`` (the filter's sign-safe form). None when no valid P (0 < P ≤ 1)
-    cuts there: at rank ``lo`` the median candidate scores above the positive."""
-    at = rank == lo
-    s, s_pos = score[at].astype(np.float64), positive_min[query_index[at]].astype(np.float64)
-    ok = np.isfinite(s) & np.isfinite(s_pos) & (s_pos != 0)
-    if not ok.any():
-        return None
-    p = float(np.median(1.0 - (s_pos[ok] - s[ok]) / np.abs(s_pos[ok])))
-    return round(p, 3) if 0 < p <= 1 else None
-
-
-def rates_by_rank(buckets: list[BucketRate], depth: int) -> np.ndarray:
-    """Per rank 1..depth, the rate of its bucket (NaN where the bucket has no measurement)."""
-    by_label = {b.bucket: b.rate for b in buckets if b.rate is not None}
-    labels = [bucket_label(*bk) for bk in RANK_BUCKETS]
-    index = bucket_index(np.arange(1, depth + 1))
-    return np.array([by_label.get(labels[i], np.nan) for i in index], dtype=np.float64)
+HIDDEN_BASIS = "hidden-qrels false-negative rate of all candidates by rank (a lower bound)"
 
 
 def depth_advice(
@@ -111,15 +64,12 @@ def depth_advice(
     hidden: HiddenQrels | None,
     estimate: JudgeEstimate | None,
     false_negative_cost: float,
+    quality: JudgeQuality | None = None,
 ) -> tuple[DepthAdvice | None, str]:
-    """The advice, or None and one sentence saying why it cannot be given."""
-    if hidden is not None and hidden.candidate_rate_by_rank:
-        basis = "hidden-qrels false-negative rate of all candidates by rank (a lower bound)"
-        buckets = hidden.candidate_rate_by_rank
-    elif estimate is not None and estimate.by_rank:
-        basis = "judge estimate by rank bucket (kept negatives only)"
-        buckets = estimate.by_rank
-    else:
+    """The advice, or None and one sentence saying why it cannot be given (too little
+    evidence included: no rank bucket whose rate is narrow enough to decide on)."""
+    basis, buckets = _basis(hidden, estimate)
+    if basis is None:
         return None, (
             "needs f(r): the hidden-qrels protocol (several positives per query) or a "
             "judge estimate (--judge)"
@@ -130,6 +80,10 @@ def depth_advice(
             "needs cosine scores to weigh ranks by the student's softmax; this run's "
             "retriever gives none (use exact or hybrid)"
         )
+    width = advice_width(false_negative_cost)
+    usable = [b for b in buckets if informs_advice(b, width)]
+    if not usable:
+        return None, _no_evidence(basis, buckets, width)
     neg = ctx.negatives
     qpos = np.unique(np.asarray(neg["query_id"].to_pylist(), dtype=object), return_inverse=True)[1]
     rank = neg["rank"].to_numpy().astype(np.int64)
@@ -137,10 +91,14 @@ def depth_advice(
     if b.size == 0 or b[0] <= 0:
         return None, "the run has no candidates to weigh"
     value = b / b[0]
-    f = rates_by_rank(buckets, value.size)
+    f = rates_by_rank(usable, value.size)
+    from_hidden = hidden is not None and buckets is hidden.candidate_rate_by_rank
+    measured = hidden.depth if from_hidden else None
+    if measured:
+        f[measured:] = np.nan  # ranks deeper than the hidden split searched: never measured
     utility = expected_utility(f, value, false_negative_cost)
-    admitted = utility > 0
     window = best_window(utility, value)
+    rho, alarms, source = _judge_rates(estimate, quality)
     advice = DepthAdvice(
         basis=basis,
         window=window,
@@ -148,10 +106,82 @@ def depth_advice(
         percent_filter=None,
         ceiling=None,
         false_negative_cost=false_negative_cost,
-        table=_table(f, value, false_negative_cost, admitted, estimate),
+        table=_table(buckets, usable, value, false_negative_cost, utility > 0, rho, alarms),
+        evidence=_evidence(basis, hidden, estimate, buckets, usable, width),
     )
-    _percent_and_ceiling(ctx, advice, qpos, rank, f, value, estimate)
+    _percent_and_ceiling(ctx, advice, qpos, rank, f, value, usable, (rho, alarms, source))
     return advice, ""
+
+
+def _basis(
+    hidden: HiddenQrels | None, estimate: JudgeEstimate | None
+) -> tuple[str | None, list[BucketRate]]:
+    if hidden is not None and hidden.candidate_rate_by_rank:
+        return HIDDEN_BASIS, hidden.candidate_rate_by_rank
+    if estimate is not None and estimate.by_rank:
+        return "judge estimate by rank bucket (kept negatives only)", estimate.by_rank
+    return None, []
+
+
+def _no_evidence(basis: str, buckets: list[BucketRate], width: float) -> str:
+    shown = "; ".join(f"ranks {b.bucket}: {_bucket_evidence(b)}" for b in buckets)
+    return (
+        f"too little evidence to advise: no rank bucket of the {basis} has a rate whose 95% "
+        f"interval is at most {100 * width:.0f} points wide (the admission threshold "
+        f"1/(1 + cost) it is compared with) — {shown}"
+    )
+
+
+def _bucket_evidence(b: BucketRate) -> str:
+    count = count_text(b.false_negatives, b.rows, b.queries)
+    if b.rate is None:
+        return f"{count}, not computable ({b.reason})"
+    return f"{count}, {pct(b.rate)} ({interval(b.ci_low, b.ci_high)})"
+
+
+def _evidence(
+    basis: str,
+    hidden: HiddenQrels | None,
+    estimate: JudgeEstimate | None,
+    buckets: list[BucketRate],
+    usable: list[BucketRate],
+    width: float,
+) -> str:
+    unmeasured = ""
+    if hidden is not None and buckets is hidden.candidate_rate_by_rank:
+        source = (
+            f"{hidden.positives_hidden:,} hidden positives of {hidden.queries_eligible:,} "
+            f"queries among {sum(b.rows for b in buckets):,} candidates"
+        )
+        unmeasured = (
+            f", nor ranks deeper than {hidden.depth} (not searched)" if hidden.depth else ""
+        )
+    else:
+        source = f"{estimate.sample_size:,} judged kept negatives" if estimate else basis
+    return (
+        f"Rests on {source}; {len(usable)} of {len(buckets)} rank buckets had the evidence to "
+        f"decide on (a rate from {MIN_QUERIES}+ queries whose 95% interval is at most "
+        f"{100 * width:.0f} points wide); ranks of the other buckets are never "
+        f"admitted{unmeasured}."
+    )
+
+
+def _judge_rates(
+    estimate: JudgeEstimate | None, quality: JudgeQuality | None
+) -> tuple[Proportion | None, Proportion | None, str]:
+    """The judge's recall on relevant documents and false-alarm rate on true negatives: from the
+    judge-quality measurement on the hidden split (hard candidates) where there is one, else
+    from the judge estimate (reference positives, random documents)."""
+    point = quality.operating_points[0] if quality and quality.operating_points else None
+    if (
+        point is not None
+        and point.recall.rate is not None
+        and point.false_alarm_rate.rate is not None
+    ):
+        return point.recall, point.false_alarm_rate, f"judge quality at {point.name}"
+    if estimate is not None:
+        return estimate.recall, estimate.false_alarms, "the judge estimate at τ"
+    return None, None, ""
 
 
 def _cosine_column(ctx: AuditContext) -> str | None:
@@ -162,29 +192,38 @@ def _cosine_column(ctx: AuditContext) -> str | None:
 
 
 def _table(
-    f: np.ndarray,
+    buckets: list[BucketRate],
+    usable: list[BucketRate],
     value: np.ndarray,
     cost: float,
     admitted: np.ndarray,
-    estimate: JudgeEstimate | None,
+    rho: Proportion | None,
+    alarms: Proportion | None,
 ) -> list[dict]:
     rows = []
     index = bucket_index(np.arange(1, value.size + 1))
+    by_label = {b.bucket: b for b in buckets}
     for i in np.unique(index):
         at = index == i
+        bucket = by_label.get(bucket_label(*RANK_BUCKETS[i]))
+        f = bucket.rate if bucket is not None and bucket in usable else None
         row = {
             "ranks": bucket_label(*RANK_BUCKETS[i]),
-            "f": float(np.nanmean(f[at])) if np.isfinite(f[at]).any() else None,
+            "f (95% CI; count)": _bucket_evidence(bucket) if bucket else "no candidates",
             "value b/b(1)": float(value[at].mean()),
-            "EU / b(1)": float(np.nanmean(expected_utility(f[at], value[at], cost)))
-            if np.isfinite(f[at]).any()
+            "EU / b(1)": float(np.mean(expected_utility(f, value[at], cost)))
+            if f is not None
             else None,
-            "admitted": f"{int(admitted[at].sum())}/{int(at.sum())} ranks",
-            "break-even cost": _break_even(f[at], value[at]),
+            "admitted": f"{int(admitted[at].sum())}/{int(at.sum())} ranks"
+            + ("" if f is not None or bucket is None else " (too little evidence)"),
+            "break-even cost": (1 - f) / f if f else None,
         }
-        if estimate is not None and row["f"] is not None:
-            row["FN share after judge"] = fn_ceiling(
-                row["f"], estimate.recall_on_positives, 1 - estimate.false_alarm_rate
+        bounds = (
+            ceiling_bounds((bucket.ci_low, bucket.ci_high), rho, alarms) if f is not None else None
+        )
+        if bounds is not None:
+            row["FN share after judge"] = (
+                f"{pct(fn_ceiling(f, rho.rate, 1 - alarms.rate))} ({interval(*bounds)})"
             )
         rows.append(row)
     return rows
@@ -197,7 +236,8 @@ def _percent_and_ceiling(
     rank: np.ndarray,
     f: np.ndarray,
     value: np.ndarray,
-    estimate: JudgeEstimate | None,
+    usable: list[BucketRate],
+    judge: tuple[Proportion | None, Proportion | None, str],
 ) -> None:
     cost = advice.false_negative_cost
     window = advice.window
@@ -224,14 +264,25 @@ def _percent_and_ceiling(
         advice.percent_filter = f"percent:{p}" if p is not None else None
     lo, hi = window
     mean_f = float(np.nanmean(f[lo - 1 : hi]))
-    if estimate is not None:
-        rho, kappa = estimate.recall_on_positives, 1 - estimate.false_alarm_rate
-        advice.ceiling = fn_ceiling(mean_f, rho, kappa)
-        advice.notes.append(
-            f"Ceiling: with the judge as a filter at τ (recall ρ = {rho:.2f}, keep rate κ = "
-            f"{kappa:.2f}) the window's false-negative share falls from {mean_f:.1%} to "
-            f"{advice.ceiling:.1%} at best; mining deeper cannot beat the judge's precision."
-        )
+    inside = [b for b in usable if _overlaps(b.bucket, lo, hi)]
+    f_bounds = (min(b.ci_low for b in inside), max(b.ci_high for b in inside))
+    rho, alarms, source = judge
+    bounds = ceiling_bounds(f_bounds, rho, alarms)
+    if bounds is None:
+        return
+    advice.ceiling = fn_ceiling(mean_f, rho.rate, 1 - alarms.rate)
+    advice.ceiling_ci = bounds
+    advice.notes.append(
+        f"Ceiling: with the judge as a filter ({source}: recall ρ = {pct(rho.rate)}, "
+        f"false alarms α = {pct(alarms.rate)}) the window's false-negative share falls from "
+        f"{mean_f:.1%} to {advice.ceiling:.1%} at best ({interval(*bounds)}, from the ends of "
+        "the intervals of f, ρ and α); mining deeper cannot beat the judge's precision."
+    )
+
+
+def _overlaps(label: str, lo: int, hi: int) -> bool:
+    bucket = next(b for b in RANK_BUCKETS if bucket_label(*b) == label)
+    return bucket[0] <= hi and (bucket[1] is None or bucket[1] >= lo)
 
 
 def _positive_min(ctx: AuditContext) -> np.ndarray:
@@ -246,11 +297,3 @@ def _positive_min(ctx: AuditContext) -> np.ndarray:
     )
     queries = np.unique(np.asarray(ctx.negatives["query_id"].to_pylist(), dtype=object))
     return np.array([by_query.get(q, np.nan) for q in queries], dtype=np.float64)
-
-
-def _break_even(f: np.ndarray, value: np.ndarray) -> float | None:
-    """The cost ratio at which the bucket turns from admitted to rejected: (1 − f) / f."""
-    if not np.isfinite(f).any() or np.nanmean(f) <= 0:
-        return None
-    mean_f = float(np.nanmean(f))
-    return (1 - mean_f) / mean_f

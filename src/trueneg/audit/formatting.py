@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from trueneg.audit.findings import AuditFindings, BucketRate, HiddenQrels
+from trueneg.audit.findings import (
+    AuditFindings,
+    BucketRate,
+    HiddenQrels,
+    JudgeEstimate,
+    Proportion,
+    Statistic,
+    StrategyRate,
+)
 
 DASH = "—"
 CANDIDATES = "all candidates (no filter)"
@@ -30,6 +38,59 @@ def num(value: Any, digits: int = 3) -> str:
 def interval(low: float | None, high: float | None) -> str:
     """A 95% confidence interval of two rates: ``"95% CI 4.1%–11.2%"``."""
     return f"95% CI {pct(low)}–{pct(high)}"
+
+
+def count(hits: float | None, rows: int, queries: int | None = None, what: str = "") -> str:
+    """``"5 of 52 WHAT in 13 queries"`` (hits rounded to whole numbers)."""
+    text = f"{num(round(hits) if hits is not None else None)} of {rows:,}"
+    text += f" {what}" if what else ""
+    if queries is not None:
+        text += f" in {queries:,} {'query' if queries == 1 else 'queries'}"
+    return text
+
+
+def proportion(p: Proportion | None, what: str = "") -> str:
+    """A counted share with its evidence: ``"9.6% (95% CI 4.2%–20.6%; 5 of 52 kept negatives
+    in 13 queries)"``, or ``"not computable: REASON (5 of 52 … )"``."""
+    if p is None:
+        return DASH
+    counted = count(p.hits, p.rows, p.queries, what)
+    if p.rate is None:
+        return f"not computable: {p.reason} ({counted})"
+    return f"{pct(p.rate)} ({interval(p.ci_low, p.ci_high)}; {counted})"
+
+
+def statistic(s: Statistic | None, digits: int = 3, percent: bool = False) -> str:
+    """A bootstrapped value with its interval, or ``"not computable: REASON"``."""
+    if s is None:
+        return DASH
+    if s.value is None:
+        return f"not computable: {s.reason}"
+    if percent:
+        return f"{pct(s.value)} ({interval(s.ci_low, s.ci_high)})"
+    return f"{num(s.value, digits)} (95% CI {num(s.ci_low, digits)}–{num(s.ci_high, digits)})"
+
+
+def strategy_rate(s: StrategyRate) -> str:
+    """A strategy's hidden-qrels rate with its interval, or why it is not computable."""
+    if s.fn_rate is None:
+        return f"not computable: {s.reason}" if s.reason else DASH
+    return f"{pct(s.fn_rate)} ({interval(s.ci_low, s.ci_high)})"
+
+
+def hidden_headline(hidden: HiddenQrels) -> str:
+    """The run's hidden-qrels rate with interval and count, or why it is not computable."""
+    run = next((s for s in hidden.strategies if s.strategy == hidden.run_strategy), None)
+    counted = (
+        f"{run.false_negatives:,} of {run.kept:,} kept negatives in {run.queries:,} queries"
+        if run
+        else "not replayed"
+    )
+    if hidden.false_negative_rate is None:
+        return f"not computable: {hidden.reason} ({counted})"
+    return (
+        f"{pct(hidden.false_negative_rate)} ({interval(hidden.ci_low, hidden.ci_high)}; {counted})"
+    )
 
 
 def strategy_text(strategy: dict[str, Any]) -> str:
@@ -64,15 +125,34 @@ def bucket_labels(hidden: HiddenQrels) -> list[str]:
     return labels
 
 
+def bucket_cell(b: BucketRate | None) -> str:
+    """``"6/50: 12.0% (4.1–20.3%)"``; ``"6/5: n/a"`` when not computable; a dash without rows."""
+    if b is None:
+        return DASH
+    hits = DASH if b.false_negatives is None else f"{b.false_negatives:.0f}"
+    if b.rate is None:
+        return f"{hits}/{b.rows}: n/a"
+    if b.ci_low is None:
+        return f"{hits}/{b.rows}: {pct(b.rate)}"
+    return f"{hits}/{b.rows}: {pct(b.rate)} ({pct(b.ci_low)}–{pct(b.ci_high)})"
+
+
 def bucket_cells(buckets: list[BucketRate], labels: list[str]) -> list[str]:
-    """The rate of each labelled bucket, a dash where the bucket has none."""
+    """The cell of each labelled bucket, a dash where the bucket has no rows."""
     by_label = {b.bucket: b for b in buckets}
-    return [pct(by_label[label].rate) if label in by_label else DASH for label in labels]
+    return [bucket_cell(by_label.get(label)) for label in labels]
+
+
+STRATEGY_HEADER = ["strategy", "kept", "false negatives", "FN rate (95% CI)", "queries full"]
+BUCKET_NOTE = (
+    "Rank cells: hidden positives/rows: rate (95% CI); n/a: too little evidence for a rate."
+)
 
 
 def strategy_rows(hidden: HiddenQrels) -> tuple[list[str], list[list[Any]]]:
     """The hidden-qrels table's bucket labels and rows (the candidates first, then one row per
-    strategy: name, kept, false negatives, FN rate, queries full, one rate per bucket)."""
+    strategy: name, kept, false negatives, FN rate with its interval, queries full, one cell
+    per bucket)."""
     labels = bucket_labels(hidden)
     rows = [
         [CANDIDATES, DASH, DASH, DASH, DASH, *bucket_cells(hidden.candidate_rate_by_rank, labels)]
@@ -82,10 +162,44 @@ def strategy_rows(hidden: HiddenQrels) -> tuple[list[str], list[list[Any]]]:
             s.strategy,
             s.kept,
             s.false_negatives,
-            pct(s.fn_rate),
+            strategy_rate(s),
             f"{s.queries_full}/{s.queries}",
             *bucket_cells(s.by_rank, labels),
         ]
         for s in hidden.strategies
     ]
     return labels, rows
+
+
+def estimate_buckets(estimate: JudgeEstimate) -> list[list[Any]]:
+    """The judge estimate by rank: bucket, sampled pairs, queries, rate with its interval (or
+    why it is not computable)."""
+    return [
+        [
+            b.bucket,
+            b.rows,
+            DASH if b.queries is None else b.queries,
+            f"not computable: {b.reason}"
+            if b.rate is None
+            else f"{pct(b.rate)} ({interval(b.ci_low, b.ci_high)})",
+        ]
+        for b in estimate.by_rank
+    ]
+
+
+def cost_text(cost: dict[str, Any]) -> str:
+    """A remote judge's spend: ``"requests 12, prompt_tokens 3400, …, seconds 8.1"``."""
+    return ", ".join(f"{k} {num(v)}" for k, v in cost.items())
+
+
+HEALTH_NOTE = (
+    "Data health describes the whole run (every query, every kept negative), not a sample: its "
+    "shares are exact, so they carry counts but no interval."
+)
+
+
+def share_of(share: float | None, total: int | None, what: str) -> str:
+    """``"54.1% (53 of 98 queries)"``; the share alone when the total is unknown."""
+    if share is None or total is None or share != share:
+        return pct(share)
+    return f"{pct(share)} ({round(share * total):,} of {total:,} {what})"

@@ -1,4 +1,7 @@
-"""Data health: label noise and duplicates that no selection strategy can fix on its own."""
+"""Data health: label noise and duplicates that no selection strategy can fix on its own.
+
+These describe the whole run — every query, every kept negative — not a sample, so its shares
+are exact: they carry their counts but no interval."""
 
 from __future__ import annotations
 
@@ -60,6 +63,7 @@ def data_health(ctx: AuditContext) -> DataHealth:
         if "pos_cosine" in kept.column_names
         else None
     )
+    ranks = ctx.stats["positive_rank"].to_numpy(zero_copy_only=False)
     return DataHealth(
         queries=ctx.stats.num_rows,
         positive_not_in_top_k=top,
@@ -70,4 +74,7 @@ def data_health(ctx: AuditContext) -> DataHealth:
         positive_rank_quantiles=quantiles,
         depth=depth,
         positive_beyond_depth=beyond,
+        ranked_queries=int((ranks > 0).sum()),
+        kept=int(other.size),
+        kept_with_cosine=None if cosine is None else int(np.isfinite(cosine).sum()),
     )

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from trueneg.audit.buckets import bucket_rates
+from trueneg.audit.evidence import CLUSTERED_WILSON, counted, too_few_queries
 from trueneg.audit.findings import HiddenQrels, StrategyRate
 from trueneg.data.hidden import draw_hidden
 from trueneg.errors import ConfigError
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RUN = "this run's strategy"
+ELIGIBLE = (
+    "a query is eligible with two or more labeled positives: one is hidden while one stays "
+    "visible, unless the hide fraction rounds its hidden count to zero"
+)
 
 
 @dataclass(frozen=True)
@@ -133,15 +138,17 @@ def build_split(
     seed: int,
     strategies: list[Strategy],
     show_progress: bool = False,
-) -> HiddenSplit | None:
-    """Hide, re-retrieve and re-select; None when no query has a positive to hide."""
+) -> tuple[HiddenSplit | None, str]:
+    """Hide, re-retrieve and re-select; (None, why) when too few queries have a positive to
+    hide for any rate to be computed (:data:`~trueneg.audit.evidence.MIN_QUERIES`)."""
     prepared = ctx.prepared
     visible, hidden = hide_positives(
         prepared.query_ids, prepared.positives, prepared.doc_ids, fraction, seed
     )
     eligible = np.flatnonzero([h.size > 0 for h in hidden])
-    if eligible.size == 0:
-        return None
+    reason = too_few_queries(int(eligible.size), "eligible", ELIGIBLE)
+    if reason is not None:
+        return None, reason
     depths = {s.name: ctx.search_depth(s.filters) for s in strategies}
     depth = max(depths.values())
     vis = [visible[i] for i in eligible]
@@ -158,7 +165,7 @@ def build_split(
     )
     for s in strategies:
         _replay(ctx, split, stats, s, depths[s.name])
-    return split
+    return split, ""
 
 
 def _search(
@@ -220,33 +227,17 @@ def _query_positions(table: pa.Table, query_ids: list[str]) -> np.ndarray:
     )
 
 
+def query_positions(split: HiddenSplit) -> np.ndarray:
+    """Each row's query, as its position in ``split.query_ids``."""
+    return _query_positions(split.table, split.query_ids)
+
+
 def summarize_split(split: HiddenSplit, fraction: float, seed: int, k: int) -> HiddenQrels:
-    """The :class:`HiddenQrels` part of the report."""
+    """The :class:`HiddenQrels` part of the report: every rate with its evidence."""
     rank = split.rank
-    in_run_depth = rank <= split.run_depth
-    qpos = _query_positions(split.table, split.query_ids)
-    rates = []
-    for s in split.strategies:
-        kept = split.kept.get(s.name)
-        if kept is None:
-            continue
-        per_query = np.bincount(qpos[kept], minlength=len(split.query_ids))
-        fn = int(np.count_nonzero(kept & split.is_hidden))
-        n = int(kept.sum())
-        rates.append(
-            StrategyRate(
-                s.name,
-                list(s.filters),
-                s.sampler,
-                n,
-                fn,
-                fn / n if n else None,
-                int((per_query > 0).sum()),
-                int((per_query >= k).sum()),
-                bucket_rates(rank, split.is_hidden, kept),
-            )
-        )
-    run_rate = next((r.fn_rate for r in rates if r.strategy == RUN), None)
+    qpos = query_positions(split)
+    rates = [_strategy_rate(split, s, qpos, k) for s in split.strategies if s.name in split.kept]
+    run = next((r for r in rates if r.strategy == RUN), None)
     notes = [
         *split.notes,
         "A lower bound: qrels are incomplete, so an unlabeled relevant "
@@ -257,9 +248,36 @@ def summarize_split(split: HiddenSplit, fraction: float, seed: int, k: int) -> H
         seed=seed,
         queries_eligible=len(split.query_ids),
         positives_hidden=sum(len(v) for v in split.hidden_ids.values()),
-        candidate_rate_by_rank=bucket_rates(rank, split.is_hidden, in_run_depth),
+        candidate_rate_by_rank=bucket_rates(rank, split.is_hidden, rank <= split.run_depth, qpos),
         strategies=rates,
         run_strategy=RUN,
-        false_negative_rate=run_rate,
+        false_negative_rate=run.fn_rate if run else None,
         notes=notes,
+        ci_low=run.ci_low if run else None,
+        ci_high=run.ci_high if run else None,
+        interval=CLUSTERED_WILSON,
+        reason=run.reason if run else "this run's strategy could not be replayed",
+        depth=split.run_depth,
+    )
+
+
+def _strategy_rate(split: HiddenSplit, s: Strategy, qpos: np.ndarray, k: int) -> StrategyRate:
+    kept = split.kept[s.name]
+    n_queries = len(split.query_ids)
+    per_query = np.bincount(qpos[kept], minlength=n_queries)
+    hits = np.bincount(qpos[kept & split.is_hidden], minlength=n_queries)
+    rate = counted(hits, per_query)
+    return StrategyRate(
+        s.name,
+        list(s.filters),
+        s.sampler,
+        int(kept.sum()),
+        int(hits.sum()),
+        rate.rate,
+        int((per_query > 0).sum()),
+        int((per_query >= k).sum()),
+        bucket_rates(split.rank, split.is_hidden, kept, qpos),
+        rate.ci_low,
+        rate.ci_high,
+        rate.reason,
     )

@@ -10,11 +10,11 @@ from typing import Any
 
 from trueneg.api import Run
 from trueneg.audit.findings import AuditFindings
-from trueneg.audit.formatting import interval, not_computed, pct, strategy_text
+from trueneg.audit.formatting import interval, not_computed, num, pct, strategy_text
+from trueneg.audit.html_judge import judge_section, quality_section
 from trueneg.audit.html_sections import (
     depth_section,
     health_section,
-    judge_section,
     strategy_table,
     suspicious_table,
 )
@@ -123,6 +123,8 @@ def render_html(report: AuditFindings, run: Run, plots: dict[str, bytes]) -> str
         strategy_table(report),
         "<h2>Judge estimate</h2>",
         judge_section(report),
+        "<h2>Judge quality against hidden qrels</h2>",
+        quality_section(report),
         "<h2>Depth advice</h2>",
         depth_section(report),
         "<h2>Data health</h2>",
@@ -168,24 +170,11 @@ def _na(report: AuditFindings, part: str) -> str:
 
 
 def _key_numbers(report: AuditFindings, run: Run) -> str:
-    hidden, estimate = report.hidden_qrels, report.judge_estimate
     summary: Any = run.summary()
-    hidden_card = (
-        (pct(hidden.false_negative_rate), f"{hidden.positives_hidden} positives hidden")
-        if hidden
-        else _missing(report, "hidden_qrels")
-    )
-    estimate_card = (
-        (
-            pct(estimate.estimated_false_negative_rate),
-            f"{interval(estimate.ci_low, estimate.ci_high)}, n={estimate.sample_size}",
-        )
-        if estimate
-        else _missing(report, "judge_estimate")
-    )
     cards = [
-        _card("false-negative rate, hidden qrels", *hidden_card),
-        _card("estimated false-negative rate (judge)", *estimate_card),
+        _card("false-negative rate, hidden qrels", *_hidden_card(report)),
+        _card("estimated false-negative rate (judge)", *_estimate_card(report)),
+        _card("judge quality (ROC AUC vs hidden qrels)", *_quality_card(report)),
         _card("kept negatives", f"{summary.kept:,}", f"of {summary.candidates:,} candidates"),
         _card(
             "queries",
@@ -194,6 +183,46 @@ def _key_numbers(report: AuditFindings, run: Run) -> str:
         ),
     ]
     return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _hidden_card(report: AuditFindings) -> tuple[str, str]:
+    hidden = report.hidden_qrels
+    if hidden is None:
+        return _missing(report, "hidden_qrels")
+    run = next((s for s in hidden.strategies if s.strategy == hidden.run_strategy), None)
+    counted = (
+        f"{run.false_negatives:,} of {run.kept:,} kept negatives in {run.queries:,} queries"
+        if run
+        else ""
+    )
+    if hidden.false_negative_rate is None:
+        return '<span class="na">not computable</span>', f"{hidden.reason} ({counted})"
+    return pct(hidden.false_negative_rate), (
+        f"{interval(hidden.ci_low, hidden.ci_high)} (Wilson, queries as clusters); {counted}"
+    )
+
+
+def _estimate_card(report: AuditFindings) -> tuple[str, str]:
+    estimate = report.judge_estimate
+    if estimate is None:
+        return _missing(report, "judge_estimate")
+    return pct(estimate.estimated_false_negative_rate), (
+        f"{interval(estimate.ci_low, estimate.ci_high)} (bootstrap); "
+        f"{estimate.sample_size:,} sampled kept negatives in {estimate.queries:,} queries"
+    )
+
+
+def _quality_card(report: AuditFindings) -> tuple[str, str]:
+    quality = report.judge_quality
+    if quality is None:
+        return _missing(report, "judge_quality")
+    auc = quality.auc
+    if auc.value is None:
+        return '<span class="na">not computable</span>', str(auc.reason)
+    return num(auc.value, 2), (
+        f"95% CI {num(auc.ci_low, 2)}–{num(auc.ci_high, 2)} (bootstrap over queries); "
+        f"{quality.pairs:,} candidates in {quality.queries:,} queries"
+    )
 
 
 def _missing(report: AuditFindings, part: str) -> tuple[str, str]:

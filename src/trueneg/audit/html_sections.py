@@ -8,12 +8,16 @@ from typing import Any
 
 from trueneg.audit.findings import AuditFindings
 from trueneg.audit.formatting import (
+    BUCKET_NOTE,
     DASH,
+    HEALTH_NOTE,
+    STRATEGY_HEADER,
     interval,
     not_computed,
     num,
     pct,
     plain_text,
+    share_of,
     strategy_rows,
 )
 
@@ -81,64 +85,19 @@ def strategy_table(report: AuditFindings) -> str:
     if hidden is None:
         return na(report, "hidden_qrels")
     labels, rows = strategy_rows(hidden)
-    header = [
-        "strategy",
-        "kept",
-        "false neg.",
-        "FN rate",
-        "queries full",
-        *[f"rank {label}" for label in labels],
-    ]
+    header = [*STRATEGY_HEADER, *[f"rank {label}" for label in labels]]
     classes = ["mine" if row[0] == hidden.run_strategy else "" for row in rows]
     intro = (
         f"<p>Hid {pct(hidden.hide_fraction, 0)} of labeled positives (seed {hidden.seed}) "
         f"on {hidden.queries_eligible:,} queries with several positives: "
         f"{hidden.positives_hidden:,} hidden. A mined negative that is a hidden positive "
-        f"is a known false negative.</p>"
+        f"is a known false negative. Intervals: {escape(hidden.interval)}. "
+        f"{escape(BUCKET_NOTE)}</p>"
     )
-    return intro + html_table(
+    table = html_table(
         header, rows, numeric=range(1, len(header)), row_class=classes, css_class="wide"
     )
-
-
-def judge_section(report: AuditFindings) -> str:
-    e = report.judge_estimate
-    if e is None:
-        return na(report, "judge_estimate")
-    rows = [
-        [
-            "estimated false-negative rate",
-            f"{pct(e.estimated_false_negative_rate)} ({interval(e.ci_low, e.ci_high)})",
-        ],
-        ["judge", f"{e.judge} (threshold {num(e.threshold)})"],
-        ["calibration", e.calibration],
-        ["recall on the reference positives", pct(e.recall_on_positives)],
-        ["false-alarm rate on random documents", pct(e.false_alarm_rate)],
-        ["flagged share of sampled negatives", pct(e.flagged_share)],
-        ["sample size", f"{e.sample_size:,}"],
-    ]
-    if e.validation:
-        v = e.validation
-        rows.append(
-            [
-                "check against hidden qrels",
-                f"judge {pct(v.get('judge_estimate'))} "
-                f"({interval(v.get('ci_low'), v.get('ci_high'))}) vs counted "
-                f"{pct(v.get('hidden_qrels_rate'))} on "
-                f"{v.get('population')}: {'agrees' if v.get('agrees') else 'disagrees'}. "
-                f"{v.get('explanation', '')}",
-            ]
-        )
-    parts = [html_table(["measure", "value"], rows)]
-    if e.by_rank:
-        parts.append(
-            html_table(
-                ["rank", "sampled", "est. false negatives", "rate"],
-                [[b.bucket, b.rows, num(b.false_negatives, 1), pct(b.rate)] for b in e.by_rank],
-                numeric=(1, 2, 3),
-            )
-        )
-    return "".join(parts) + notes(e.notes)
+    return intro + table + notes(hidden.notes)
 
 
 def depth_section(report: AuditFindings) -> str:
@@ -155,8 +114,13 @@ def depth_section(report: AuditFindings) -> str:
         lines.append(
             "<p>Filters: " + ", ".join(f"<code>{escape(f)}</code>" for f in filters) + "</p>"
         )
-    if d.ceiling is not None:
-        lines.append(f"<p>Ceiling set by the judge's precision: {pct(d.ceiling)}</p>")
+    if d.evidence:
+        lines.append(f"<p>Evidence: {escape(d.evidence)}</p>")
+    if d.ceiling is not None and d.ceiling_ci is not None:
+        lines.append(
+            f"<p>Ceiling set by the judge's precision: {pct(d.ceiling)} "
+            f"({interval(*d.ceiling_ci)})</p>"
+        )
     if d.table:
         header = list(dict.fromkeys(k for row in d.table for k in row))
         lines.append(
@@ -175,18 +139,24 @@ def health_section(report: AuditFindings) -> str:
         return na(report, "health")
     rows = [
         ["queries", f"{h.queries:,}"],
-        [f"positive not in its own top {h.top_k}", pct(h.positive_not_in_top_k)],
+        [
+            f"positive not in its own top {h.top_k}",
+            share_of(h.positive_not_in_top_k, h.ranked_queries, "ranked queries"),
+        ],
         [
             "kept negatives that are another query's positive",
-            f"{h.kept_other_query_positive:,} ({pct(h.kept_other_query_positive_share)})",
+            share_of(h.kept_other_query_positive_share, h.kept, "kept negatives"),
         ],
-        *([f"near-duplicate share, {k}", pct(v)] for k, v in h.near_duplicate_share.items()),
+        *(
+            [f"near-duplicate share, {k}", share_of(v, h.kept_with_cosine, "kept negatives")]
+            for k, v in h.near_duplicate_share.items()
+        ),
         [
             "positive's own rank, quantiles",
             ", ".join(f"{k}: {num(v, 0)}" for k, v in h.positive_rank_quantiles.items()) or DASH,
         ],
     ]
-    return html_table(["signal", "value"], rows)
+    return html_table(["signal", "value"], rows) + notes([HEALTH_NOTE])
 
 
 def suspicious_table(report: AuditFindings) -> str:

@@ -19,6 +19,7 @@ Otherwise it is the labeled positives.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,48 +33,98 @@ from trueneg.audit.estimator import (
     stratified_share,
     threshold_for_recall,
 )
+from trueneg.audit.evidence import (
+    MAX_WIDTH,
+    MIN_EFFECTIVE_ROWS,
+    MIN_QUERIES,
+    pairs_for_width,
+    per_query,
+    plural,
+)
 from trueneg.audit.findings import BucketRate, JudgeEstimate
 from trueneg.audit.hidden import RUN, HiddenSplit
 from trueneg.audit.judge_sample import Sample, draw_samples
 from trueneg.pipeline import judge_cache
-from trueneg.rescore import load_judge, rescore
+from trueneg.rescore import Judge, RescoreResult, load_judge, rescore
+from trueneg.rescore.cascade import DEFAULT_RULE
 
 if TYPE_CHECKING:
     from trueneg.audit.context import AuditContext
 
 logger = logging.getLogger(__name__)
 
+TARGET_WIDTHS = (0.10, 0.20)  # ±5 and ±10 points
+PERCENTILE_BOOTSTRAP = (
+    f"95% percentile bootstrap ({N_BOOT} resamples) over the three samples (kept negatives, "
+    "reference positives, random documents), τ re-chosen in each"
+)
 
-# --- the part --------------------------------------------------------------------------------
-def estimate_with_judge(
-    ctx: AuditContext, split: HiddenSplit | None, judge: Any, budget: int, seed: int
-) -> JudgeEstimate:
-    """Score the samples with ``judge`` (cached in ``RUN/judge``) and build the estimate."""
-    judge_name = judge if isinstance(judge, str) else getattr(judge, "kind", type(judge).__name__)
-    judge = load_judge(str(judge)) if isinstance(judge, str) else judge
-    rng = np.random.default_rng(seed)
-    samples, reference, calibration = draw_samples(ctx, split, budget, rng, seed)
-    pairs_q = [q for s in samples.values() for q in s.query_ids]
-    pairs_d = [d for s in samples.values() for d in s.doc_ids]
-    logger.info("judge estimate: scoring %d pairs with %s", len(pairs_q), judge_name)
+
+def resolve_judge(judge: Any, cascade: str = DEFAULT_RULE) -> tuple[Judge, str]:
+    """A loaded judge and the name the report gives it (a spec is loaded; ``cascade`` is the
+    pass rule of a cascade spec)."""
+    if isinstance(judge, str):
+        return load_judge(judge, cascade=cascade), judge
+    return judge, str(getattr(judge, "kind", type(judge).__name__))
+
+
+def score_pairs(
+    ctx: AuditContext, judge: Judge, query_ids: list[str], doc_ids: list[str]
+) -> RescoreResult:
+    """Judge scores of the pairs through the run's judge cache (pairs scored before are free);
+    every score is remembered in ``ctx.judged``."""
     result = rescore(
         judge,
-        pairs_q,
-        pairs_d,
+        query_ids,
+        doc_ids,
         ctx.query_text,
         ctx.doc_text,
         judge_cache(ctx.run.dir, ctx.mine_config),
         show_progress=ctx.show_progress,
     )
-    ctx.judged.update(zip(zip(pairs_q, pairs_d, strict=True), result.scores.tolist(), strict=True))
+    ctx.judged.update(
+        zip(zip(query_ids, doc_ids, strict=True), result.scores.tolist(), strict=True)
+    )
+    return result
+
+
+# --- the part --------------------------------------------------------------------------------
+def estimate_with_judge(
+    ctx: AuditContext, split: HiddenSplit | None, judge: Any, budget: int, seed: int
+) -> tuple[JudgeEstimate | None, str]:
+    """Score the samples with ``judge`` (cached in ``RUN/judge``) and build the estimate; (None,
+    why) when the kept negatives are too few to estimate from (checked before any scoring)."""
+    judge, judge_name = resolve_judge(judge)
+    rng = np.random.default_rng(seed)
+    samples, reference, calibration = draw_samples(ctx, split, budget, rng, seed)
+    reason = _too_little(samples["kept"])
+    if reason:
+        return None, reason
+    pairs_q = [q for s in samples.values() for q in s.query_ids]
+    pairs_d = [d for s in samples.values() for d in s.doc_ids]
+    logger.info("judge estimate: scoring %d pairs with %s", len(pairs_q), judge_name)
+    result = score_pairs(ctx, judge, pairs_q, pairs_d)
     scores, start = {}, 0
     for name, s in samples.items():
         scores[name] = result.scores[start : start + len(s.query_ids)].astype(np.float64)
         start += len(s.query_ids)
-    estimate = _estimate(samples, scores, str(judge_name), reference, seed)
+    estimate = _estimate(samples, scores, judge_name, reference, seed)
     if "validation" in samples:
         estimate.validation = _validation(samples["validation"], scores, split, calibration, seed)
-    return estimate
+    return estimate, ""
+
+
+def _too_little(sample: Sample) -> str | None:
+    """Why the kept-negative sample is too thin for an estimate (the audit's evidence rules)."""
+    queries, rows = len(set(sample.query_ids)), len(sample.query_ids)
+    if queries >= MIN_QUERIES and rows >= MIN_EFFECTIVE_ROWS:
+        return None
+    return (
+        f"the sample of kept negatives holds {rows} {plural(rows, 'pair', 'pairs')} from "
+        f"{queries} {plural(queries, 'query', 'queries')}: at least {MIN_EFFECTIVE_ROWS} pairs "
+        f"from {MIN_QUERIES} queries needed (the run keeps too few negatives, or raise "
+        "--judge-sample)"
+    )
 
 
 def _estimate(
@@ -86,16 +137,7 @@ def _estimate(
     pi = stratified_share(kept >= tau, strata, weights)
     f = float(mixture_rate(pi, rho, alpha))
     low, high = percentile_ci(bootstrap_rates(pos, rand, kept, strata, weights, seed=seed))
-    by_rank = []
-    for s in np.flatnonzero(weights > 0):
-        in_s = strata == s
-        if in_s.any():
-            rate = float(mixture_rate((kept[in_s] >= tau).mean(), rho, alpha))
-            by_rank.append(
-                BucketRate(
-                    bucket_label(*RANK_BUCKETS[s]), int(in_s.sum()), rate * int(in_s.sum()), rate
-                )
-            )
+    pairs = int(pos.size + rand.size + kept.size)
     return JudgeEstimate(
         judge=judge,
         threshold=tau,
@@ -107,9 +149,47 @@ def _estimate(
         ci_low=low,
         ci_high=high,
         sample_size=int(kept.size),
-        by_rank=by_rank,
-        notes=_notes(rho, alpha, samples, pos.size, rand.size),
+        by_rank=_by_rank(samples["kept"], scores, seed),
+        notes=_notes(rho, alpha, samples, pos.size, rand.size, high - low),
+        queries=len(set(samples["kept"].query_ids)),
+        flagged=float((kept >= tau).sum()),
+        pairs=pairs,
+        interval=PERCENTILE_BOOTSTRAP,
+        recall=per_query(np.asarray(samples["positives"].query_ids, dtype=object), pos >= tau),
+        false_alarms=per_query(np.asarray(samples["random"].query_ids, dtype=object), rand >= tau),
+        pairs_for_width={
+            f"{100 * w:.0f} points (±{50 * w:.0f})": pairs_for_width(pairs, high - low, w)
+            for w in TARGET_WIDTHS
+        },
     )
+
+
+def _by_rank(sample: Sample, scores: dict[str, np.ndarray], seed: int) -> list[BucketRate]:
+    """The estimate per rank bucket, each from its own rows with its own bootstrap interval;
+    a bucket with too few sampled pairs or queries is not computable."""
+    pos, rand, kept = scores["positives"], scores["random"], scores["kept"]
+    tau = threshold_for_recall(pos)
+    rho, alpha = (pos >= tau).mean(), (rand >= tau).mean()
+    queries = np.asarray(sample.query_ids, dtype=object)
+    out = []
+    for s in np.flatnonzero(sample.weights > 0):
+        in_s = sample.strata == s
+        if not in_s.any():
+            continue
+        rows, n_q = int(in_s.sum()), len(set(queries[in_s]))
+        label = bucket_label(*RANK_BUCKETS[s])
+        if rows < MIN_EFFECTIVE_ROWS or n_q < MIN_QUERIES:
+            reason = f"{rows} sampled pairs from {n_q} queries: at least {MIN_EFFECTIVE_ROWS} "
+            reason += f"pairs from {MIN_QUERIES} queries needed"
+            out.append(BucketRate(label, rows, None, None, n_q, reason=reason))  # type: ignore[arg-type]
+            continue
+        rate = float(mixture_rate((kept[in_s] >= tau).mean(), rho, alpha))
+        one = np.eye(len(RANK_BUCKETS))[0]
+        low, high = percentile_ci(
+            bootstrap_rates(pos, rand, kept[in_s], np.zeros(rows, np.int64), one, seed=seed + s)
+        )
+        out.append(BucketRate(label, rows, rate * rows, rate, n_q, low, high))
+    return out
 
 
 def _calibration_text(reference: str, tau: float) -> str:
@@ -121,7 +201,7 @@ def _calibration_text(reference: str, tau: float) -> str:
 
 
 def _notes(
-    rho: float, alpha: float, samples: dict[str, Sample], n_pos: int, n_rand: int
+    rho: float, alpha: float, samples: dict[str, Sample], n_pos: int, n_rand: int, width: float
 ) -> list[str]:
     notes = [
         f"f = (π − α)/(ρ − α), clipped to [0, 1]; π from a sample of {samples['kept'].population}"
@@ -131,8 +211,18 @@ def _notes(
         "optimistic, so the estimate leans high (a hard true negative the judge mistakes for "
         "relevant counts as a false negative).",
         f"95% CI: percentile bootstrap ({N_BOOT} resamples) over all three samples, τ re-chosen "
-        "in each resample.",
+        "in each resample. Its width scales as 1/√n with the judged pairs n (all three samples "
+        "grow together), so n′ = n·(width/target)² pairs give an interval `target` wide; a "
+        "better judge narrows it too: by the delta method Var f ≈ [Var π + (1 − f)²·Var α + "
+        "f²·Var ρ] / (ρ − α)², so a wider gap ρ − α between positives and random documents "
+        "shrinks every term.",
     ]
+    if width >= MAX_WIDTH:
+        notes.append(
+            f"The interval is {100 * width:.0f} points wide, wider than the {100 * MAX_WIDTH:.0f} "
+            "the audit's other rates may have: read it as a range, not a number; it does not "
+            "inform the depth advice."
+        )
     if not rho > alpha:
         notes.append(
             "The judge does not separate the positive reference from random documents "
@@ -149,7 +239,20 @@ def _validation(
     seed: int,
 ) -> dict[str, Any]:
     """The same estimator on the hidden split's kept negatives (queries not used to calibrate),
-    beside the exact count of hidden positives among them."""
+    beside the exact count of hidden positives among them; only the population and the reason
+    when either side has too little evidence."""
+    rows = split.kept[RUN] & ~np.isin(split.row_query(), list(calibration))
+    count = per_query(split.row_query(), split.is_hidden, rows)
+    out: dict[str, Any] = {
+        "population": "kept negatives of this run's strategy on the hidden-qrels split, "
+        f"{len(split.query_ids) - len(calibration)} queries not used to calibrate",
+        "kept": int(rows.sum()),
+        "sample_size": len(sample.query_ids),
+        "hidden_qrels_count": asdict(count),
+    }
+    reason = count.reason or _too_little(sample)
+    if reason:
+        return {**out, "reason": f"not computable: {reason}"}
     pos, rand, val = scores["positives"], scores["random"], scores["validation"]
     tau = threshold_for_recall(pos)
     pi = stratified_share(val >= tau, sample.strata, sample.weights)
@@ -157,22 +260,16 @@ def _validation(
     low, high = percentile_ci(
         bootstrap_rates(pos, rand, val, sample.strata, sample.weights, seed=seed + 1)
     )
-    rows = split.kept[RUN] & ~np.isin(split.row_query(), list(calibration))
-    counted = float(split.is_hidden[rows].mean())
+    counted = float(count.rate)
     agrees = bool(low <= counted <= high)
     return {
-        "population": "kept negatives of this run's strategy on the hidden-qrels split, "
-        f"{len(split.query_ids) - len(calibration)} queries not used to "
-        "calibrate",
-        "kept": int(rows.sum()),
-        "sample_size": int(val.size),
+        **out,
         "hidden_qrels_rate": counted,
         "judge_estimate": f,
         "ci_low": low,
         "ci_high": high,
         "agrees": agrees,
-        "explanation": _explain(agrees, f, counted)
-        + (f" Only {val.size} negatives were judged: not conclusive." if val.size < 30 else ""),
+        "explanation": _explain(agrees, f, counted),
     }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from trueneg.audit.findings import (
@@ -10,29 +9,27 @@ from trueneg.audit.findings import (
     DataHealth,
     DepthAdvice,
     HiddenQrels,
-    JudgeEstimate,
 )
 from trueneg.audit.formatting import (
+    BUCKET_NOTE,
     DASH,
+    HEALTH_NOTE,
+    STRATEGY_HEADER,
+    cost_text,
+    hidden_headline,
     interval,
     not_computed,
     num,
     pct,
     plain_text,
+    share_of,
+    statistic,
     strategy_rows,
     strategy_text,
 )
+from trueneg.audit.markdown_judge import judge_estimate, judge_quality, notes, table
 
-PARTS = ("hidden_qrels", "judge_estimate", "depth", "health", "suspicious")
-
-
-def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
-    def cell(value: Any) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return lines
+PARTS = ("hidden_qrels", "judge_estimate", "judge_quality", "depth", "health", "suspicious")
 
 
 def render_markdown(report: AuditFindings) -> str:
@@ -41,13 +38,16 @@ def render_markdown(report: AuditFindings) -> str:
     lines += _key_numbers(report)
     sections = (
         ("Hidden-qrels protocol", "hidden_qrels", _hidden_qrels),
-        ("Judge estimate", "judge_estimate", _judge_estimate),
+        ("Judge estimate", "judge_estimate", judge_estimate),
+        ("Judge quality against hidden qrels", "judge_quality", judge_quality),
         ("Depth advice", "depth", _depth),
         ("Data health", "health", _health),
     )
     for title, part, render in sections:
         value = getattr(report, part)
         body = render(value) if value is not None else [not_computed(report, part)]
+        if part == "judge_quality" and report.judge_cost:
+            body = [*body, "", _cost(report.judge_cost)]
         lines += ["", f"## {title}", "", *body]
     lines += ["", "## Most suspicious kept negatives", "", *_suspicious(report)]
     extra = {k: v for k, v in report.unavailable.items() if k not in PARTS}
@@ -59,20 +59,27 @@ def render_markdown(report: AuditFindings) -> str:
 
 def _key_numbers(report: AuditFindings) -> list[str]:
     hidden = report.hidden_qrels
-    hidden_text = (
-        pct(hidden.false_negative_rate) if hidden else not_computed(report, "hidden_qrels")
-    )
+    hidden_text = hidden_headline(hidden) if hidden else not_computed(report, "hidden_qrels")
     estimate = report.judge_estimate
     if estimate:
         estimate_text = (
             f"{pct(estimate.estimated_false_negative_rate)} "
-            f"({interval(estimate.ci_low, estimate.ci_high)})"
+            f"({interval(estimate.ci_low, estimate.ci_high)}, bootstrap; "
+            f"{estimate.sample_size:,} sampled kept negatives in {estimate.queries:,} queries)"
         )
     else:
         estimate_text = not_computed(report, "judge_estimate")
+    quality = report.judge_quality
+    quality_text = (
+        f"ROC AUC {statistic(quality.auc)} on {quality.pairs:,} candidates in "
+        f"{quality.queries:,} queries"
+        if quality
+        else not_computed(report, "judge_quality")
+    )
     return [
         f"- false-negative rate, hidden qrels: {hidden_text}",
         f"- false-negative rate, judge estimate: {estimate_text}",
+        f"- judge quality: {quality_text}",
     ]
 
 
@@ -80,52 +87,16 @@ def _hidden_qrels(hidden: HiddenQrels) -> list[str]:
     labels, rows = strategy_rows(hidden)
     lines = [
         f"Hid {pct(hidden.hide_fraction, 0)} of labeled positives (seed {hidden.seed}) "
-        f"on {hidden.queries_eligible} eligible queries: {hidden.positives_hidden} hidden. "
-        f"FN rate = share of kept negatives that are hidden positives.",
+        f"on {hidden.queries_eligible:,} eligible queries: {hidden.positives_hidden:,} hidden. "
+        f"FN rate = share of kept negatives that are hidden positives; intervals: "
+        f"{hidden.interval}. {BUCKET_NOTE}",
         "",
     ]
-    header = [
-        "strategy",
-        "kept",
-        "false negatives",
-        "FN rate",
-        "queries full",
-        *[f"rank {label}" for label in labels],
-    ]
+    header = [*STRATEGY_HEADER, *[f"rank {label}" for label in labels]]
     for row in rows:
         if row[0] == hidden.run_strategy:
             row[0] = f"**{row[0]}**"
-    return lines + table(header, rows)
-
-
-def _judge_estimate(estimate: JudgeEstimate) -> list[str]:
-    lines = [
-        f"Estimated false-negative rate: **{pct(estimate.estimated_false_negative_rate)}** "
-        f"({interval(estimate.ci_low, estimate.ci_high)}) from {estimate.sample_size} "
-        f"sampled kept negatives.",
-        "",
-        f"Judge `{estimate.judge}` at threshold {num(estimate.threshold)} flagged "
-        f"{pct(estimate.flagged_share)} of the sample. Calibration: {estimate.calibration}. "
-        f"Recall on the reference positives {pct(estimate.recall_on_positives)}, false-alarm "
-        f"rate on random documents {pct(estimate.false_alarm_rate)}.",
-    ]
-    if estimate.by_rank:
-        rows = [
-            [b.bucket, b.rows, num(b.false_negatives, 1), pct(b.rate)] for b in estimate.by_rank
-        ]
-        lines += ["", *table(["rank", "sampled", "est. false negatives", "rate"], rows)]
-    if estimate.validation:
-        v = estimate.validation
-        lines += [
-            "",
-            (
-                f"Check against hidden qrels ({v.get('population')}): judge estimate "
-                f"{pct(v.get('judge_estimate'))} ({interval(v.get('ci_low'), v.get('ci_high'))})"
-                f" vs counted {pct(v.get('hidden_qrels_rate'))} — "
-                f"{'agrees' if v.get('agrees') else 'disagrees'}. {v.get('explanation', '')}"
-            ),
-        ]
-    return lines + _notes(estimate.notes)
+    return lines + table(header, rows) + notes(hidden.notes)
 
 
 def _depth(depth: DepthAdvice) -> list[str]:
@@ -136,32 +107,43 @@ def _depth(depth: DepthAdvice) -> list[str]:
     ]
     filters = [f"`{f}`" for f in (depth.rank_window_filter, depth.percent_filter) if f]
     bullets = [f"- filters: {', '.join(filters)}"] if filters else []
-    if depth.ceiling is not None:
-        bullets.append(f"- ceiling (set by the judge's precision): {pct(depth.ceiling)}")
+    if depth.evidence:
+        bullets.append(f"- evidence: {depth.evidence}")
+    if depth.ceiling is not None and depth.ceiling_ci is not None:
+        bullets.append(
+            f"- ceiling (set by the judge's precision): {pct(depth.ceiling)} "
+            f"({interval(*depth.ceiling_ci)})"
+        )
     lines += ["", *bullets] if bullets else []
     if depth.table:
         header = list(dict.fromkeys(k for row in depth.table for k in row))
         lines += ["", *table(header, ([num(row.get(k)) for k in header] for row in depth.table))]
-    return lines + _notes(depth.notes)
+    return lines + notes(depth.notes)
 
 
-def _notes(notes: list[str]) -> list[str]:
-    return ["", *(f"- {note}" for note in notes)] if notes else []
+def _cost(cost: dict[str, Any]) -> str:
+    return f"Remote judge cost: {cost_text(cost)}."
 
 
 def _health(health: DataHealth) -> list[str]:
     rows = [
         ["queries", health.queries],
-        [f"positive not in top {health.top_k}", pct(health.positive_not_in_top_k)],
+        [
+            f"positive not in top {health.top_k}",
+            share_of(health.positive_not_in_top_k, health.ranked_queries, "ranked queries"),
+        ],
         [
             "kept negatives that are another query's positive",
-            f"{health.kept_other_query_positive} ({pct(health.kept_other_query_positive_share)})",
+            share_of(health.kept_other_query_positive_share, health.kept, "kept negatives"),
         ],
     ]
-    rows += [[f"near-duplicate share, {k}", pct(v)] for k, v in health.near_duplicate_share.items()]
+    rows += [
+        [f"near-duplicate share, {k}", share_of(v, health.kept_with_cosine, "kept negatives")]
+        for k, v in health.near_duplicate_share.items()
+    ]
     quantiles = ", ".join(f"{k}={num(v, 0)}" for k, v in health.positive_rank_quantiles.items())
     rows.append(["positive's own rank", quantiles or DASH])
-    return table(["signal", "value"], rows)
+    return [*table(["signal", "value"], rows), "", HEALTH_NOTE]
 
 
 def _suspicious(report: AuditFindings) -> list[str]:

@@ -108,7 +108,9 @@ def score_histograms(run: Run) -> bytes:
 
 def fn_rate_by_rank(report: AuditFindings) -> bytes | None:
     """Hidden-qrels false-negative rate per rank bucket, one line per strategy plus the
-    candidate-level rate; ``None`` when the hidden-qrels protocol was not run."""
+    candidate-level rate, with the 95% interval shaded for the candidates and this run's
+    strategy; buckets with too little evidence are left out. ``None`` when the hidden-qrels
+    protocol was not run."""
     hidden = report.hidden_qrels
     if hidden is None:
         return None
@@ -124,8 +126,14 @@ def fn_rate_by_rank(report: AuditFindings) -> bytes | None:
             marker="o",
             label="all candidates (no filter)",
         )
+        axes.fill_between(
+            x, *_bounds(hidden.candidate_rate_by_rank, labels), color="black", alpha=0.08
+        )
         for index, strategy in enumerate(hidden.strategies):
             mine = strategy.strategy == hidden.run_strategy
+            if mine:
+                lo, hi = _bounds(strategy.by_rank, labels)
+                axes.fill_between(x, lo, hi, color=f"C{index % 10}", alpha=0.15)
             axes.plot(
                 x,
                 _rates(strategy.by_rank, labels),
@@ -142,7 +150,7 @@ def fn_rate_by_rank(report: AuditFindings) -> bytes | None:
         axes.set(
             title="False-negative rate by rank (hidden-qrels protocol)",
             xlabel="candidate rank",
-            ylabel="hidden positives among negatives",
+            ylabel="hidden positives among negatives (95% CI shaded)",
         )
         return _png(figure)
 
@@ -153,6 +161,13 @@ def _rates(buckets: list[Any], labels: list[str]) -> np.ndarray:
         [np.nan if by_label.get(label) is None else by_label[label] for label in labels],
         dtype=np.float64,
     )
+
+
+def _bounds(buckets: list[Any], labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    by_label = {b.bucket: b for b in buckets if b.ci_low is not None and b.rate is not None}
+    low = [by_label[label].ci_low if label in by_label else np.nan for label in labels]
+    high = [by_label[label].ci_high if label in by_label else np.nan for label in labels]
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
 def positive_rank_distribution(run: Run) -> bytes:

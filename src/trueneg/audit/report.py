@@ -16,6 +16,11 @@ from trueneg.audit.findings import (
     DepthAdvice,
     HiddenQrels,
     JudgeEstimate,
+    JudgeQuality,
+    OperatingPoint,
+    Proportion,
+    ReliabilityBin,
+    Statistic,
     StrategyRate,
 )
 from trueneg.audit.markdown import render_markdown
@@ -27,6 +32,11 @@ __all__ = [
     "DepthAdvice",
     "HiddenQrels",
     "JudgeEstimate",
+    "JudgeQuality",
+    "OperatingPoint",
+    "Proportion",
+    "ReliabilityBin",
+    "Statistic",
     "StrategyRate",
 ]
 

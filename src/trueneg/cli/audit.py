@@ -35,10 +35,21 @@ def audit_command(
         str | None,
         typer.Option(
             "--judge",
-            help="Judge folder or name (e.g. the ms-marco cross-encoder) for the judge estimate. "
+            help="Judge for the judge estimate and the judge-quality part: a folder or name "
+            "(e.g. the ms-marco cross-encoder), rerank-api:URL?model=NAME, "
+            "chat:URL?model=NAME, or a cascade 'A > B' (see docs/judges.md). "
             + default_help(AuditSettings, "judge"),
         ),
     ] = AUDIT.judge,
+    judge_cascade: Annotated[
+        str | None,
+        typer.Option(
+            "--judge-cascade",
+            metavar="top:F|band:LO-HI",
+            help="Which pairs of a judge cascade ('A > B') go on to the next judge. "
+            + default_help(AuditSettings, "judge_cascade"),
+        ),
+    ] = AUDIT.judge_cascade,
     judge_sample: Annotated[
         int,
         typer.Option(
@@ -85,6 +96,7 @@ def audit_command(
         hide_fraction=hide_fraction,
         judge=judge,
         judge_sample=judge_sample,
+        judge_cascade=judge_cascade,
         false_negative_cost=renamed_option(
             ctx, "--false-negative-cost", false_negative_cost, "--cost-ratio", cost_ratio
         ),

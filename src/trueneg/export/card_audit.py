@@ -36,6 +36,8 @@ def contamination_facts(audit: Mapping[str, Any] | None) -> dict[str, Any]:
         "hidden_qrels_false_negative_rate": audit.get("hidden_qrels_false_negative_rate"),
         "hidden_qrels_false_negatives": run_row.get("false_negatives"),
         "hidden_qrels_kept": run_row.get("kept"),
+        "hidden_qrels_ci_low": audit.get("hidden_qrels_ci_low"),
+        "hidden_qrels_ci_high": audit.get("hidden_qrels_ci_high"),
         "estimated_false_negative_rate": audit.get("estimated_false_negative_rate"),
         "ci_low": audit.get("ci_low"),
         "ci_high": audit.get("ci_high"),
@@ -97,15 +99,21 @@ def _run_strategy(hidden: Mapping[str, Any]) -> dict[str, Any]:
 def _hidden(hidden: Mapping[str, Any]) -> str:
     row = _run_strategy(hidden)
     eligible = int(hidden.get("queries_eligible", 0))
+    if hidden.get("false_negative_rate") is None:
+        reason = hidden.get("reason") or row.get("reason") or "too little evidence"
+        return f"not computable: {reason}"
     counted = (
         f", {row['false_negatives']:,} of the {row['kept']:,} negatives it kept were hidden "
         "positives"
         if row
         else ""
     )
+    interval = ""
+    if hidden.get("ci_low") is not None and hidden.get("ci_high") is not None:
+        interval = f" (95% CI {pct(hidden['ci_low'])}–{pct(hidden['ci_high'])})"
     return (
-        f"**{pct(hidden.get('false_negative_rate'))}**: replaying this run's settings with "
-        f"{pct(hidden.get('hide_fraction'), 0)} of the labeled positives of {eligible:,} "
+        f"**{pct(hidden.get('false_negative_rate'))}**{interval}: replaying this run's settings "
+        f"with {pct(hidden.get('hide_fraction'), 0)} of the labeled positives of {eligible:,} "
         f"{'query' if eligible == 1 else 'queries'} hidden (seed {hidden.get('seed')})"
         f"{counted}; a lower bound, as qrels are incomplete"
     )

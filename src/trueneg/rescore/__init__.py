@@ -71,7 +71,10 @@ def rescore(
     cache = ScoreCache(Path(cache_dir), judge.fingerprint, judge.kind)
     known = cache.load()
     missing = [k for k in keys if k not in known]
-    batch_size, shard_size = _sizes(judge, Path(cache_dir), batch_size, shard_size, len(missing))
+    batch_size, shard_size = _sizes(judge, batch_size, shard_size, len(missing))
+    if getattr(judge, "whole_batches", False):  # a cascade shows each stage's own progress
+        judge.use_cache(Path(cache_dir), show_progress)  # type: ignore[attr-defined]
+        show_progress = False
     pairs_cached = len(keys) - len(missing)
     scoring_start = time.perf_counter()
     with progress_bar(show_progress and bool(missing), len(missing), "Rescoring pairs") as advance:
@@ -96,12 +99,11 @@ def rescore(
     return RescoreResult(distinct[inverse], len(missing), pairs_cached, seconds, rate)
 
 
-def _sizes(judge: Judge, cache_dir: Path, batch: int, shard: int, missing: int) -> tuple[int, int]:
+def _sizes(judge: Judge, batch: int, shard: int, missing: int) -> tuple[int, int]:
     """Batch and shard sizes for ``judge``: a remote judge's batch feeds its concurrent
     requests; a cascade takes every missing pair at once (its ``top`` rule ranks them all) and
     caches each stage itself, so nothing is lost by one shard."""
     if getattr(judge, "whole_batches", False):
-        judge.use_cache(cache_dir)  # type: ignore[attr-defined]
         return max(missing, 1), max(missing, 1)
     return max(batch, batch_size_for(judge, batch)), shard
 

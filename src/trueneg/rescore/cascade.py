@@ -127,10 +127,13 @@ class CascadeJudge:
         )
         self.stages = [StageReport(n, j.kind) for n, j in zip(names, judges, strict=True)]
         self.cache_dir: Path | None = None
+        self.show_progress = False
 
-    def use_cache(self, cache_dir: Path) -> None:
-        """Cache every stage's verdicts under ``cache_dir`` (called by ``rescore``)."""
+    def use_cache(self, cache_dir: Path, show_progress: bool = False) -> None:
+        """Cache every stage's verdicts under ``cache_dir``, with a progress bar per stage
+        (called by ``rescore``)."""
         self.cache_dir = Path(cache_dir)
+        self.show_progress = show_progress
 
     def score(self, queries: list[str], docs: list[str]) -> np.ndarray:
         todo = np.arange(len(queries))
@@ -165,6 +168,7 @@ class CascadeJudge:
                 dict(zip(d_ids, docs, strict=True)),
                 self.cache_dir / "cascade",
                 batch_size=batch_size_for(judge, 32),
+                show_progress=self.show_progress,
             )
             result = out.scores
             stage.pairs_scored += out.pairs_scored
