@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test lint bench judges docs clean
+.PHONY: demo test lint bench judges docs clean servers rerank-server
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -23,10 +23,23 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 judges: $(VENV)/.installed
 	PY=$(PY) scripts/fetch_judges.sh
 
+# rerank server: infinity-emb in .servers/infinity serving the PyTorch copy of the ms-marco
+# judge; tests/servers.py starts it for the rerank-api judge's tests
+servers: rerank-server
+rerank-server: $(VENV)/.installed-dev judges
+	PY=$(PY) scripts/install_rerank_server.sh
+
+# chat server: llama.cpp's llama-server (built from source, 8-20 min on 2 cores, cached in
+# ~/.cache/trueneg) in .servers/chat and SmolLM2-135M-Instruct in .models/; tests/chat_server.py
+# starts it for the chat judge's tests
+.PHONY: chat-server
+chat-server: $(VENV)/.installed
+	PY=$(PY) scripts/install_chat_server.sh
+
 demo: $(VENV)/.installed
 	$(VENV)/bin/trueneg demo
 
-test: $(VENV)/.installed-dev judges
+test: $(VENV)/.installed-dev judges servers chat-server
 	$(VENV)/bin/pytest -q
 
 lint: $(VENV)/.installed-dev

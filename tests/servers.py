@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -96,14 +97,14 @@ def running(
         _wait_ready(proc, health_url, log)
         yield proc
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def _wait_ready(proc: subprocess.Popen, url: str, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"the server exited ({proc.returncode}) before it was ready:\n{_tail(log)}")
+            pytest.fail(f"the server exited ({proc.returncode}) before it was ready:\n{tail(log)}")
         try:
             with urllib.request.urlopen(url, timeout=2) as answer:
                 if answer.status == 200:
@@ -111,21 +112,26 @@ def _wait_ready(proc: subprocess.Popen, url: str, log: Path) -> None:
         except OSError:  # refused while it starts, or an HTTP error before the model loads
             pass
         time.sleep(0.25)
-    pytest.fail(f"the server was not ready after {START_TIMEOUT_S} s:\n{_tail(log)}")
+    pytest.fail(f"the server was not ready after {START_TIMEOUT_S} s:\n{tail(log)}")
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=15)
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the server's own process group (a server and any child it spawned), then
+    SIGKILL what is left."""
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            time.sleep(0.5)  # let spawned children follow their parent
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
-def _tail(log: Path, lines: int = 40) -> str:
+def tail(log: Path, lines: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 

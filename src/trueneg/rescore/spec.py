@@ -33,7 +33,14 @@ _COMMON = {
 }
 SETTINGS: dict[str, dict[str, type]] = {
     "rerank-api": {**_COMMON, "docs_per_request": int, "scores": str, "api": str},
-    "chat": {**_COMMON, "prompt": str, "max_doc_chars": int},
+    "chat": {
+        **_COMMON,
+        "prompt": str,
+        "max_doc_chars": int,
+        "scoring": str,
+        "temperature": float,
+        "max_unparseable": float,
+    },
 }
 # spec names that differ from the judge class's keyword names
 _KWARG = {"prompt": "prompt_file"}
@@ -138,9 +145,10 @@ def _typed(name: str, raw: str, kind: type, spec: str) -> Any:
         raise ConfigError(
             f"Setting {name!r} must be a number", received=raw, expected=kind.__name__
         ) from None
-    floor_ok = value >= 0 if name in ("retries", "backoff") else value > 0
+    zero_ok = name in ("retries", "backoff", "temperature", "max_unparseable")
+    floor_ok = value >= 0 if zero_ok else value > 0
     if not (floor_ok and math.isfinite(value)):
-        least = "0 or more" if name in ("retries", "backoff") else "a finite number above 0"
+        least = "0 or more" if zero_ok else "a finite number above 0"
         raise ConfigError(f"Setting {name!r} must be {least}", received=raw)
     return value
 
