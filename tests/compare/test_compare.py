@@ -207,7 +207,7 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (("[mine]", "[mine]\nseed = 3"), "Unknown key in [mine]"),
         (
             ('name = "naive"', 'name = "naive"\nsamplr = "top"'),
-            "expected: all_queries, false_negative_cost, filters, judge, judge_depth, name",
+            "expected: all_queries, false_negative_cost, filters, judge, judge_cascade, judge_depth, name",
         ),
         (("num_negatives = 2", "num_negatives = 2\nauto_cost = 3"), "only applies when auto"),
         (
@@ -267,6 +267,19 @@ def test_judge_rows_resolve_against_the_file_and_override_the_mine_table(tmp_pat
     assert naive.mine_overrides == {}
     assert random.judge == str(tmp_path / "models" / "reranker")
     assert random.mine_overrides == {"judge": random.judge, "judge_depth": 7}
+
+
+def test_a_cascade_row_resolves_each_judge_and_keeps_remote_specs(tmp_path: Path):
+    (tmp_path / "models" / "reranker").mkdir(parents=True)
+    chat = "chat:http://127.0.0.1:8080/v1?model=m&key_env=KEY"
+    text = CONFIG.replace(
+        'name = "random"',
+        f'name = "random"\njudge = "./models/reranker > {chat}"\njudge_cascade = "top:0.5"',
+    )
+    cfg = load_config(_write(tmp_path, text))
+    random = cfg.mining[1]
+    assert random.judge == f"{tmp_path / 'models' / 'reranker'} > {chat}"
+    assert random.mine_overrides == {"judge": random.judge, "judge_cascade": "top:0.5"}
 
 
 def test_the_same_mining_with_and_without_a_judge(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from trueneg.errors import ConfigError
+from trueneg.rescore.spec import is_cascade, is_remote, split_cascade
 from trueneg.settings import (
     ALIASES,
     MineConfig,
@@ -65,7 +66,9 @@ class MiningSpec:
     ``sampler`` mines with ``auto``, as ``trueneg mine`` does.
 
     ``judge`` puts a judge in this row's mining (a model folder, relative to the config file,
-    or a model name) and ``judge_depth`` how many top candidates per query it scores; both
+    a model name, a remote judge spec or a cascade ``A > B``: docs/judges.md),
+    ``judge_depth`` how many top candidates per query it scores and ``judge_cascade`` a
+    cascade's pass rule; all three
     override the ``[mine]`` table, so one config can hold the same mining with and without a
     judge. ``all_queries = true`` trains an ``auto`` row on every query instead of ``auto``'s
     training queries (see :meth:`trueneg.api.Run.training_queries`). ``false_negative_cost``
@@ -79,6 +82,7 @@ class MiningSpec:
     num_negatives: int = default_of(MineConfig, "num_negatives")
     judge: str | None = None  # None here: the [mine] table's
     judge_depth: int | None = None
+    judge_cascade: str | None = None
     false_negative_cost: float | None = field(
         default=default_of(MineConfig, "false_negative_cost"), metadata={ALIASES: ("auto_cost",)}
     )
@@ -92,6 +96,8 @@ class MiningSpec:
             out["judge"] = self.judge
         if self.judge_depth is not None:
             out["judge_depth"] = self.judge_depth
+        if self.judge_cascade is not None:
+            out["judge_cascade"] = self.judge_cascade
         if self.false_negative_cost is not None:
             out["false_negative_cost"] = self.false_negative_cost
         return out
@@ -310,14 +316,17 @@ def _positive(key: str, value: Any, expected: str) -> None:
 
 def _judge(value: Any, where: str, base: Path) -> str:
     """A judge given as a path (``./``, ``../``, ``/`` or ``~``) is resolved against the config's
-    folder and must exist; anything else is a model name passed on as is."""
+    folder and must exist, each judge of a cascade ``A > B`` on its own; anything else (a model
+    name, a remote judge spec) is passed on as is."""
     if not isinstance(value, str) or not value:
         raise ConfigError(
             f"The judge of {where} must be a model folder or name",
             received=value,
             expected='e.g. judge = "../.models/ms-marco-MiniLM-L-12-v2"',
         )
-    if not value.startswith(("./", "../", "/", "~")):
+    if is_cascade(value):  # each judge of a cascade on its own
+        return " > ".join(_judge(part, where, base) for part in split_cascade(value))
+    if is_remote(value) or not value.startswith(("./", "../", "/", "~")):
         return value
     path = _path(value, base)
     if not path.exists():
