@@ -68,11 +68,11 @@ class MiningSpec:
     ``judge`` puts a judge in this row's mining (a model folder, relative to the config file,
     a model name, a remote judge spec or a cascade ``A > B``: docs/judges.md),
     ``judge_depth`` how many top candidates per query it scores and ``judge_cascade`` a
-    cascade's pass rule; all three
-    override the ``[mine]`` table, so one config can hold the same mining with and without a
-    judge. ``all_queries = true`` trains an ``auto`` row on every query instead of ``auto``'s
-    training queries (see :meth:`trueneg.api.Run.training_queries`). ``false_negative_cost``
-    (old name ``auto_cost``) sets an ``auto`` row's cost of a false negative (``trueneg mine
+    cascade's pass rule; all three override the ``[mine]`` table, so one config can hold the
+    same mining with and without a judge. ``all_queries = true`` trains an ``auto`` row on
+    every query instead of ``auto``'s training queries (see
+    :meth:`trueneg.api.Run.training_queries`). ``false_negative_cost`` (old name
+    ``auto_cost``) sets an ``auto`` row's cost of a false negative (``trueneg mine
     --false-negative-cost``). The other defaults are ``trueneg mine``'s and ``trueneg train``'s.
     """
 
