@@ -207,7 +207,8 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (("[mine]", "[mine]\nseed = 3"), "Unknown key in [mine]"),
         (
             ('name = "naive"', 'name = "naive"\nsamplr = "top"'),
-            "expected: all_queries, false_negative_cost, filters, judge, judge_cascade, judge_depth, name",
+            "expected: all_queries, false_negative_cost, filters, judge, judge_cascade, "
+            "judge_depth, name",
         ),
         (("num_negatives = 2", "num_negatives = 2\nauto_cost = 3"), "only applies when auto"),
         (

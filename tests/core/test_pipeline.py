@@ -52,16 +52,19 @@ def test_naive_top_k_keeps_the_false_negative(naive_run):
     assert naive_run.summary().kept == 12
 
 
-def test_default_on_few_queries_falls_back_to_percent_and_drops_the_false_negative(tiny, tmp_path):
+def test_default_on_few_queries_takes_the_upper_bound_and_drops_the_false_negative(tiny, tmp_path):
     run = trueneg.mine(tiny, tmp_path / "default", num_negatives=3)
     rows = {(r["query_id"], r["doc_id"]): r for r in run.negatives().to_pylist()}
     assert rows[("q1", "d2")]["kept"] is False
-    assert rows[("q1", "d2")]["reason"] in {"percent", "near-duplicate"}
+    assert rows[("q1", "d2")]["reason"] in {"rank-window", "percent", "near-duplicate"}
     assert run.summary().dropped
     auto = run.manifest["auto"]
-    assert "too few" in auto["reason"] and auto["evidence"]["queries_ranked"] == 4
-    assert run.manifest["config"]["filters"] == ["percent:0.95", "near-duplicate:0.95"]
-    assert run.manifest["config"]["sampler"] == "top"
+    assert "upper end of its 95% interval" in auto["reason"]
+    assert auto["evidence"]["queries_ranked"] == 4
+    assert auto["evidence"]["contamination_estimate"] == "upper end of each rank's 95% interval"
+    filters = run.manifest["config"]["filters"]
+    assert filters[0].startswith("rank-window:")  # 4 queries prove little: the window moves down
+    assert filters[1:] == ["near-duplicate:0.95"]
 
 
 def test_rerun_reuses_every_stage(tiny, naive_run):

@@ -207,3 +207,43 @@ def test_the_summary_line_says_why_queries_are_kept_or_left_out():
     assert left.startswith("training queries: 1 of 3; the 2 (67%) whose labeled positive")
     clean = training_queries_line(training_queries(np.array([1, 2])))
     assert clean == "training queries: all 2 (every labeled positive ranks in the top 100)"
+
+
+def test_upper_bound_is_above_the_estimate_and_shrinks_towards_it_with_more_queries():
+    from trueneg.select.auto import (
+        contamination,
+        few_queries,
+        rank_profile,
+        ratio_bound,
+        upper_contamination,
+    )
+
+    rng = np.random.default_rng(0)
+    depth = 100
+
+    def profile(queries: int) -> tuple[np.ndarray, np.ndarray]:
+        pos_query = np.arange(queries)
+        # half the labeled positives rank first, the rest spread over ranks 2-60
+        pos_rank = np.where(rng.random(queries) < 0.5, 1, rng.integers(2, 61, queries))
+        g = rank_profile(pos_query, pos_rank, queries, depth)
+        point = contamination(g, ratio_bound(g)[0])
+        return point, upper_contamination(pos_query, pos_rank, queries, depth)
+
+    few_point, few_upper = profile(20)
+    many_point, many_upper = profile(5000)
+    assert (few_upper >= few_point - 1e-12).all()
+    gap_few = float(np.mean(few_upper - few_point))
+    gap_many = float(np.mean(many_upper - many_point))
+    assert gap_many < gap_few / 3  # the bound closes in on the estimate as evidence grows
+    choice = few_queries(few_upper, 20, 4)
+    assert choice.filters[0].startswith("rank-window:")
+    assert "percent:0.95" not in choice.filters and "20 queries" in choice.reason
+
+
+def test_upper_bound_without_ranked_positives_is_everywhere_contaminated():
+    from trueneg.select.auto import few_queries, upper_contamination
+
+    f = upper_contamination(np.array([], dtype=np.int64), np.array([], dtype=np.int64), 5, 50)
+    assert (f == 1).all()
+    choice = few_queries(f, 0, 4)
+    assert choice.window == (1, 50) and choice.sampler == "random"  # the deepest ranks searched

@@ -15,6 +15,7 @@ from trueneg.select.auto import (
     MIN_QUERIES,
     NEAR_DUPLICATE,
     AutoChoice,
+    buckets,
     choose,
     estimate,
     few_queries,
@@ -58,11 +59,19 @@ def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared) -> AutoCho
         stats["positive_rank"].to_numpy().astype(np.int64),
         depth,
     )
+    upper = evidence.pop("upper_contamination")
+    few = evidence["queries_ranked"] < MIN_QUERIES
+    if few:  # a point estimate from so few queries is noise: use each rank's upper bound
+        f = upper
+        evidence["contamination_by_rank"] = buckets(f)
+        evidence["contamination_estimate"] = "upper end of each rank's 95% interval"
     if cfg.judge:
         f = _judge_tightened(run_dir, candidates["rank"].to_numpy(), f, evidence, depth)
     cost = DEFAULT_COST if cfg.false_negative_cost is None else float(cfg.false_negative_cost)
-    if evidence["queries_ranked"] < MIN_QUERIES:
-        choice = few_queries(evidence["queries_ranked"], judge=bool(cfg.judge))
+    if few:
+        choice = few_queries(
+            f, evidence["queries_ranked"], cfg.num_negatives, cost=cost, judge=bool(cfg.judge)
+        )
     else:
         choice = choose(f, cfg.num_negatives, cost=cost, judge=bool(cfg.judge))
     choice.evidence = {**evidence, "search_depth": depth, "cost": cost}

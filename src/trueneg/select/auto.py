@@ -36,8 +36,12 @@ the smaller of the two bounds at each judged rank: a judge that tells relevant f
 (SciFact) lets ``auto`` trust top hits the rank bound has to skip; one that scores the labeled
 positives like everything else (NFCorpus) changes nothing.
 
-With fewer than :data:`MIN_QUERIES` queries whose positives could be ranked the profile is
-noise, and ``auto`` falls back to NV-Retriever's positive-aware ``percent:0.95`` with ``top``.
+With fewer than :data:`MIN_QUERIES` queries whose positives could be ranked a point estimate of
+the profile is noise, so ``auto`` uses each rank's upper 95% bound instead
+(:func:`upper_contamination`): the same rule on the bound, which moves the window deeper the
+thinner the evidence (with no ranked positive at all, the deepest ranks searched).
+NV-Retriever's positive-aware ``percent:0.95``, the fallback before, is not used: on a query
+whose labeled positive ranks low it drops nearly every candidate, leaving the query short.
 ``near-duplicate:0.95`` always runs; with a judge, ``percent:0.95@judge`` also drops candidates
 the judge scores at or above 95% of the labeled positive (NV-Retriever's positive-aware rule with
 the judge as teacher).
@@ -213,16 +217,49 @@ def choose(
     )
 
 
-def few_queries(ranked: int, judge: bool = False) -> AutoChoice:
-    """The choice when too few queries have a ranked positive to estimate a profile."""
-    extra = [JUDGE_FILTER] if judge else []
-    return AutoChoice(
-        ["percent:0.95", NEAR_DUPLICATE, *extra],
-        "top",
-        None,
-        f"only {ranked} queries have a ranked positive (< {MIN_QUERIES}): too few to "
-        "estimate contamination per rank, so the positive-aware percent:0.95",
+def few_queries(
+    f_upper: np.ndarray,
+    ranked: int,
+    num_negatives: int,
+    *,
+    cost: float = DEFAULT_COST,
+    judge: bool = False,
+) -> AutoChoice:
+    """The choice when too few queries have a ranked positive for a point estimate: the same
+    rule on ``f_upper``, each rank's upper 95% bound (:func:`upper_contamination`), so thin
+    evidence moves the window deeper instead of being ignored."""
+    choice = choose(f_upper, num_negatives, cost=cost, judge=judge)
+    choice.reason = (
+        f"only {ranked} queries have a ranked positive (< {MIN_QUERIES}): each rank's "
+        f"contamination is taken at the upper end of its 95% interval; {choice.reason}"
     )
+    return choice
+
+
+def upper_contamination(
+    pos_query: np.ndarray, pos_rank: np.ndarray, num_queries: int, depth: int, z: float = 1.645
+) -> np.ndarray:
+    """``f(r)`` from bounds that hold with few queries: each smoothed rank band's share of
+    labeled positives at the upper end of its one-sided 95% Wilson interval, and ``λ`` from
+    the lower end of ``G(n)``'s (a query's share in a band or top ``n`` lies in [0, 1], so the
+    binomial interval over the ``q`` queries is a conservative one). 1 everywhere when no
+    positive is ranked."""
+    g = rank_profile(pos_query, pos_rank, num_queries, depth)
+    queries = int((np.bincount(pos_query, minlength=num_queries) > 0).sum())
+    if queries == 0 or not g.any():
+        return np.ones(depth, dtype=np.float64)
+    lo, hi = _spans(depth)
+    cum = np.concatenate([[0.0], np.cumsum(g)])
+    band = np.clip(cum[hi] - cum[lo - 1], 0.0, 1.0)
+    g_upper = _wilson_upper(band * queries, queries, z) / (hi - lo + 1)
+    top = np.clip(np.cumsum(g), 0.0, 1.0)
+    top_lower = _wilson_lower(top * queries, queries, z)
+    n = np.arange(1, depth + 1)
+    ok = top_lower > 0
+    ratio = float(max(np.min(n[ok] / top_lower[ok]), 1.0)) if ok.any() else float("inf")
+    if not np.isfinite(ratio):
+        return np.ones(depth, dtype=np.float64)
+    return np.minimum(1.0, (ratio - 1.0) * g_upper)
 
 
 def training_queries(
@@ -303,6 +340,7 @@ def estimate(
     g = rank_profile(pos_query, ranks, num_queries, depth)
     ratio, at = ratio_bound(g)
     f = contamination(g, ratio)
+    upper = np.maximum(f, upper_contamination(pos_query, ranks, num_queries, depth))
     per_query = np.bincount(pos_query, minlength=num_queries)
     evidence = {
         "queries_ranked": int((per_query > 0).sum()),
@@ -315,8 +353,9 @@ def estimate(
         "median_positive_rank": _median_rank(ranks, depth),
         "relevant_per_labeled_bound": round(ratio, 3) if np.isfinite(ratio) else None,
         "bound_attained_at_top": at,
-        "contamination_by_rank": _buckets(f),
+        "contamination_by_rank": buckets(f),
         "notes": notes,
+        "upper_contamination": upper,  # an array: auto_choice takes it out before saving
     }
     return f, evidence
 
@@ -345,6 +384,14 @@ def judge_bound(
     return out
 
 
+def _wilson_lower(hits: np.ndarray, n: int, z: float = 1.645) -> np.ndarray:
+    """Lower end of the one-sided Wilson score interval of ``hits / n`` (95% for z 1.645)."""
+    p = hits / n
+    centre = p + z * z / (2 * n)
+    spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return np.maximum(0.0, (centre - spread) / (1 + z * z / n))
+
+
 def _wilson_upper(hits: np.ndarray, n: int, z: float = 1.645) -> np.ndarray:
     """Upper end of the one-sided Wilson score interval of ``hits / n`` (95% for z 1.645)."""
     p = hits / n
@@ -358,10 +405,10 @@ def with_judge_bound(
 ) -> np.ndarray:
     """``f`` tightened by the judge's bound where it is lower; the evidence records both."""
     tightened = np.minimum(f, bound)
-    evidence["judge_bound_by_rank"] = _buckets(bound)
+    evidence["judge_bound_by_rank"] = buckets(bound)
     evidence["judged_positives"] = judged_positives
     evidence["contamination_by_rank_rank_bound"] = evidence["contamination_by_rank"]
-    evidence["contamination_by_rank"] = _buckets(tightened)
+    evidence["contamination_by_rank"] = buckets(tightened)
     return tightened
 
 
@@ -372,7 +419,7 @@ def _median_rank(ranks: np.ndarray, depth: int) -> str | int:
     return median if median <= depth else f">{depth}"
 
 
-def _buckets(f: np.ndarray) -> list[list[Any]]:
+def buckets(f: np.ndarray) -> list[list[Any]]:
     """``[[ranks, mean f], …]`` over :data:`PROFILE_BUCKETS` (a list: JSON keeps its order)."""
     out = []
     for lo, hi in PROFILE_BUCKETS:
