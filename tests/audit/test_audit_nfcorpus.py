@@ -78,6 +78,10 @@ def nf_run(shared_data, minilm_path, tmp_path_factory):
         num_negatives=K,
         depth=DEPTH,
         cache_dir=str(root / "cache"),
+        # the strategy the brute-force recount below replays (auto's own, on 30 queries, is a
+        # randomly sampled window)
+        filters=["percent:0.95", "near-duplicate:0.95"],
+        sampler="top",
     )
 
 

@@ -58,7 +58,9 @@ def test_mine_prints_the_summary_and_writes_the_run_directory(tiny, tmp_path):
         assert (out / name).is_file(), name
     config = manifest_config(out)
     assert config["retriever"] == "bm25"
-    assert config["filters"] == ["percent:0.95", "near-duplicate:0.95"]  # the default chain
+    # auto on 4 queries: a window from each rank's upper bound, then near-duplicate
+    assert config["filters"][0].startswith("rank-window:")
+    assert config["filters"][1:] == ["near-duplicate:0.95"]
     assert config["num_negatives"] == 4
 
 
