@@ -78,14 +78,18 @@ def strategy_rate(s: StrategyRate) -> str:
     return f"{pct(s.fn_rate)} ({interval(s.ci_low, s.ci_high)})"
 
 
+def run_count(hidden: HiddenQrels, missing: str = "not replayed") -> str:
+    """``k of n kept negatives in Q queries`` for the run's own strategy (``missing`` when
+    the split did not replay it)."""
+    run = next((s for s in hidden.strategies if s.strategy == hidden.run_strategy), None)
+    if run is None:
+        return missing
+    return f"{run.false_negatives:,} of {run.kept:,} kept negatives in {run.queries:,} queries"
+
+
 def hidden_headline(hidden: HiddenQrels) -> str:
     """The run's hidden-qrels rate with interval and count, or why it is not computable."""
-    run = next((s for s in hidden.strategies if s.strategy == hidden.run_strategy), None)
-    counted = (
-        f"{run.false_negatives:,} of {run.kept:,} kept negatives in {run.queries:,} queries"
-        if run
-        else "not replayed"
-    )
+    counted = run_count(hidden)
     if hidden.false_negative_rate is None:
         return f"not computable: {hidden.reason} ({counted})"
     return (

@@ -10,7 +10,14 @@ from typing import Any
 
 from trueneg.api import Run
 from trueneg.audit.findings import AuditFindings
-from trueneg.audit.formatting import interval, not_computed, num, pct, strategy_text
+from trueneg.audit.formatting import (
+    interval,
+    not_computed,
+    num,
+    pct,
+    run_count,
+    strategy_text,
+)
 from trueneg.audit.html_judge import judge_section, quality_section
 from trueneg.audit.html_sections import (
     depth_section,
@@ -189,12 +196,7 @@ def _hidden_card(report: AuditFindings) -> tuple[str, str]:
     hidden = report.hidden_qrels
     if hidden is None:
         return _missing(report, "hidden_qrels")
-    run = next((s for s in hidden.strategies if s.strategy == hidden.run_strategy), None)
-    counted = (
-        f"{run.false_negatives:,} of {run.kept:,} kept negatives in {run.queries:,} queries"
-        if run
-        else ""
-    )
+    counted = run_count(hidden, missing="")
     if hidden.false_negative_rate is None:
         return '<span class="na">not computable</span>', f"{hidden.reason} ({counted})"
     return pct(hidden.false_negative_rate), (

@@ -71,10 +71,14 @@ def rescore(
     cache = ScoreCache(Path(cache_dir), judge.fingerprint, judge.kind)
     known = cache.load()
     missing = [k for k in keys if k not in known]
-    batch_size, shard_size = _sizes(judge, batch_size, shard_size, len(missing))
-    if getattr(judge, "whole_batches", False):  # a cascade shows each stage's own progress
+    if getattr(judge, "whole_batches", False):
+        # a cascade takes every missing pair at once (its ``top`` rule ranks them all), caches
+        # each stage itself (nothing is lost by one shard) and shows each stage's progress
         judge.use_cache(Path(cache_dir), show_progress)  # type: ignore[attr-defined]
+        batch_size = shard_size = max(len(missing), 1)
         show_progress = False
+    else:  # a remote judge's batch feeds its concurrent requests
+        batch_size = max(batch_size, batch_size_for(judge, batch_size))
     pairs_cached = len(keys) - len(missing)
     scoring_start = time.perf_counter()
     with progress_bar(show_progress and bool(missing), len(missing), "Rescoring pairs") as advance:
@@ -97,15 +101,6 @@ def rescore(
         rate,
     )
     return RescoreResult(distinct[inverse], len(missing), pairs_cached, seconds, rate)
-
-
-def _sizes(judge: Judge, batch: int, shard: int, missing: int) -> tuple[int, int]:
-    """Batch and shard sizes for ``judge``: a remote judge's batch feeds its concurrent
-    requests; a cascade takes every missing pair at once (its ``top`` rule ranks them all) and
-    caches each stage itself, so nothing is lost by one shard."""
-    if getattr(judge, "whole_batches", False):
-        return max(missing, 1), max(missing, 1)
-    return max(batch, batch_size_for(judge, batch)), shard
 
 
 def _check_args(query_ids: Sequence[str], doc_ids: Sequence[str], batch: int, shard: int):
