@@ -69,6 +69,14 @@ MEANINGS = {
     "top:F, the share F the previous judge scores highest; band:LO-HI, those it scores "
     "between LO and HI.",
     "judge_batch_size": "Batch size of the judge.",
+    "relabel": "Turn candidates the judge rates as relevant into extra positives (RLHN): "
+    "'R,FLOOR' relabels a candidate scoring at least R times the labeled positive's judge "
+    "score and at least FLOOR ('0.9,0.5' by default); 'off' never relabels. Needs a judge.",
+    "relabel_query_limit": "Drop a query (no negatives) when this many of its candidates are "
+    "relabeled.",
+    "negative_weights": "Weight each kept negative 1 − p (p: the judge's belief it is "
+    "relevant; 'judge' or 'relative' to the positive); stored as the weight column, exported, "
+    "and read by train's contrastive loss. Needs a judge.",
     "cache_dir": "Folder for cached embeddings and judge scores, shared between runs ('run': "
     "inside the run directory).",
     "ray": "Encode and run exact search on a Ray cluster: 'auto' or the head node's address "

@@ -186,7 +186,7 @@ def mine_command(
     sampler: Annotated[
         str | None,
         typer.Option(
-            help="top | random | simans | softmax (NAME[:VALUE]). "
+            help="top | random | simans | softmax | mix (NAME[:VALUE]; mix:H takes the share H of k hardest-first and the rest at random). "
             + default_help(
                 MineConfig,
                 "sampler",
@@ -250,6 +250,38 @@ def mine_command(
         typer.Option(
             help="Candidates per query the judge scores (ranks 1..N; deeper ones stay "
             "unjudged). " + default_help(MineConfig, "judge_depth")
+        ),
+    ] = None,
+    relabel: Annotated[
+        str | None,
+        typer.Option(
+            metavar="R,FLOOR|off",
+            help="Turn candidates the judge rates as relevant into extra positives instead of "
+            "dropping them (RLHN): a candidate whose judge score reaches R times the query's "
+            "labeled positive's and at least FLOOR (0.9,0.5: at least 90% of the positive's "
+            "score, and 0.5; --relabel alone takes it); reason `relabel` in negatives.parquet, positives in every "
+            "export and in `trueneg train`. `off` never relabels. Needs --judge. "
+            + default_help(MineConfig, "relabel"),
+        ),
+    ] = None,
+    relabel_query_limit: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Drop a query (it keeps no negatives) when N or more of its candidates are "
+            "relabeled: its top is mostly relevant (RLHN's query-level choice). "
+            + default_help(MineConfig, "relabel_query_limit"),
+        ),
+    ] = None,
+    negative_weights: Annotated[
+        str | None,
+        typer.Option(
+            metavar="judge|relative",
+            help="Give each kept negative a weight 1 − p, p the judge's belief it is relevant "
+            "(judge: its probability; relative: its score as a share of the labeled "
+            "positive's), stored as the `weight` column, exported, and used by `trueneg "
+            "train`'s contrastive loss (CET-style down-weighting). Needs --judge. "
+            + default_help(MineConfig, "negative_weights"),
         ),
     ] = None,
     cache_dir: Annotated[
@@ -332,6 +364,9 @@ def mine_command(
         judge=judge,
         judge_depth=judge_depth,
         judge_cascade=judge_cascade,
+        relabel=relabel,
+        relabel_query_limit=relabel_query_limit,
+        negative_weights=negative_weights,
     )
     if filter_:
         settings["filters"] = list(filter_)

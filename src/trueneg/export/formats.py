@@ -4,6 +4,9 @@ sentence-transformers layouts copy ``mine_hard_negatives`` (v6): columns ``ancho
 ``positive`` and ``negative``/``negative_1..n``; with scores, a trailing ``scores`` list
 (triplet, n-tuple) or ``score``/``scores`` in place of ``label``/``labels`` (labeled-pair,
 labeled-list). Labels are floats (1.0/0.0), which every sentence-transformers loss accepts.
+A run mined with ``--negative-weights`` adds each negative's weight: ``weight`` (triplet),
+``weights`` (n-tuple, one per negative column), ``neg_weights`` (FlagEmbedding) and a
+``weight`` per negative passage (Tevatron).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from trueneg.export.base import (
     ExportFormat,
     cross,
     floats,
+    items,
     lists,
     merged,
     per_positive,
@@ -49,6 +53,8 @@ class Triplet(ExportFormat):
         }
         if include_scores:
             columns["scores"] = _score_lists([data.pos.score[p], data.neg.score[n]])
+        if data.neg.weight is not None:
+            columns["weight"] = floats(data.neg.weight[n])
         return pa.table(columns)
 
 
@@ -78,6 +84,8 @@ class NTuple(ExportFormat):
         if include_scores:
             negs = [data.neg.score[first + j] for j in range(k)]
             columns["scores"] = _score_lists([data.pos.score[p], *negs])
+        if data.neg.weight is not None and k:
+            columns["weights"] = _score_lists([data.neg.weight[first + j] for j in range(k)])
         return pa.table(columns)
 
 
@@ -133,6 +141,10 @@ def _scores(seg: Segments) -> pa.Array:
     return lists(seg_offsets(seg), floats(seg_scores(seg)))
 
 
+def _weights(seg: Segments, weight: np.ndarray) -> pa.Array:
+    return lists(seg_offsets(seg), floats(weight[items(seg)]))
+
+
 @EXPORT_FORMATS.register("flagembedding")
 class FlagEmbedding(ExportFormat):
     """FlagEmbedding JSONL {query, pos: [..], neg: [..]} (+ pos_scores, neg_scores) per query."""
@@ -148,6 +160,8 @@ class FlagEmbedding(ExportFormat):
         if include_scores:
             columns["pos_scores"] = _scores(data.pos)
             columns["neg_scores"] = _scores(data.neg)
+        if data.neg.weight is not None:
+            columns["neg_weights"] = _weights(data.neg, data.neg.weight)
         return pa.table(columns)
 
 
@@ -158,6 +172,9 @@ def _passages(data: ExportData, seg: Segments, include_scores: bool) -> pa.Array
     if include_scores:
         fields.append(floats(seg_scores(seg)))
         names.append("score")
+    if seg.weight is not None:
+        fields.append(floats(seg.weight[items(seg)]))
+        names.append("weight")
     return lists(seg_offsets(seg), pa.StructArray.from_arrays(fields, names=names))
 
 

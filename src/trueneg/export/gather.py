@@ -6,6 +6,11 @@ one kept negative, and, when a set of training queries is given, is in it; every
 of the dataset is counted in :attr:`ExportData.skipped` under exactly one reason (in this
 order: no labeled positive, no kept negative, not a training query). A format may leave out
 more (:meth:`ExportData.leave_out`).
+
+Candidates the run relabeled (reason ``relabel``, :mod:`trueneg.select.relabel`) are exported
+as positives after the query's labeled ones, in rank order, with their own score; a query
+whose only positives are relabeled ones is exported too. A run mined with
+``--negative-weights`` gives each kept negative its ``weight``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from trueneg.errors import DataError
 logger = logging.getLogger(__name__)
 
 NEGATIVE_COLUMNS = ("query_id", "doc_id", "rank", "kept")
+RELABELED = "relabel"  # the reason of a candidate relabeled as a positive
+WEIGHT = "weight"
 
 
 @dataclass
@@ -33,6 +40,7 @@ class Segments:
     score: np.ndarray  # float64 per item
     start: np.ndarray  # per exported query
     count: np.ndarray  # per exported query
+    weight: np.ndarray | None = None  # float64 per item, for negatives of a weighted run
 
 
 @dataclass
@@ -89,18 +97,19 @@ def gather(
         )
     kept = negatives.filter(pc.fill_null(negatives["kept"], False))
     query_ids, doc_ids = dataset.queries["query_id"], dataset.corpus["doc_id"]
-    neg_q = _positions(kept["query_id"], query_ids, "query")
-    neg_d = _positions(kept["doc_id"], doc_ids, "document")
-    order = np.lexsort((kept["rank"].to_numpy(zero_copy_only=False), neg_q))
-    neg_score = _scores(kept, score_column)[order]
-    neg_q, neg_d = neg_q[order], neg_d[order]
+    neg_q, neg_d, neg_score, neg_weight = _ranked(kept, query_ids, doc_ids, score_column)
 
     pos = dataset.positives()
     pos_q = _positions(pos["query_id"], query_ids, "query")
     pos_d = _positions(pos["doc_id"], doc_ids, "document")
+    pos_score = _positive_scores(pos, positive_scores, score_column)
+    relabeled = _relabeled(negatives)
+    if relabeled.num_rows:
+        extra_q, extra_d, extra_score, _ = _ranked(relabeled, query_ids, doc_ids, score_column)
+        pos_q, pos_d = np.concatenate([pos_q, extra_q]), np.concatenate([pos_d, extra_d])
+        pos_score = np.concatenate([pos_score, extra_score])
     order = np.argsort(pos_q, kind="stable")
-    pos_q, pos_d = pos_q[order], pos_d[order]
-    pos_score = _positive_scores(pos.take(order), positive_scores, score_column)
+    pos_q, pos_d, pos_score = pos_q[order], pos_d[order], pos_score[order]
 
     n = dataset.num_queries
     has_pos = np.bincount(pos_q, minlength=n) > 0
@@ -121,10 +130,40 @@ def gather(
         doc_title=_chunk(dataset.corpus["title"]),
         doc_body=_chunk(dataset.corpus["text"]),
         pos=_segments(pos_q, pos_d, pos_score, exported),
-        neg=_segments(neg_q, neg_d, neg_score, exported),
+        neg=_segments(neg_q, neg_d, neg_score, exported, neg_weight),
         skipped=skipped,
         total=n,
+        details=_relabel_details(relabeled, exported, query_ids),
     )
+
+
+def _ranked(
+    rows: pa.Table, query_ids: pa.ChunkedArray, doc_ids: pa.ChunkedArray, column: str | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Query and corpus positions, scores and weights (None without the column) of candidate
+    rows, in query order then rank order."""
+    q = _positions(rows["query_id"], query_ids, "query")
+    d = _positions(rows["doc_id"], doc_ids, "document")
+    order = np.lexsort((rows["rank"].to_numpy(zero_copy_only=False), q))
+    weight = _scores(rows, WEIGHT)[order] if WEIGHT in rows.column_names else None
+    return q[order], d[order], _scores(rows, column)[order], weight
+
+
+def _relabeled(negatives: pa.Table) -> pa.Table:
+    """The candidates relabeled as positives (none in a table without reasons)."""
+    if "reason" not in negatives.column_names:
+        return negatives.slice(0, 0)
+    return negatives.filter(pc.fill_null(pc.equal(negatives["reason"], RELABELED), False))
+
+
+def _relabel_details(
+    relabeled: pa.Table, exported: np.ndarray, query_ids: pa.ChunkedArray
+) -> dict[str, int]:
+    """``relabeled_positives``: relabeled candidates among the exported queries (none: {})."""
+    if not relabeled.num_rows:
+        return {}
+    q = _positions(relabeled["query_id"], query_ids, "query")
+    return {"relabeled_positives": int(np.count_nonzero(np.isin(q, exported)))}
 
 
 def _chosen(queries: pa.Array | pa.ChunkedArray | None, ids: pa.ChunkedArray, n: int) -> np.ndarray:
@@ -182,9 +221,21 @@ def _positive_scores(pos: pa.Table, scores: pa.Table | None, column: str | None)
     return np.array([1.0 if v is None else v for v in found], dtype=np.float64)
 
 
-def _segments(q: np.ndarray, doc: np.ndarray, score: np.ndarray, exported: np.ndarray) -> Segments:
+def _segments(
+    q: np.ndarray,
+    doc: np.ndarray,
+    score: np.ndarray,
+    exported: np.ndarray,
+    weight: np.ndarray | None = None,
+) -> Segments:
     keep = np.isin(q, exported)
     q, doc, score = q[keep], doc[keep], score[keep]
     start = np.searchsorted(q, exported, side="left")
     count = np.searchsorted(q, exported, side="right") - start
-    return Segments(doc=doc, score=score, start=start.astype(np.int64), count=count)
+    return Segments(
+        doc=doc,
+        score=score,
+        start=start.astype(np.int64),
+        count=count,
+        weight=None if weight is None else weight[keep],
+    )

@@ -24,6 +24,7 @@ from trueneg.select.auto import (
     with_judge_bound,
 )
 from trueneg.settings import MineConfig
+from trueneg.settings.mine import RELABEL_OFF, relabel_value
 
 AUTO_WIDTH = DEFAULT_WIDTH  # auto's rank window: the search goes this much deeper than --depth
 
@@ -32,8 +33,15 @@ def provisional_filters(cfg: MineConfig) -> list[str]:
     """The filters known before retrieval: the given ones, or what ``auto`` always adds (the
     rank window is chosen after retrieval, from the candidates)."""
     if not cfg.auto_filters:
-        return list(cfg.filters or [])
-    return [NEAR_DUPLICATE, *([JUDGE_FILTER] if cfg.judge else [])]
+        return [*(cfg.filters or []), *given_relabel(cfg)]
+    return [NEAR_DUPLICATE, *([JUDGE_FILTER] if cfg.judge else []), *given_relabel(cfg)]
+
+
+def given_relabel(cfg: MineConfig) -> list[str]:
+    """The relabel filter the settings ask for (none for ``off``, or None left to ``auto``)."""
+    if cfg.relabel is None or cfg.relabel == RELABEL_OFF:
+        return []
+    return [f"relabel:{relabel_value(cfg.relabel)}"]
 
 
 def auto_choice(run_dir: RunDir, cfg: MineConfig, prepared: Prepared) -> AutoChoice:

@@ -57,6 +57,10 @@ def search_depth(cfg: MineConfig, filters: list[Filter]) -> int:
 def check_judge(cfg: MineConfig, strategies: list[Filter | Sampler]) -> None:
     """Fail before any heavy work when a strategy reads judge scores but no judge is set."""
     users = [s.spec() for s in strategies if s.needs_judge]
+    if cfg.negative_weights:
+        users.append(f"--negative-weights {cfg.negative_weights}")
+    if cfg.relabel_query_limit is not None:
+        users.append(f"--relabel-query-limit {cfg.relabel_query_limit}")
     if users and not cfg.judge:
         raise ConfigError(
             "These strategies need judge scores, but no judge was given",

@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
 from trueneg.pipeline.auto import auto_choice
@@ -24,6 +25,10 @@ from trueneg.select import (
     select,
 )
 from trueneg.select.auto import AutoChoice
+from trueneg.select.auto_relabel import relabel_advice
+from trueneg.select.base import CandidateFrame
+from trueneg.select.weights import WEIGHT_COLUMN, negative_weights
+from trueneg.settings import MineConfig
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +54,24 @@ def select_table(
     *,
     shortfall: str,
     seed: int,
+    relabel_query_limit: int | None = None,
 ) -> SelectionResult:
     """Select from a candidates table sorted by query then rank (``stats``: per query)."""
+    return select(
+        table_frame(table, stats),
+        filters,
+        sampler,
+        num_negatives,
+        shortfall=shortfall,
+        seed=seed,
+        relabel_query_limit=relabel_query_limit,
+    )
+
+
+def table_frame(table: pa.Table, stats: pa.Table) -> CandidateFrame:
+    """The candidate frame of a candidates table sorted by query then rank."""
     keys = row_keys(table["query_id"].to_pylist(), table["doc_id"].to_pylist())
-    frame = candidate_frame(table, stats, keys)
-    return select(frame, filters, sampler, num_negatives, shortfall=shortfall, seed=seed)
+    return candidate_frame(table, stats, keys)
 
 
 def choose_strategies(ctx: MineContext, prepared: Prepared) -> Selection:
@@ -62,6 +80,8 @@ def choose_strategies(ctx: MineContext, prepared: Prepared) -> Selection:
     if not cfg.auto_filters:
         return Selection(plan.filters, plan.sampler)
     choice = auto_choice(ctx.run_dir, cfg, prepared)
+    if cfg.judge and cfg.relabel is None:
+        _advise_relabel(ctx, choice)
     filters = resolve_filters(choice.filters)
     sampler = resolve_sampler(choice.sampler) if cfg.auto_sampler else plan.sampler
     logger.info(
@@ -71,6 +91,23 @@ def choose_strategies(ctx: MineContext, prepared: Prepared) -> Selection:
         choice.reason,
     )
     return Selection(filters, sampler, choice)
+
+
+def _relabel_and_weights(cfg: MineConfig) -> tuple[object, ...]:
+    """The settings besides the strategies that change the negatives table; none by default,
+    so runs mined before they existed keep their fingerprint."""
+    extra = (cfg.relabel_query_limit, cfg.negative_weights)
+    return () if extra == (None, None) else extra
+
+
+def _advise_relabel(ctx: MineContext, choice: AutoChoice) -> None:
+    """Add ``auto``'s relabel decision (and why) to its choice."""
+    pairs = ctx.run_dir.read_table("judge_positive_pairs.parquet", columns=["judge"])
+    advice = relabel_advice(pairs["judge"].to_numpy(zero_copy_only=False).astype(np.float64))
+    if advice.spec:
+        choice.filters = [*choice.filters, advice.spec]
+    choice.reason = f"{choice.reason}; {advice.reason}"
+    choice.evidence["relabel"] = {"chosen": advice.spec, **advice.evidence}
 
 
 def select_stage(
@@ -90,6 +127,7 @@ def select_stage(
         cfg.num_negatives,
         cfg.shortfall,
         cfg.seed,
+        *_relabel_and_weights(cfg),
     )
     if run_dir.stage_done("select", stage_fp):
         logger.info("select: reusing negatives")
@@ -99,19 +137,23 @@ def select_stage(
     stats = run_dir.read_table("query_stats.parquet")
     if cfg.judge:
         table, stats = attach_judge(run_dir, table, stats)
-    result = select_table(
-        table,
-        stats,
+    frame = table_frame(table, stats)
+    result = select(
+        frame,
         filters,
         sampler,
         cfg.num_negatives,
         shortfall=cfg.shortfall,
         seed=cfg.seed,
+        relabel_query_limit=cfg.relabel_query_limit,
     )
     negatives = table.append_column("kept", pa.array(result.kept, type=pa.bool_()))
     negatives = negatives.append_column(
         "reason", pa.array(result.reason.tolist(), type=pa.string())
     )
+    if cfg.negative_weights:
+        weights = negative_weights(frame, cfg.negative_weights)
+        negatives = negatives.append_column(WEIGHT_COLUMN, pa.array(weights, type=pa.float32()))
     stats = stats.append_column("kept", pa.array(result.per_query_kept, type=pa.int32()))
     stats = stats.append_column("dropped", pa.array(result.dropped_queries, type=pa.bool_()))
     run_dir.write_table("negatives.parquet", negatives)

@@ -22,28 +22,34 @@ from trueneg.select.filters import (
     RankWindow,
 )
 from trueneg.select.judge import JudgeThreshold
-from trueneg.select.samplers import Random, SimANS, Softmax, Top
+from trueneg.select.relabel import Relabel
+from trueneg.select.samplers import Mix, Random, SimANS, Softmax, Top
+from trueneg.select.weights import WEIGHT_RULES, negative_weights
 
 __all__ = [
     "FILTERS",
     "SAMPLERS",
     "SHORTFALL_POLICIES",
+    "WEIGHT_RULES",
     "CandidateFrame",
     "Filter",
     "JudgeThreshold",
     "Margin",
     "MaxScore",
     "MinScore",
+    "Mix",
     "NearDuplicate",
     "Percent",
     "PositiveRank",
     "Random",
     "RankWindow",
+    "Relabel",
     "Sampler",
     "SelectionResult",
     "SimANS",
     "Softmax",
     "Top",
+    "negative_weights",
     "resolve_filters",
     "resolve_sampler",
     "select",

@@ -251,9 +251,9 @@ def upper_contamination(
     lo, hi = _spans(depth)
     cum = np.concatenate([[0.0], np.cumsum(g)])
     band = np.clip(cum[hi] - cum[lo - 1], 0.0, 1.0)
-    g_upper = _wilson_upper(band * queries, queries, z) / (hi - lo + 1)
+    g_upper = wilson_upper(band * queries, queries, z) / (hi - lo + 1)
     top = np.clip(np.cumsum(g), 0.0, 1.0)
-    top_lower = _wilson_lower(top * queries, queries, z)
+    top_lower = wilson_lower(top * queries, queries, z)
     n = np.arange(1, depth + 1)
     ok = top_lower > 0
     ratio = float(max(np.min(n[ok] / top_lower[ok]), 1.0)) if ok.any() else float("inf")
@@ -379,12 +379,12 @@ def judge_bound(
         if near.size < JUDGE_MIN_CANDIDATES:
             continue
         above = near.size - np.searchsorted(near, thresholds, "left")
-        share = _wilson_upper(above, near.size)
+        share = wilson_upper(above, near.size)
         out[i] = min(1.0, float(np.min(share / share_labeled)))
     return out
 
 
-def _wilson_lower(hits: np.ndarray, n: int, z: float = 1.645) -> np.ndarray:
+def wilson_lower(hits: np.ndarray, n: int, z: float = 1.645) -> np.ndarray:
     """Lower end of the one-sided Wilson score interval of ``hits / n`` (95% for z 1.645)."""
     p = hits / n
     centre = p + z * z / (2 * n)
@@ -392,7 +392,7 @@ def _wilson_lower(hits: np.ndarray, n: int, z: float = 1.645) -> np.ndarray:
     return np.maximum(0.0, (centre - spread) / (1 + z * z / n))
 
 
-def _wilson_upper(hits: np.ndarray, n: int, z: float = 1.645) -> np.ndarray:
+def wilson_upper(hits: np.ndarray, n: int, z: float = 1.645) -> np.ndarray:
     """Upper end of the one-sided Wilson score interval of ``hits / n`` (95% for z 1.645)."""
     p = hits / n
     centre = p + z * z / (2 * n)

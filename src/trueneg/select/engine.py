@@ -2,7 +2,9 @@
 
 Reasons, per row: ``""`` kept; ``"backfill"`` kept by the backfill policy; the registered name
 of the first filter (in the user's order) that dropped it; ``"not-sampled"`` (passed every
-filter, not picked); ``"query-dropped"`` (picked, then dropped with its short query).
+filter, not picked); ``"query-dropped"`` (picked, then dropped with its short query, or with a
+query whose candidates were mostly relabeled). A relabeling filter (``relabel``) runs before
+the others, so every candidate it turns into a positive has its reason.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from trueneg.select.base import (
     Sampler,
 )
 from trueneg.select.filters import RankWindow
+from trueneg.select.relabel import relabels
 from trueneg.select.samplers import top_k_per_group
 
 _LATE_REASONS = ("not-sampled", "backfill", "query-dropped")
@@ -71,6 +74,7 @@ def select(
     *,
     shortfall: str = "keep-short",
     seed: int = 0,
+    relabel_query_limit: int | None = None,
 ) -> SelectionResult:
     """Keep up to ``num_negatives`` candidates per query that pass every filter.
 
@@ -78,10 +82,11 @@ def select(
     decides what happens to a query left with fewer than ``num_negatives``: ``keep-short``
     (keep what there is), ``drop`` (drop the whole query) or ``backfill`` (add the next
     candidates, in rank order, deeper than every ``rank-window`` upper bound that pass all
-    the other filters).
+    the other filters). ``relabel_query_limit``: a query with at least this many relabeled
+    candidates keeps no negatives (RLHN's query-level choice: its top is mostly relevant).
     """
     _check_options(num_negatives, shortfall)
-    filter_list = resolve_filters(filters)
+    filter_list = sorted(resolve_filters(filters), key=lambda f: not relabels(f))
     masks = [_keep_mask(f, frame) for f in filter_list]
     labels = np.array(["", *(f.name for f in filter_list), *_LATE_REASONS], dtype=object)
     code = _first_failure(masks, frame.num_rows)
@@ -103,6 +108,12 @@ def select(
         lost = kept & dropped[qidx]
         kept &= ~lost
         code[lost] = len(filter_list) + 3
+    if relabel_query_limit is not None:
+        crowded = _relabel_crowded(filter_list, code, qidx, frame.num_queries, relabel_query_limit)
+        lost = kept & crowded[qidx]
+        kept &= ~lost
+        code[lost] = len(filter_list) + 3
+        dropped |= crowded
     per_query = np.bincount(qidx[kept], minlength=frame.num_queries)
     return SelectionResult(
         kept=kept,
@@ -121,6 +132,15 @@ def _first_failure(masks: list[np.ndarray], num_rows: int) -> np.ndarray:
     for i in reversed(range(len(masks))):
         code[~masks[i]] = i + 1
     return code
+
+
+def _relabel_crowded(
+    filters: list[Filter], code: np.ndarray, qidx: np.ndarray, num_queries: int, limit: int
+) -> np.ndarray:
+    """Per query: at least ``limit`` of its candidates were relabeled as positives."""
+    if not filters or not relabels(filters[0]):
+        return np.zeros(num_queries, dtype=bool)
+    return np.bincount(qidx[code == 1], minlength=num_queries) >= limit
 
 
 def _check_options(num_negatives: int, shortfall: str) -> None:

@@ -180,3 +180,46 @@ class Softmax(_KeyedSampler):
     def spec(self) -> str:
         on = "" if self.on == "score" else f"@{self.on}"
         return f"softmax:{float(self.tau)!r}{on}"
+
+
+@SAMPLERS.register("mix")
+@dataclass(frozen=True)
+class Mix(Sampler):
+    """Some hard, some random negatives per query (STAR): the ``round(H·k)`` best-ranked
+    eligible candidates, then the rest drawn uniformly (seeded, hash-based) among the other
+    eligible ones. ``mix:0.5`` (the default) with ``k = 4`` keeps the 2 hardest and 2 random.
+
+    The random half is drawn among the retrieved candidates (``--depth``), which under a rank
+    window are already past the contaminated top; in-batch negatives supply corpus-random ones.
+    """
+
+    hard: float = 0.5
+
+    def __post_init__(self) -> None:
+        ok = is_finite_number(self.hard) and 0 <= self.hard <= 1
+        why = "H is the share of the k negatives taken hardest-first; the rest are random"
+        check_value("mix", self.hard, ok, "0 <= H <= 1", "mix:0.5", why)
+
+    @classmethod
+    def from_value(cls, value: str | None) -> Mix:
+        return cls(parse_number(value, "mix", 0.5))
+
+    def hard_count(self, k: int) -> int:
+        """How many of ``k`` negatives are taken hardest-first (half rounds up)."""
+        return min(k, int(np.floor(self.hard * k + 0.5)))
+
+    def sample(self, frame: CandidateFrame, eligible: np.ndarray, k: int, seed: int) -> np.ndarray:
+        group = frame.query_index()
+        rank_key = -frame.rank.astype(np.float64)
+        hard = top_k_per_group(group, rank_key, eligible, self.hard_count(k), frame.row_key)
+        rest = np.maximum(k - np.bincount(group[hard], minlength=frame.num_queries), 0)
+        drawn = top_k_per_group(
+            group, uniform(frame.row_key, seed), eligible & ~hard, rest, tiebreak=frame.rank
+        )
+        return hard | drawn
+
+    def columns(self) -> frozenset[str]:
+        return frozenset({"rank"})
+
+    def spec(self) -> str:
+        return f"mix:{float(self.hard)!r}"

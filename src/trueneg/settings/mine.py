@@ -18,6 +18,8 @@ from trueneg.errors import ConfigError
 from trueneg.rescore.spec import check_judge_spec
 from trueneg.select.auto import DEFAULT_COST
 from trueneg.select.base import SHORTFALL_POLICIES, Filter, Sampler
+from trueneg.select.relabel import RELABEL, Relabel
+from trueneg.select.weights import check_weight_rule
 from trueneg.settings.schema import (
     ALIASES,
     DEFAULT_TEXT,
@@ -37,6 +39,22 @@ DEVICES = ("auto", "cpu", "cuda")
 CACHE_IN_RUN = "run"
 CACHE_DEFAULT_TEXT = f"{USER_CACHE_TEXT} (one folder for every run and user session)"
 HUB_SETTINGS = ("hub_config", "hub_revision", "hub_qrels", "hub_streaming")
+
+
+RELABEL_OFF = "off"
+
+
+def check_relabel(value: str | None) -> None:
+    """``relabel`` is None (auto), ``off``, or a relabel rule ``R,FLOOR`` (or ``relabel:...``)."""
+    if value is None or value == RELABEL_OFF:
+        return
+    Relabel.from_value(relabel_value(value))
+
+
+def relabel_value(value: str) -> str:
+    """The ``R,FLOOR`` part of a relabel setting (``relabel:1.0,0.5`` or ``1.0,0.5``)."""
+    prefix = f"{RELABEL}:"
+    return value[len(prefix) :] if value.startswith(prefix) else value
 
 
 def admitted_share(cost: float) -> str:
@@ -121,6 +139,17 @@ class MineConfig:
     judge_depth: int = 30
     judge_cascade: str = "top:0.25"
     judge_batch_size: int = field(default=32, metadata={OPTION: None})
+    relabel: str | None = field(
+        default=None,
+        metadata={
+            DEFAULT_TEXT: "auto: with a judge and no --filter, on when the judge calls most of "
+            "the labeled positives relevant; otherwise off"
+        },
+    )
+    relabel_query_limit: int | None = field(
+        default=None, metadata={DEFAULT_TEXT: "none (no query is dropped for it)"}
+    )
+    negative_weights: str | None = field(default=None, metadata={DEFAULT_TEXT: "none (weight 1)"})
     cache_dir: str | None = field(default=None, metadata={DEFAULT_TEXT: CACHE_DEFAULT_TEXT})
     ray: str | None = field(default=None, metadata={DEFAULT_TEXT: "run locally, no Ray"})
     ray_workers: int | None = field(
@@ -182,6 +211,10 @@ class MineConfig:
         self.filters = _none_means_empty(self.filters)
         if self.judge:
             check_judge_spec(self.judge, self.judge_cascade)
+        check_relabel(self.relabel)
+        check_weight_rule(self.negative_weights)
+        if self.relabel_query_limit is not None:
+            _positive_int("relabel_query_limit", self.relabel_query_limit)
         check_false_negative_cost(self.false_negative_cost, self.auto_filters)
         _check_ray(self)
         if self.num_negatives > self.depth:

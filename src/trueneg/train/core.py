@@ -33,7 +33,7 @@ from trueneg.train.checks import (
     row_format,
 )
 from trueneg.train.cross_encoder import fit_cross_encoder
-from trueneg.train.data import teacher_column, training_set
+from trueneg.train.data import run_is_weighted, teacher_column, training_set
 from trueneg.train.losses import LOSSES, LossContext
 from trueneg.train.prompts import as_dict, training_prompts
 from trueneg.train.samplers import BATCH_SAMPLERS
@@ -142,10 +142,13 @@ def train(
         mini_batch_size=s.mini_batch_size,
         device=resolve_device(s.device),
         score_column=teacher_column(run, loss_obj),
+        weighted=run_is_weighted(run, loss_obj),
     )
     precision = precision_on(s.precision, context.device)
     with run.reading():  # the training rows come from one finished run
-        dataset, notes = training_set(run, loss_obj, context.score_column, fmt, s.all_queries)
+        dataset, notes = training_set(
+            run, loss_obj, context.score_column, fmt, s.all_queries, context.weighted
+        )
     context = loss_obj.fitted(context, dataset)
     sampler = sampler.resolved(dataset, batch_size=s.batch_size)
     prompts = _prompts(s, run, model_path)

@@ -9,9 +9,12 @@ from typing import Any
 from trueneg.errors import DataError
 from trueneg.export import build_export, to_hf_dataset
 from trueneg.export.build import export_notes
+from trueneg.export.gather import WEIGHT
 from trueneg.train.losses import TrainLoss
 
 logger = logging.getLogger(__name__)
+
+WEIGHT_COLUMNS = ("weights", WEIGHT)  # the n-tuple's and the triplet's weight column
 
 
 def training_set(
@@ -20,10 +23,12 @@ def training_set(
     column: str | None,
     fmt: str | None = None,
     all_queries: bool = False,
+    weighted: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     """The run's export in ``fmt`` (default: the loss's own format) as a ``datasets.Dataset``,
     and the export's notes. Under ``auto`` only the run's training queries are exported
-    (``Run.training_queries``) unless ``all_queries``."""
+    (``Run.training_queries``) unless ``all_queries``. A weighted run's negative weights
+    become the ``label`` column when ``weighted`` (the loss reads them), else are left out."""
 
     positives = run.positive_scores() if column else None
     if column and (positives is None or column not in positives.column_names):
@@ -67,7 +72,23 @@ def training_set(
             notes["queries_short_of_k"],
             fmt,
         )
-    return to_hf_dataset(table), notes
+    return to_hf_dataset(_weights_as_label(table, weighted)), notes
+
+
+def run_is_weighted(run: Any, loss: TrainLoss) -> bool:
+    """The run has negative weights and ``loss`` reads them."""
+    return loss.reads_weights and WEIGHT in run.negatives().column_names
+
+
+def _weights_as_label(table: Any, weighted: bool) -> Any:
+    """The weights column of a weighted export renamed ``label`` (what sentence-transformers
+    hands a loss as its labels), or dropped when the loss does not read it."""
+    for name in WEIGHT_COLUMNS:
+        if name in table.column_names:
+            if not weighted:
+                return table.drop_columns([name])
+            return table.rename_columns(["label" if c == name else c for c in table.column_names])
+    return table
 
 
 def teacher_column(run: Any, loss: TrainLoss) -> str | None:

@@ -29,6 +29,7 @@ class LossContext:
     device: str | None = None
     score_column: str | None = None  # teacher scores of the distillation losses
     pos_weight: float | None = None  # negatives per positive in the rows, for ``bce``
+    weighted: bool = False  # the rows carry a weight per negative (``--negative-weights``)
 
 
 class TrainLoss:
@@ -38,6 +39,7 @@ class TrainLoss:
     model_type: ClassVar[str] = BI_ENCODER
     fmt: ClassVar[str] = "n-tuple"
     include_scores: ClassVar[bool] = False
+    reads_weights: ClassVar[bool] = False  # uses the run's negative weights when it has them
 
     def build(self, model: SentenceTransformer, context: LossContext) -> nn.Module:
         raise NotImplementedError
@@ -57,14 +59,25 @@ LOSSES: Registry[TrainLoss] = Registry("loss")
 @LOSSES.register("mnrl")
 @dataclass(frozen=True)
 class MNRL(TrainLoss):
-    """MultipleNegativesRankingLoss: in-batch negatives plus every kept hard negative."""
+    """MultipleNegativesRankingLoss: in-batch negatives plus every kept hard negative. On a run
+    mined with ``--negative-weights`` each hard negative counts with its weight
+    (:class:`~trueneg.train.loss_modules.WeightedMNRL`)."""
+
+    reads_weights = True
 
     def build(self, model: SentenceTransformer, context: LossContext) -> nn.Module:
+        if context.weighted:
+            from trueneg.train.loss_modules import WeightedMNRL
+
+            return WeightedMNRL(model)
         from sentence_transformers.sentence_transformer.losses import (
             MultipleNegativesRankingLoss,
         )
 
         return MultipleNegativesRankingLoss(model)
+
+    def config(self, context: LossContext) -> dict[str, Any]:
+        return {"negative_weights": True} if context.weighted else {}
 
 
 @LOSSES.register("cached-mnrl")
@@ -129,6 +142,22 @@ class ListwiseKL(_TeacherScoreLoss):
         from sentence_transformers.sentence_transformer.losses import DistillKLDivLoss
 
         return DistillKLDivLoss(model)
+
+
+@LOSSES.register("mnrl+kl")
+@dataclass(frozen=True)
+class MNRLDistill(_TeacherScoreLoss):
+    """MNRL plus listwise KL to the teacher's scores (the run's judge, as logits) of the
+    positive and the mined negatives: the distillation recipe in one option
+    (:class:`~trueneg.train.loss_modules.ContrastiveDistill`)."""
+
+    def build(self, model: SentenceTransformer, context: LossContext) -> nn.Module:
+        from trueneg.train.loss_modules import ContrastiveDistill
+
+        return ContrastiveDistill(model)
+
+    def config(self, context: LossContext) -> dict[str, Any]:
+        return {**super().config(context), "kl_weight": 1.0, "teacher": "logits"}
 
 
 @LOSSES.register("bce")

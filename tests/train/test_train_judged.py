@@ -1,0 +1,94 @@
+"""Training on what the judge knows: relabeled positives, weighted negatives (the contrastive
+loss reads the run's weights), and MNRL + KL distillation; real MiniLM, real ms-marco judge,
+1 step of batch 4 on the tiny BEIR set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import trueneg
+from fixtures import write_tiny_beir
+from trueneg.train import train
+
+pytest.importorskip("accelerate", reason="training needs `pip install accelerate`")
+pytest.importorskip("datasets", reason="training needs `pip install datasets`")
+
+
+@pytest.fixture(scope="module")
+def judged_run(tmp_path_factory: pytest.TempPathFactory, minilm_path: str, judge_model_dir: Path):
+    """Exact search, the ms-marco judge on every candidate, the default relabel rule, relative
+    weights."""
+    root = tmp_path_factory.mktemp("judged")
+    run = trueneg.mine(
+        write_tiny_beir(root / "beir"),
+        root / "run",
+        retriever="exact",
+        filters=["rank-window:1-9"],
+        sampler="top",
+        num_negatives=2,
+        judge=str(judge_model_dir),
+        judge_depth=8,
+        relabel="0.9,0.5",
+        negative_weights="relative",
+        device="cpu",
+        cache_dir=str(root / "cache"),
+    )
+    return run
+
+
+def test_the_run_records_relabeled_rows_and_weights(judged_run):
+    negatives = judged_run.negatives()
+    reasons = negatives["reason"].to_pylist()
+    judge = np.asarray(negatives["judge"].to_pylist(), dtype=float)
+    weight = np.asarray(negatives["weight"].to_pylist(), dtype=float)
+    assert "relabel" in reasons  # the tiny set's near-duplicates of positives
+    relabeled = np.array([r == "relabel" for r in reasons])
+    kept = np.asarray(negatives["kept"].to_pylist())
+    assert not (relabeled & kept).any()
+    assert ((weight >= 0) & (weight <= 1)).all()
+    # relabeled rows are those the judge rates at least 90% like the positive: weight ≤ 0.1
+    assert (weight[relabeled] <= 0.1 + 1e-6).all()
+    assert np.isfinite(judge[relabeled]).all()
+
+
+def test_mnrl_reads_the_weights_and_the_card_says_so(judged_run, tmp_path: Path):
+    result = train(judged_run.path, tmp_path / "m", max_steps=1, batch_size=4, device="cpu")
+    assert result.steps == 1 and np.isfinite(result.loss_history).all()
+    card = (result.model_dir / "README.md").read_text(encoding="utf-8")
+    assert '"negative_weights": true' in card
+
+
+def test_mnrl_kl_trains_on_the_judges_scores(judged_run, tmp_path: Path):
+    result = train(
+        judged_run.path, tmp_path / "m", loss="mnrl+kl", max_steps=1, batch_size=4, device="cpu"
+    )
+    assert result.steps == 1 and np.isfinite(result.loss_history).all()
+    card = (result.model_dir / "README.md").read_text(encoding="utf-8")
+    assert '"loss": "mnrl+kl"' in card and '"teacher_scores": "judge"' in card
+
+
+def test_weighted_loss_equals_mnrl_at_weight_one_and_lowers_with_a_zero_weight(minilm_path):
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    from trueneg.train.loss_modules import WeightedMNRL, weighted_contrastive_loss
+
+    model = SentenceTransformer(minilm_path, device="cpu")
+    texts = [
+        ["vitamin D", "coffee", "sugar"],
+        ["Vitamin D helps bones.", "Caffeine disrupts sleep.", "Sugar raises diabetes risk."],
+        ["Calcium in milk.", "Tea has caffeine.", "Fruit contains sugar."],
+    ]
+    features = [model.tokenize(column) for column in texts]
+    ones = torch.ones(3, 1)
+    with torch.no_grad():
+        reference = MultipleNegativesRankingLoss(model)(features, None)
+        ours = WeightedMNRL(model)(features, ones)
+        embeddings = [model(f)["sentence_embedding"] for f in features]
+        zero = weighted_contrastive_loss(embeddings, torch.zeros(3, 1))
+    assert float(ours) == pytest.approx(float(reference), rel=1e-5)
+    assert float(zero) < float(ours)  # a negative that counts for nothing cannot add loss
