@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from trueneg.data.tables import CORPUS_SCHEMA, document_texts
+from trueneg.data.tables import CHUNK_ROWS, CORPUS_SCHEMA, document_texts
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 65_536  # rows per record batch a loader holds, writes and reads at a time
 SPOOL_PREFIX = "trueneg-corpus-"
 
 
@@ -119,6 +119,16 @@ def spool_batches(
         _remove(path)
         raise
     return map_table(path, unlink=True)
+
+
+def read_parquet(path: str | Path, folder: str | None = None) -> pa.Table:
+    """A Parquet table: read whole when it is one chunk, else spooled batch by batch to a
+    memory-mapped file (a run's corpus read back in bounded memory)."""
+    parquet = pq.ParquetFile(path)
+    if parquet.metadata.num_rows <= CHUNK_ROWS:
+        return parquet.read()
+    batches = parquet.iter_batches(batch_size=CHUNK_ROWS)
+    return spool_batches(batches, parquet.schema_arrow, folder)
 
 
 def iter_document_texts(corpus: pa.Table, rows: int = CHUNK_ROWS) -> Iterator[list[str]]:
