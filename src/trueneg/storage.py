@@ -211,12 +211,13 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
     atomic_write_text(path, text + "\n")
 
 
-def atomic_write_parquet(path: str | Path, table: Any) -> None:
-    """Write a pyarrow table as Parquet, atomically."""
+def atomic_write_parquet(path: str | Path, table: Any, row_group_size: int | None = None) -> None:
+    """Write a pyarrow table as Parquet, atomically (``row_group_size`` rows at a time: a
+    memory-mapped table is then written without holding more than a row group)."""
     import pyarrow.parquet as pq
 
     with atomic_path(path, needed=int(table.nbytes)) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, row_group_size=row_group_size)
 
 
 def _fsync_file(path: Path) -> None:

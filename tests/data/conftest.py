@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from trueneg.data import spool
+
 # A four-document corpus. d3 repeats d1 exactly (same title and text, extra spaces), so it
 # collapses onto d1. q1's positive is d1; q2 is judged on d2 (positive) and d4 (relevance 0).
 DOCS = [
@@ -23,6 +25,16 @@ QUERIES = [
     {"_id": "q3", "text": "A query with no qrels in train."},
 ]
 QRELS = "query-id\tcorpus-id\tscore\nq1\td1\t1\n2\td2\t2\n2\t4\t0\n"
+
+
+@pytest.fixture(autouse=True, params=["one-chunk", "chunks-of-2"])
+def chunk_rows(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Every data test runs twice: corpus in one chunk (in memory, as small data always is),
+    and in chunks of 2 rows (spooled to a memory-mapped file, duplicates across chunk
+    borders): the tables, aliases, reports and errors must be the same."""
+    if request.param == "chunks-of-2":
+        monkeypatch.setattr(spool, "CHUNK_ROWS", 2)
+    return spool.CHUNK_ROWS
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

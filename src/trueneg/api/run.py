@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from trueneg.data.spool import read_parquet
 from trueneg.data.tables import Dataset, LoadReport
 from trueneg.errors import RunDirError
 from trueneg.export import (
@@ -86,6 +87,12 @@ class Run:
             record = self._manifest.get("files", {}).get(name)
             return self.dir.read_table(name, columns=columns, record=record)
 
+    def _mapped(self, name: str) -> pa.Table:
+        """Like :meth:`_table`, memory-mapped beyond one chunk (a corpus of any size)."""
+        with self.reading():
+            record = self._manifest.get("files", {}).get(name)
+            return read_parquet(self.dir.verified_file(name, record))
+
     def has_table(self, name: str) -> bool:
         """Whether the run stored table ``name`` (``"judge_scores.parquet"``: only with a judge)."""
         return name in self._manifest.get("files", {})
@@ -137,7 +144,7 @@ class Run:
         report = self._manifest.get("summary", {}).get("load") or {}
         return Dataset(
             self._table("data/queries.parquet"),
-            self._table("data/corpus.parquet"),
+            self._mapped("data/corpus.parquet"),
             self._table("data/qrels.parquet"),
             report=LoadReport(**report),
         )

@@ -55,10 +55,11 @@ def load_beir(folder: str | Path, split: str = "train") -> Dataset:
     queries_path = find_member(folder, "queries")
     qrels_path = find_split(folder, split)
     builder = DatasetBuilder(LoadReport(source=str(folder), kind="beir"))
-    for number, record in iter_jsonl(corpus_path):
-        doc_id, text = _required(record, corpus_path, number)
-        where = f"{corpus_path.name} line {number}"
-        builder.add_doc(doc_id, text, text_value(record.get("title"), where, "title"), where)
+    with builder.feeding():
+        for number, record in iter_jsonl(corpus_path):
+            doc_id, text = _required(record, corpus_path, number)
+            where = f"{corpus_path.name} line {number}"
+            builder.add_doc(doc_id, text, text_value(record.get("title"), where, "title"), where)
     for number, record in iter_jsonl(queries_path):
         query_id, text = _required(record, queries_path, number)
         builder.add_query(query_id, text, f"{queries_path.name} line {number}")

@@ -32,10 +32,11 @@ def load_hub(
     builder = DatasetBuilder(LoadReport(source=source.name, kind="hub-beir"))
     docs, queries, qrels = source.parts
     streaming = source.options.streaming
-    for number, row in iter_rows(docs, streaming):
-        doc_id, text, where = _required(row, docs, number)
-        title = text_value(row.get("title"), where, "title")
-        builder.add_doc(doc_id, text, title, where)
+    with builder.feeding():
+        for number, row in iter_rows(docs, streaming):
+            doc_id, text, where = _required(row, docs, number)
+            title = text_value(row.get("title"), where, "title")
+            builder.add_doc(doc_id, text, title, where)
     for number, row in iter_rows(queries, streaming):
         query_id, text, where = _required(row, queries, number)
         builder.add_query(query_id, text, where)

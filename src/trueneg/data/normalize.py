@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-from trueneg.data.tables import Dataset, LoadReport, make_corpus, make_qrels, make_queries
+from trueneg.data import spool
+from trueneg.data.corpus_builder import CorpusBuilder, conflict
+from trueneg.data.tables import Dataset, LoadReport, make_qrels, make_queries
 from trueneg.errors import DataError
 from trueneg.hashing import text_digest
 
@@ -80,53 +85,44 @@ def preview(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def shorten(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 class DatasetBuilder:
-    """Collects corpus rows, queries and qrels, then builds a :class:`Dataset`."""
+    """Collects corpus rows, queries and qrels, then builds a :class:`Dataset`.
 
-    def __init__(self, report: LoadReport) -> None:
+    Corpus rows go through a :class:`~trueneg.data.corpus_builder.CorpusBuilder`, a chunk of
+    ``chunk_rows`` at a time (``spool.CHUNK_ROWS`` when the builder is made, by default), and
+    are spooled to a memory-mapped file in ``folder`` beyond one chunk. A loader wraps its
+    reading in :meth:`feeding`, so that an error in a later row never hides a duplicate-id
+    error of an earlier, still queued one.
+    """
+
+    def __init__(
+        self, report: LoadReport, chunk_rows: int | None = None, folder: str | Path | None = None
+    ) -> None:
         self.report = report
-        self.doc_ids: list[str] = []
-        self.doc_texts: list[str] = []
-        self.doc_titles: list[str] = []
-        self._doc_key: dict[str, tuple[str, str]] = {}  # every id seen -> (title, text)
-        self._kept_by_key: dict[tuple[str, str], str] = {}
-        self.aliases: dict[str, str] = {}
+        self.docs = CorpusBuilder(report, chunk_rows or spool.CHUNK_ROWS, folder)
         self.query_texts: dict[str, str] = {}
         self._qrels: dict[tuple[str, str], int] = {}
-        self.empty_docs = 0
         self.empty_queries = 0
 
-    def has_doc(self, doc_id: str) -> bool:
-        return doc_id in self._doc_key
+    @contextmanager
+    def feeding(self) -> Iterator[DatasetBuilder]:
+        """Wrap the reading of corpus rows: the queued rows are checked when it ends, and
+        on an error in reading before that error is raised (theirs came first)."""
+        try:
+            yield self
+        except DataError:
+            self.docs.flush()
+            raise
+        self.docs.flush()
 
-    def add_doc(self, doc_id: str, text: str, title: str = "", where: str = "") -> str | None:
-        """Add a corpus row; return the id it is kept under, or None if skipped as empty."""
-        key = (title.strip(), text.strip())
-        if not key[0] and not key[1]:
-            self.empty_docs += 1
-            return None
-        previous = self._doc_key.get(doc_id)
-        if previous is not None:
-            if previous != key:
-                raise _conflict("document", doc_id, " ".join(previous), " ".join(key), where)
-            self.report.duplicate_docs_collapsed += 1
-            return self.aliases.get(doc_id, doc_id)
-        self._doc_key[doc_id] = key
-        kept = self._kept_by_key.get(key)
-        if kept is not None:
-            self.aliases[doc_id] = kept
-            self.report.duplicate_docs_collapsed += 1
-            return kept
-        self._kept_by_key[key] = doc_id
-        self.doc_ids.append(doc_id)
-        self.doc_texts.append(text)
-        self.doc_titles.append(title)
-        return doc_id
+    def has_doc(self, doc_id: str) -> bool:
+        return self.docs.has(doc_id)
+
+    def add_doc(self, doc_id: str, text: str, title: str = "", where: str = "") -> bool:
+        """Add a corpus row; False if it is skipped as empty. A repeated id with the same title
+        and text collapses, with another text it is a DataError; a new id repeating an earlier
+        row's title and text becomes an alias of it (see ``Dataset.doc_aliases``)."""
+        return self.docs.add(doc_id, text, title, where)
 
     def add_query(self, query_id: str, text: str, where: str = "") -> bool:
         """Add a query; return False if it was skipped (empty) or already present."""
@@ -138,7 +134,7 @@ class DatasetBuilder:
             self.query_texts[query_id] = text
             return True
         if previous.strip() != text.strip():
-            raise _conflict("query", query_id, previous, text, where)
+            raise conflict("query", query_id, previous, text, where)
         self.report.duplicate_queries_collapsed += 1
         return False
 
@@ -153,7 +149,8 @@ class DatasetBuilder:
 
     def build(self) -> Dataset:
         """The Dataset; queries are restricted to those with at least one qrel."""
-        qids, dids, rels = self._resolve_qrels()
+        corpus, aliases = self.docs.finish()
+        qids, dids, rels = self._resolve_qrels(aliases)
         judged = set(qids)
         queries = [(q, t) for q, t in self.query_texts.items() if q in judged]
         positive = {q for q, r in zip(qids, rels, strict=True) if r > 0}
@@ -163,20 +160,21 @@ class DatasetBuilder:
         self._write_warnings()
         return Dataset(
             queries=make_queries([q for q, _ in queries], [t for _, t in queries]),
-            corpus=make_corpus(self.doc_ids, self.doc_texts, self.doc_titles),
+            corpus=corpus,
             qrels=make_qrels(qids, dids, rels),
             report=report,
-            doc_aliases=dict(self.aliases),
+            doc_aliases=aliases,
         )
 
-    def _resolve_qrels(self) -> tuple[list[str], list[str], list[int]]:
+    def _resolve_qrels(self, aliases: dict[str, str]) -> tuple[list[str], list[str], list[int]]:
         merged: dict[tuple[str, str], int] = {}
         unknown_query = unknown_doc = 0
-        for (qid, did), rel in self._qrels.items():
-            did = self.aliases.get(did, did)
+        resolved = [(q, aliases.get(d, d), rel) for (q, d), rel in self._qrels.items()]
+        known = self.docs.known([d for _, d, _ in resolved])  # aliases resolved: else unknown
+        for (qid, did, rel), is_doc in zip(resolved, known, strict=True):
             if qid not in self.query_texts:
                 unknown_query += 1
-            elif did not in self._doc_key:  # aliases are resolved, so this means unknown
+            elif not is_doc:
                 unknown_doc += 1
             else:
                 rel = max(rel, 0)
@@ -192,10 +190,10 @@ class DatasetBuilder:
 
     def _write_warnings(self) -> None:
         r = self.report
-        r.docs_empty_skipped = self.empty_docs
+        r.docs_empty_skipped = self.docs.empty
         r.queries_empty_skipped = self.empty_queries
         sentences = [
-            (self.empty_docs, f"Skipped {self.empty_docs} corpus rows with empty text."),
+            (self.docs.empty, f"Skipped {self.docs.empty} corpus rows with empty text."),
             (self.empty_queries, f"Skipped {self.empty_queries} queries with empty text."),
             (
                 r.duplicate_docs_collapsed,
@@ -226,14 +224,3 @@ class DatasetBuilder:
             if count:
                 r.warnings.append(sentence)
                 logger.warning("%s: %s", r.source, sentence)
-
-
-def _conflict(kind: str, item_id: str, first: str, second: str, where: str) -> DataError:
-    place = f" (at {where})" if where else ""
-    return DataError(
-        f"The {kind} id {item_id!r} appears twice with different texts{place}: "
-        f"{shorten(first)!r} vs {shorten(second)!r}",
-        received=f"two {kind}s with id {item_id!r}",
-        expected=f"unique {kind} ids, or repeated ids with identical text",
-        fix=f"Give one of the two {kind}s a new id or remove the duplicate",
-    )

@@ -9,7 +9,7 @@ from typing import Any
 
 from trueneg.data.normalize import DatasetBuilder, content_id, id_value, text_value
 from trueneg.data.tables import Dataset, LoadReport
-from trueneg.data.tabular import RECORD_FORMATS, read_records
+from trueneg.data.tabular import RECORD_FORMATS, Records, read_records
 from trueneg.data.textio import require_file
 from trueneg.errors import ConfigError, DataError
 
@@ -185,6 +185,13 @@ def add_corpus_file(builder: DatasetBuilder, path: Path) -> None:
             fix="Rename the text column to 'text'",
         )
     has_title = "title" in records.columns
+    with builder.feeding():
+        _add_corpus_rows(builder, records, id_col, text_col, has_title)
+
+
+def _add_corpus_rows(
+    builder: DatasetBuilder, records: Records, id_col: str | None, text_col: str, has_title: bool
+) -> None:
     for number, record in records.rows:
         text = _text(record.get(text_col, MISSING), text_col, number, records.where)
         title = _text(record.get("title"), "title", number, records.where) if has_title else ""

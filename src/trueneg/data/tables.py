@@ -7,12 +7,16 @@ relevance)``, all Arrow tables with string ids. A :class:`Dataset` bundles them 
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+CHUNK_ROWS = 65_536  # rows a loader or a reader of texts holds at a time
 QUERIES_SCHEMA = pa.schema([("query_id", pa.string()), ("text", pa.string())])
 CORPUS_SCHEMA = pa.schema([("doc_id", pa.string()), ("text", pa.string()), ("title", pa.string())])
 QRELS_SCHEMA = pa.schema(
@@ -81,6 +85,11 @@ class Dataset:
         """Text used to encode or index each document: ``title + " " + text``."""
         return document_texts(self.corpus)
 
+    def doc_text_view(self) -> DocumentTexts:
+        """The same texts as :meth:`doc_texts`, read from the corpus a slice at a time (for
+        corpora larger than memory: nothing is held)."""
+        return DocumentTexts(self.corpus)
+
     def query_texts(self) -> list[str]:
         return self.queries.column("text").to_pylist()
 
@@ -89,6 +98,34 @@ def document_texts(corpus: pa.Table) -> list[str]:
     titles = corpus.column("title").to_pylist()
     texts = corpus.column("text").to_pylist()
     return [f"{t} {x}" if t else x for t, x in zip(titles, texts, strict=True)]
+
+
+class DocumentTexts(Sequence[str]):
+    """``title + " " + text`` of each row of a corpus table, made when read: a slice reads
+    only its rows, iteration reads ``CHUNK_ROWS`` at a time (a memory-mapped corpus stays on
+    disk)."""
+
+    def __init__(self, corpus: pa.Table) -> None:
+        self._columns = corpus.select(["text", "title"])
+
+    def __len__(self) -> int:
+        return self._columns.num_rows
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return document_texts(self._columns.slice(start, max(stop - start, 0)))
+        i = operator.index(index)
+        i = i + len(self) if i < 0 else i
+        if not 0 <= i < len(self):
+            raise IndexError(f"document {index} of {len(self)}")
+        return document_texts(self._columns.slice(i, 1))[0]
+
+    def __iter__(self) -> Iterator[str]:
+        for batch in self._columns.to_batches(max_chunksize=CHUNK_ROWS):
+            yield from document_texts(pa.Table.from_batches([batch]))
 
 
 def make_queries(ids: list[str], texts: list[str]) -> pa.Table:

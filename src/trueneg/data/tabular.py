@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import sys
 from collections.abc import Iterable, Iterator
@@ -11,8 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from trueneg.data import spool
 from trueneg.data.jsonl import empty_file_error, iter_json, iter_jsonl
-from trueneg.data.textio import iter_lines, read_bytes, read_text, strip_gz
+from trueneg.data.textio import iter_lines, read_bytes, strip_gz
 from trueneg.errors import DataError
 
 RECORD_FORMATS = {
@@ -84,12 +87,32 @@ def _is_json_list(path: Path) -> bool:
 
 
 def _csv_records(path: Path, delimiter: str) -> Records:
-    text = read_text(path)
+    rows = _csv_rows(path, delimiter)  # streamed: one line of the file at a time
+    first = next(rows, None)
+    if first is None:
+        raise empty_file_error(path)
+    header = [name.strip() for name in first[1]]
+    second = next(rows, None)
+    if second is None:
+        raise DataError(
+            f"{path} has a header row but no data rows",
+            received=", ".join(header),
+            expected="a header row followed by at least one data row",
+        )
+    data = itertools.chain([second], rows)
+    return Records(path, header, (_csv_row(path, header, n, row) for n, row in data))
+
+
+def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """``(line_number, fields)`` of each non-blank CSV record, decoded line by line."""
+    lines = (line for _, line in iter_lines(path))
     old_limit = csv.field_size_limit()
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long passages exceed the 128 KiB default
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows = [(reader.line_num, row) for row in reader if row]
+        for row in reader:
+            if row:
+                yield reader.line_num, row
     except csv.Error as exc:
         raise DataError(
             f"{path.name} line {reader.line_num} is not valid CSV: {exc}",
@@ -99,16 +122,6 @@ def _csv_records(path: Path, delimiter: str) -> Records:
         ) from None
     finally:
         csv.field_size_limit(old_limit)
-    if not rows:
-        raise empty_file_error(path)
-    header = [name.strip() for name in rows[0][1]]
-    if len(rows) == 1:
-        raise DataError(
-            f"{path} has a header row but no data rows",
-            received=", ".join(header),
-            expected="a header row followed by at least one data row",
-        )
-    return Records(path, header, (_csv_row(path, header, n, row) for n, row in rows[1:]))
 
 
 def _csv_row(path: Path, header: list[str], number: int, row: list[str]) -> tuple[int, dict]:
@@ -123,26 +136,34 @@ def _csv_row(path: Path, header: list[str], number: int, row: list[str]) -> tupl
 
 
 def _parquet_records(path: Path) -> Records:
-    import pyarrow.parquet as pq
-
     try:
-        table = pq.read_table(path)
+        parquet = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several unrelated types for bad files
-        raise DataError(
-            f"Could not read {path} as Parquet: {exc}",
-            received=str(path),
-            expected="a valid Parquet file",
-            fix="Check that the file is complete and really Parquet",
-        ) from exc
-    if table.num_rows == 0:
+        raise _bad_parquet(path, exc) from exc
+    if parquet.metadata.num_rows == 0:
         raise empty_file_error(path)
-    columns = table.column_names
-    lists = [table.column(c).to_pylist() for c in columns]
-    rows = (
-        (i, dict(zip(columns, values, strict=True)))
-        for i, values in enumerate(zip(*lists, strict=True), start=1)
+    return Records(path, parquet.schema_arrow.names, _parquet_rows(path, parquet), unit="row")
+
+
+def _parquet_rows(path: Path, parquet: pq.ParquetFile) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of a Parquet file, read ``spool.CHUNK_ROWS`` at a time."""
+    number = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=spool.CHUNK_ROWS):
+            for values in batch.to_pylist():
+                number += 1
+                yield number, values
+    except (pa.ArrowException, OSError) as exc:
+        raise _bad_parquet(path, exc) from exc
+
+
+def _bad_parquet(path: Path, exc: Exception) -> DataError:
+    return DataError(
+        f"Could not read {path} as Parquet: {exc}",
+        received=str(path),
+        expected="a valid Parquet file",
+        fix="Check that the file is complete and really Parquet",
     )
-    return Records(path, columns, rows, unit="row")
 
 
 def _txt_records(path: Path) -> Records:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +129,7 @@ class EmbeddingCache:
     ) -> np.memmap:
         """Return cached vectors, encoding (or finishing) only the rows not yet on disk."""
         _check_options(chunk_size, dtype)
-        texts = list(texts)
+        texts = texts if isinstance(texts, Sequence) else list(texts)  # a lazy view stays lazy
         key = self.key(encoder, texts, kind, dtype)
         found = self.lookup(key, len(texts), dtype)
         if found is not None:
@@ -209,7 +209,8 @@ def is_cached(
 ) -> bool:
     """Whether ``encode_cached`` would return these vectors without encoding anything."""
     cache = EmbeddingCache(Path(cache_dir))
-    return cache.is_complete(cache.key(encoder, list(texts), kind, dtype))
+    texts = texts if isinstance(texts, Sequence) else list(texts)
+    return cache.is_complete(cache.key(encoder, texts, kind, dtype))
 
 
 def _checked(vectors: Any, rows: int, encoder: Encoder) -> np.ndarray:

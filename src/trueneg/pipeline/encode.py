@@ -84,7 +84,7 @@ def encode_stage(ctx: MineContext, prepared: Prepared) -> Vectors:
         )
         # progress is saved after every chunk; the fast encoder wants big ones to keep a GPU busy
         chunk = getattr(encoder, "preferred_chunk_size", None) or max(256, 4 * cfg.batch_size)
-        docs_cached = encoders.is_cached(encoder, dataset.doc_texts(), "document", cache)
+        docs_cached = encoders.is_cached(encoder, dataset.doc_text_view(), "document", cache)
         ray_encode = None
         if cfg.ray:  # the same cache, filled by Ray encoder actors
             ray_encode = RayEncode(cfg.ray, workers=cfg.ray_workers)
@@ -93,7 +93,7 @@ def encode_stage(ctx: MineContext, prepared: Prepared) -> Vectors:
         encode = ray_encode or encoders.encode_cached
         options = {"chunk_size": chunk, "show_progress": ctx.show_progress}
         docs_start = time.perf_counter()
-        docs = encode(encoder, dataset.doc_texts(), "document", cache, **options)
+        docs = encode(encoder, dataset.doc_text_view(), "document", cache, **options)
         docs_seconds = time.perf_counter() - docs_start
         queries = encode(encoder, dataset.query_texts(), "query", cache, **options)
         stage_fp = fingerprint("encode", encoder.fingerprint, prepared.fingerprint)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from trueneg.data import HubOptions, input_fingerprint, load_dataset, resolve_input
+from trueneg.data.spool import CHUNK_ROWS, read_parquet
 from trueneg.data.tables import Dataset, LoadReport
 from trueneg.hashing import tree_fingerprint
 from trueneg.pipeline.context import MineContext
@@ -76,8 +77,11 @@ def hub_options(cfg: MineConfig) -> HubOptions:
 
 def _read(run_dir: RunDir) -> Dataset:
     aliases = run_dir.read_table(ALIASES)
+    queries, corpus, qrels = TABLES
     return Dataset(
-        *(run_dir.read_table(name) for name in TABLES),
+        run_dir.read_table(queries),
+        read_parquet(run_dir.verified_file(corpus)),  # memory-mapped beyond one chunk
+        run_dir.read_table(qrels),
         report=LoadReport(**run_dir.stage_info("load")["report"]),
         doc_aliases=dict(
             zip(aliases["doc_id"].to_pylist(), aliases["kept_id"].to_pylist(), strict=True)
@@ -92,4 +96,4 @@ def _write(run_dir: RunDir, dataset: Dataset) -> None:
     )
     tables = (dataset.queries, dataset.corpus, dataset.qrels, aliases)
     for name, table in zip([*TABLES, ALIASES], tables, strict=True):
-        run_dir.write_table(name, table)
+        run_dir.write_table(name, table, row_group_size=CHUNK_ROWS)

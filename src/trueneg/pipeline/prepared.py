@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from trueneg.data.spool import positions_of
 from trueneg.data.tables import Dataset
 from trueneg.errors import DataError
 
@@ -33,13 +34,11 @@ def prepare(dataset: Dataset, fingerprint: str) -> Prepared:
     """Restrict to queries with at least one positive and map ids to positions."""
     positives = dataset.positives()
     doc_ids = dataset.corpus["doc_id"].to_pylist()
-    doc_pos = {d: i for i, d in enumerate(doc_ids)}
+    at = positions_of(dataset.corpus, positives["doc_id"])  # an Arrow hash table, not a dict
     by_query: dict[str, list[int]] = {}
-    for q, d in zip(
-        positives["query_id"].to_pylist(), positives["doc_id"].to_pylist(), strict=True
-    ):
-        if d in doc_pos:
-            by_query.setdefault(q, []).append(doc_pos[d])
+    for q, p in zip(positives["query_id"].to_pylist(), at.tolist(), strict=True):
+        if p >= 0:
+            by_query.setdefault(q, []).append(p)
     all_ids = dataset.queries["query_id"].to_pylist()
     keep = [i for i, q in enumerate(all_ids) if q in by_query]
     if not keep:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from trueneg.data.spool import texts_for
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.encode import cache_root
 from trueneg.pipeline.prepared import Prepared
@@ -52,7 +53,7 @@ def rescore_stage(ctx: MineContext, prepared: Prepared, retrieve_fp: str) -> str
     pos_d = [prepared.doc_ids[i] for pos in prepared.positives for i in pos]
     dataset = prepared.dataset
     query_text = dict(zip(prepared.query_ids, dataset.query_texts(), strict=True))
-    doc_text = dict(zip(prepared.doc_ids, dataset.doc_texts(), strict=True))
+    doc_text = texts_for(dataset.corpus, [*cand_d, *pos_d])  # re-read by id, not all texts
     logger.info(
         "rescore: %d candidates (ranks <= %d) and %d positives with %s",
         judged.size,

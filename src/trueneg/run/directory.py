@@ -147,17 +147,26 @@ class RunDir:
         return found
 
     # tables ---------------------------------------------------------------------------------
-    def write_table(self, name: str, table: pa.Table) -> None:
+    def write_table(self, name: str, table: pa.Table, row_group_size: int | None = None) -> None:
         parent = Path(name).parent
         if parent.parts:
             own_dir(self.path, *parent.parts)
-        atomic_write_parquet(self.file(name), table)
+        atomic_write_parquet(self.file(name), table, row_group_size=row_group_size)
 
     def read_table(
         self, name: str, columns: list[str] | None = None, record: dict[str, Any] | None = None
     ) -> pa.Table:
         """A table of the run (only ``columns`` when given), checked against ``record`` (its
         size and hash when the stage finished; by default the one in ``state.json``)."""
+        path = self.verified_file(name, record)
+        try:
+            return pq.read_table(path, columns=columns)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise damaged(path, f"cannot be read ({exc})") from None
+
+    def verified_file(self, name: str, record: dict[str, Any] | None = None) -> Path:
+        """The path of the run's file ``name``, checked as :meth:`read_table` checks it (for
+        readers that stream the file instead of loading it)."""
         path = self.file(name)
         if not path.is_file():
             raise RunDirError(
@@ -169,10 +178,7 @@ class RunDir:
         problem = self._problem(name, record) if record is not None else None
         if problem:
             raise damaged(path, problem)
-        try:
-            return pq.read_table(path, columns=columns)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise damaged(path, f"cannot be read ({exc})") from None
+        return path
 
     def check_sizes(self, records: dict[str, Any]) -> None:
         """Every recorded file is there with its recorded size (cheap: no hashing; contents

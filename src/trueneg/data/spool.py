@@ -1,0 +1,167 @@
+"""Corpora larger than memory: written in chunks to an Arrow IPC file and memory-mapped back.
+
+A loader appends corpus rows to a :class:`CorpusSpool`; every ``chunk_rows`` rows become one
+record batch on disk, so the loader holds one chunk of texts at a time. ``finish`` returns a
+``pa.Table`` whose buffers are the memory-mapped file (pages the kernel can drop and re-read,
+not the process's own memory); the file is unlinked at once, so nothing is left behind once
+the table is gone. A corpus that fits in one chunk never touches the disk.
+
+Stages read texts batch by batch (:func:`iter_document_texts`) or by position / id
+(:func:`document_texts_at`, :func:`texts_for`), never the whole column as Python strings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import weakref
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from trueneg.data.tables import CHUNK_ROWS, CORPUS_SCHEMA, document_texts
+
+logger = logging.getLogger(__name__)
+
+SPOOL_PREFIX = "trueneg-corpus-"
+
+
+class CorpusSpool:
+    """Append corpus rows; ``finish`` gives the table (in memory when it is one chunk)."""
+
+    def __init__(self, chunk_rows: int = CHUNK_ROWS, folder: str | Path | None = None) -> None:
+        self.chunk_rows = chunk_rows
+        self.folder = folder
+        self.rows = 0
+        self._buffer: tuple[list[str], list[str], list[str]] = ([], [], [])
+        self._written = 0
+        self._path: Path | None = None
+        self._sink: pa.OSFile | None = None
+        self._writer: pa.ipc.RecordBatchFileWriter | None = None
+
+    def append(self, doc_id: str, text: str, title: str) -> int:
+        """Add a row; return its position in the corpus."""
+        ids, texts, titles = self._buffer
+        ids.append(doc_id)
+        texts.append(text)
+        titles.append(title)
+        self.rows += 1
+        if len(ids) >= self.chunk_rows:
+            self._flush()
+        return self.rows - 1
+
+    def row(self, position: int) -> tuple[str, str, str]:
+        """``(doc_id, text, title)`` at ``position`` (for error messages: a row already on disk
+        is read by closing the file, so append nothing after this)."""
+        if position >= self._written:
+            at = position - self._written
+            return tuple(column[at] for column in self._buffer)  # type: ignore[return-value]
+        table = self.finish()
+        return tuple(table[name][position].as_py() for name in CORPUS_SCHEMA.names)  # type: ignore[return-value]
+
+    def finish(self) -> pa.Table:
+        """The corpus table: memory-mapped when any chunk was written to disk."""
+        if self._writer is None:
+            return pa.table(list(self._buffer), schema=CORPUS_SCHEMA)
+        self._flush()
+        self._writer.close()
+        self._sink.close()  # type: ignore[union-attr]
+        self._writer = None
+        path, self._path = self._path, None
+        return map_table(path, unlink=True)  # type: ignore[arg-type]
+
+    def _flush(self) -> None:
+        if not self._buffer[0]:
+            return
+        if self._writer is None:
+            self._path = spool_path(self.folder)
+            self._sink = pa.OSFile(str(self._path), "wb")
+            self._writer = pa.ipc.new_file(self._sink, CORPUS_SCHEMA)
+            weakref.finalize(self, _remove, self._path)
+        batch = pa.record_batch(list(self._buffer), schema=CORPUS_SCHEMA)
+        self._writer.write_batch(batch)
+        self._written += batch.num_rows
+        self._buffer = ([], [], [])
+
+
+def spool_path(folder: str | Path | None = None) -> Path:
+    """A new temporary file for a spooled corpus (in ``folder``, else the temp folder)."""
+    fd, name = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=".arrow", dir=folder)
+    os.close(fd)
+    return Path(name)
+
+
+def map_table(path: str | Path, unlink: bool = False) -> pa.Table:
+    """The Arrow IPC file at ``path`` as a zero-copy, memory-mapped table; ``unlink``: remove
+    the file's name at once (the mapping keeps its pages readable until the table is gone)."""
+    table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+    if unlink:
+        _remove(Path(path))
+    return table
+
+
+def spool_batches(
+    batches: Iterable[pa.RecordBatch], schema: pa.Schema = CORPUS_SCHEMA, folder: str | None = None
+) -> pa.Table:
+    """Write ``batches`` to a temporary IPC file and map it (a Parquet corpus read back in
+    bounded memory)."""
+    path = spool_path(folder)
+    try:
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+            for batch in batches:
+                writer.write_batch(batch.cast(schema) if batch.schema != schema else batch)
+    except BaseException:
+        _remove(path)
+        raise
+    return map_table(path, unlink=True)
+
+
+def read_parquet(path: str | Path, folder: str | None = None) -> pa.Table:
+    """A Parquet table: read whole when it is one chunk, else spooled batch by batch to a
+    memory-mapped file (a run's corpus read back in bounded memory)."""
+    parquet = pq.ParquetFile(path)
+    if parquet.metadata.num_rows <= CHUNK_ROWS:
+        return parquet.read()
+    batches = parquet.iter_batches(batch_size=CHUNK_ROWS)
+    return spool_batches(batches, parquet.schema_arrow, folder)
+
+
+def iter_document_texts(corpus: pa.Table, rows: int = CHUNK_ROWS) -> Iterator[list[str]]:
+    """The encoded/indexed text of each document (``title + " " + text``), ``rows`` at a time."""
+    for batch in corpus.select(["text", "title"]).to_batches(max_chunksize=rows):
+        yield document_texts(pa.Table.from_batches([batch]))
+
+
+def document_texts_at(corpus: pa.Table, positions: np.ndarray | list[int]) -> list[str]:
+    """The document texts at corpus ``positions`` (read from the mapped file)."""
+    index = pa.array(np.asarray(positions, dtype=np.int64), type=pa.int64())
+    return document_texts(corpus.select(["text", "title"]).take(index))
+
+
+def positions_of(corpus: pa.Table, doc_ids: Iterable[str] | pa.Array) -> np.ndarray:
+    """Corpus positions of ``doc_ids`` (-1 for an id not in the corpus)."""
+    ids = doc_ids if isinstance(doc_ids, pa.Array | pa.ChunkedArray) else pa.array(list(doc_ids))
+    found = pc.index_in(ids.cast(pa.string()), value_set=corpus["doc_id"])
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def texts_for(corpus: pa.Table, doc_ids: Iterable[str]) -> dict[str, str]:
+    """``doc_id -> document text`` for the given ids, re-read from the corpus by id (ids not in
+    the corpus are left out)."""
+    ids = list(dict.fromkeys(doc_ids))
+    positions = positions_of(corpus, ids)
+    known = positions >= 0
+    texts = document_texts_at(corpus, positions[known])
+    return dict(zip([i for i, k in zip(ids, known, strict=True) if k], texts, strict=True))
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:  # a platform that cannot unlink a mapped file keeps it
+        logger.debug("could not remove the spooled corpus %s: %s", path, exc)

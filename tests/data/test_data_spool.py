@@ -1,0 +1,130 @@
+"""Chunked loading: the same tables in chunks of 3 rows as in one, texts re-read by id."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from trueneg.data import load_beir, spool
+from trueneg.data.digests import KEY, DigestIndex, digest
+from trueneg.data.spool import (
+    CorpusSpool,
+    document_texts_at,
+    iter_document_texts,
+    positions_of,
+    spool_batches,
+    texts_for,
+)
+from trueneg.errors import DataError
+
+# Ten rows: d4 repeats d1's title and text (an alias across a chunk border at 3 rows), d1
+# comes again unchanged (collapses, no alias), d7 is empty (skipped), d9 repeats d5 with
+# extra spaces (alias), d10 repeats d4's text, so it is an alias of d1 as well.
+DOCS = [
+    {"_id": "d1", "title": "T", "text": "one"},
+    {"_id": "d2", "title": "", "text": "two"},
+    {"_id": "d3", "title": "", "text": "three"},
+    {"_id": "d4", "title": "T", "text": "one"},
+    {"_id": "d1", "title": "T", "text": "one"},
+    {"_id": "d5", "title": "", "text": "five"},
+    {"_id": "d7", "title": " ", "text": ""},
+    {"_id": "d8", "title": "Eight", "text": "eight"},
+    {"_id": "d9", "title": "  ", "text": " five  "},
+    {"_id": "d10", "title": "T", "text": "one"},
+]
+QRELS = "query-id\tcorpus-id\tscore\nq1\td4\t1\nq1\td1\t2\nq2\td9\t1\nq2\td7\t1\n"
+
+
+def write_beir(folder: Path, docs: list[dict], extra_lines: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = "".join(json.dumps(d) + "\n" for d in docs) + extra_lines
+    (folder / "corpus.jsonl").write_text(lines, encoding="utf-8")
+    queries = [{"_id": "q1", "text": "first"}, {"_id": "q2", "text": "second"}]
+    (folder / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
+    (folder / "qrels").mkdir(exist_ok=True)
+    (folder / "qrels" / "train.tsv").write_text(QRELS)
+    return folder
+
+
+def load_in_chunks(folder: Path, rows: int, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(spool, "CHUNK_ROWS", rows)
+    return load_beir(folder)
+
+
+def test_chunks_of_three_give_the_same_dataset(tmp_path, monkeypatch):
+    folder = write_beir(tmp_path / "beir", DOCS)
+    whole = load_in_chunks(folder, 1000, monkeypatch)
+    chunked = load_in_chunks(folder, 3, monkeypatch)
+    assert whole.corpus["doc_id"].to_pylist() == ["d1", "d2", "d3", "d5", "d8"]
+    assert whole.doc_aliases == {"d4": "d1", "d9": "d5", "d10": "d1"}
+    assert whole.report.duplicate_docs_collapsed == 4 and whole.report.docs_empty_skipped == 1
+    assert chunked.corpus.to_pylist() == whole.corpus.to_pylist()
+    assert chunked.doc_aliases == whole.doc_aliases
+    assert chunked.qrels.to_pylist() == whole.qrels.to_pylist()
+    assert chunked.report.to_dict() == whole.report.to_dict()
+    assert chunked.corpus["text"].num_chunks == 2  # two batches of 3 kept rows: mapped from disk
+
+
+def test_same_id_other_text_across_chunks_names_the_first_text(tmp_path, monkeypatch):
+    docs = [*DOCS[:5], {"_id": "d2", "title": "", "text": "not two"}]
+    folder = write_beir(tmp_path / "beir", docs)
+    with pytest.raises(DataError, match=r"document id 'd2' appears twice.*'two' vs 'not two'"):
+        load_in_chunks(folder, 3, monkeypatch)
+
+
+def test_an_earlier_queued_conflict_is_reported_before_a_later_bad_line(tmp_path, monkeypatch):
+    docs = [*DOCS[:3], {"_id": "d1", "title": "", "text": "changed"}]
+    folder = write_beir(tmp_path / "beir", docs, extra_lines="{not json\n")
+    with pytest.raises(DataError, match="document id 'd1' appears twice"):
+        load_in_chunks(folder, 3, monkeypatch)
+
+
+def test_texts_are_read_back_by_position_and_id(tmp_path, monkeypatch):
+    dataset = load_in_chunks(write_beir(tmp_path / "beir", DOCS), 3, monkeypatch)
+    corpus = dataset.corpus
+    assert [t for batch in iter_document_texts(corpus, rows=2) for t in batch] == (
+        dataset.doc_texts()
+    )
+    assert document_texts_at(corpus, [4, 0]) == ["Eight eight", "T one"]
+    assert positions_of(corpus, ["d5", "nope", "d1"]).tolist() == [3, -1, 0]
+    assert texts_for(corpus, ["d8", "d2", "nope", "d8"]) == {"d8": "Eight eight", "d2": "two"}
+
+
+def test_spool_keeps_one_chunk_in_memory_and_maps_the_rest(tmp_path):
+    writer = CorpusSpool(chunk_rows=2, folder=tmp_path)
+    for i in range(5):
+        assert writer.append(f"d{i}", f"text {i}", "") == i
+    assert writer.row(4) == ("d4", "text 4", "")
+    table = writer.finish()
+    assert table["doc_id"].to_pylist() == [f"d{i}" for i in range(5)]
+    assert list(tmp_path.iterdir()) == []  # the file's name is gone; the mapping holds it
+    small = CorpusSpool(chunk_rows=10, folder=tmp_path)
+    small.append("a", "b", "")
+    assert small.finish().to_pylist() == [{"doc_id": "a", "text": "b", "title": ""}]
+    batches = table.to_batches(max_chunksize=2)
+    assert spool_batches(batches, folder=str(tmp_path)).equals(table)
+
+
+def test_digest_index_agrees_with_a_dict():
+    rng = np.random.default_rng(0)
+    expected: dict[bytes, int] = {}
+    index = DigestIndex(np.int64)
+    for chunk in range(9):
+        keys = [digest(f"k{chunk}-{i}") for i in range(int(rng.integers(1, 20)))]
+        index.add(np.array(keys, dtype=KEY), np.arange(len(keys)) + 100 * chunk)
+        expected.update({k: i + 100 * chunk for i, k in enumerate(keys)})
+    probes = [*expected, digest("absent"), b"\0" * 16]
+    found, values = index.lookup(np.array(probes, dtype=KEY))
+    assert found.tolist() == [p in expected for p in probes]
+    assert values[found].tolist() == [expected[p] for p in probes if p in expected]
+    assert len(index) == len(expected) and len(index._runs) <= 4
+    assert digest("ab", "c") != digest("a", "bc")
+
+
+def test_an_in_memory_corpus_is_read_the_same_way():
+    corpus = pa.table({"doc_id": ["x", "y"], "text": ["a", "b"], "title": ["", "T"]})
+    assert texts_for(corpus, ["y"]) == {"y": "T b"}
