@@ -208,8 +208,13 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (
             ('name = "naive"', 'name = "naive"\nsamplr = "top"'),
             "expected: all_queries, false_negative_cost, filters, judge, judge_cascade, "
-            "judge_depth, name",
+            "judge_depth, loss, name, negative_weights, num_negatives, relabel, "
+            "relabel_query_limit, sampler",
         ),
+        (("num_negatives = 2", 'num_negatives = 2\nrelabel = "1.5"'), "0 < R <= 1"),
+        (("num_negatives = 2", 'num_negatives = 2\nnegative_weights = "x"'), "relative"),
+        (("num_negatives = 2", 'num_negatives = 2\nloss = "triplet"'), "Unknown loss 'triplet'"),
+        (("num_negatives = 2", "num_negatives = 2\nrelabel_query_limit = 0"), "positive"),
         (("num_negatives = 2", "num_negatives = 2\nauto_cost = 3"), "only applies when auto"),
         (
             ("num_negatives = 2", "num_negatives = 2\nfalse_negative_cost = 3"),

@@ -150,6 +150,7 @@ def test_every_registered_loss_is_tested():
         "listnet",
         "margin-mse",
         "mnrl",
+        "mnrl+kl",  # tests/train/test_train_judged.py
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from trueneg.select.relabel import RELABEL
 from trueneg.summary import QUANTILES, SCORE_GROUPS, Summary, training_queries_line
 
 
@@ -21,7 +22,8 @@ def print_summary(summary: Summary, console: Console, run_path: str | None = Non
     head.add_row("candidates", f"{summary.candidates:,}")
     head.add_row("kept negatives", f"{summary.kept:,}")
     for reason, rows in sorted(summary.dropped.items(), key=lambda kv: -kv[1]):
-        head.add_row(f"  dropped: {reason}", f"{rows:,}")
+        what = "relabeled as positives" if reason == RELABEL else f"dropped: {reason}"
+        head.add_row(f"  {what}", f"{rows:,}")
     console.print(head)
 
     scores = Table(title="score quantiles", title_justify="left")

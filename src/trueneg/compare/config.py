@@ -17,17 +17,20 @@ from typing import Any
 
 from trueneg.errors import ConfigError
 from trueneg.rescore.spec import is_cascade, is_remote, split_cascade
+from trueneg.select.weights import check_weight_rule
 from trueneg.settings import (
     ALIASES,
     MineConfig,
     TrainSettings,
     aliases,
     check_false_negative_cost,
+    check_relabel,
     check_types,
     default_of,
     renamed,
 )
 from trueneg.train.core import check_precision
+from trueneg.train.losses import LOSSES
 from trueneg.train.samplers import BATCH_SAMPLERS
 
 ZERO_SHOT = "none"
@@ -69,7 +72,10 @@ class MiningSpec:
     a model name, a remote judge spec or a cascade ``A > B``: docs/judges.md),
     ``judge_depth`` how many top candidates per query it scores and ``judge_cascade`` a
     cascade's pass rule; all three override the ``[mine]`` table, so one config can hold the
-    same mining with and without a judge. ``all_queries = true`` trains an ``auto`` row on
+    same mining with and without a judge. ``relabel``, ``relabel_query_limit`` and
+    ``negative_weights`` are ``trueneg mine``'s (what the row does with the judge's verdict),
+    and ``loss`` overrides the ``[train]`` table's loss for this row (``mnrl+kl``: the
+    distillation recipe). ``all_queries = true`` trains an ``auto`` row on
     every query instead of ``auto``'s training queries (see
     :meth:`trueneg.api.Run.training_queries`). ``false_negative_cost`` (old name
     ``auto_cost``) sets an ``auto`` row's cost of a false negative (``trueneg mine
@@ -87,11 +93,19 @@ class MiningSpec:
         default=default_of(MineConfig, "false_negative_cost"), metadata={ALIASES: ("auto_cost",)}
     )
     all_queries: bool = default_of(TrainSettings, "all_queries")
+    relabel: str | None = None
+    relabel_query_limit: int | None = None
+    negative_weights: str | None = None
+    loss: str | None = None  # None here: the [train] table's
 
     @property
     def mine_overrides(self) -> dict[str, Any]:
         """The ``mine()`` settings this row sets over the ``[mine]`` table."""
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {
+            key: getattr(self, key)
+            for key in ("relabel", "relabel_query_limit", "negative_weights")
+            if getattr(self, key) is not None
+        }
         if self.judge is not None:
             out["judge"] = self.judge
         if self.judge_depth is not None:
@@ -306,6 +320,12 @@ def _mining(raw: dict[str, Any], base: Path) -> MiningSpec:
             spec.judge_depth,
             "e.g. 30 (how many top candidates per query the judge scores)",
         )
+    check_relabel(spec.relabel)
+    check_weight_rule(spec.negative_weights)
+    if spec.relabel_query_limit is not None:
+        _positive("relabel_query_limit", spec.relabel_query_limit, "e.g. 7")
+    if spec.loss is not None:
+        LOSSES.resolve(spec.loss)  # an unknown loss fails before any mining
     return spec
 
 

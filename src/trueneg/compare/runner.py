@@ -249,6 +249,8 @@ def _trained_model(
         device=config.device,
         all_queries=step.mining.all_queries,
     )
+    if step.mining.loss is not None:
+        settings = settings.replace(loss=step.mining.loss)
     result = train(run, model_dir, settings, show_progress=show_progress)
     _write_json(done, result.to_dict())
     counts["trained"] += 1

@@ -13,6 +13,7 @@ from trueneg.settings.mine import (
     MineConfig,
     admitted_share,
     check_false_negative_cost,
+    check_relabel,
     load_toml,
 )
 from trueneg.settings.schema import (
@@ -43,6 +44,7 @@ __all__ = [
     "aliases",
     "check_false_negative_cost",
     "check_known",
+    "check_relabel",
     "check_types",
     "default_of",
     "default_text",
