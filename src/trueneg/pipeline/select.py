@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from trueneg.pipeline.auto import auto_choice
+from trueneg.pipeline.auto import auto_choice, given_relabel
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.frames import candidate_frame, row_keys
 from trueneg.pipeline.prepared import Prepared
@@ -82,6 +82,8 @@ def choose_strategies(ctx: MineContext, prepared: Prepared) -> Selection:
     choice = auto_choice(ctx.run_dir, cfg, prepared)
     if cfg.judge and cfg.relabel is None:
         _advise_relabel(ctx, choice)
+    else:
+        choice.filters = [*choice.filters, *given_relabel(cfg)]
     filters = resolve_filters(choice.filters)
     sampler = resolve_sampler(choice.sampler) if cfg.auto_sampler else plan.sampler
     logger.info(
