@@ -59,6 +59,9 @@ class FastEncoder(FolderSpec):
         window_size: texts tokenized and bucketed together (one worker task).
         max_seq_length: truncate to this many tokens (None keeps the model's).
         trust_remote_code: let transformers run code the model folder ships (off by default).
+        attention: transformers' ``attn_implementation`` (None: its default, ``sdpa`` for
+            BERT-style models; ``flash_attention_2`` runs unpadded where ``flash-attn`` is
+            installed; ``benchmarks/speed/encode_profile.py`` measures them).
     """
 
     backend = "fast"
@@ -77,6 +80,7 @@ class FastEncoder(FolderSpec):
         window_size: int = 4096,
         max_seq_length: int | None = None,
         trust_remote_code: bool = False,
+        attention: str | None = None,
     ) -> None:
         check_choice("device", device, DEVICES)
         check_choice("precision", precision, PRECISIONS)
@@ -92,6 +96,7 @@ class FastEncoder(FolderSpec):
         self.window_size = window_size
         self.max_seq_length = max_seq_length
         self.trust_remote_code = trust_remote_code
+        self.attention = attention
         _check_positive(
             token_budget=self.token_budget,
             window_size=window_size,
@@ -141,6 +146,7 @@ class FastEncoder(FolderSpec):
                     "max_seq_length": self.max_length,
                     "pooling": self.spec.pooling,
                     "normalize": True,
+                    **({"attention": self.attention} if self.attention else {}),
                 }
             )
         return self._fingerprint
@@ -159,7 +165,11 @@ class FastEncoder(FolderSpec):
         """The loaded ``transformers`` model, in eval mode on the device (loads on first use)."""
         if self._model is None:
             self._model = load_model(
-                self.spec, self.device, self.precision, trust_remote_code=self.trust_remote_code
+                self.spec,
+                self.device,
+                self.precision,
+                self.attention,
+                trust_remote_code=self.trust_remote_code,
             )
         return self._model
 
