@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda")
 CHUNK_SIZES = {"cpu": (1024, 50_000), "cuda": (16_384, 65_536)}
-"""Default (query, doc) chunk sizes by device: on a GPU about 6.5 GiB per query chunk (see
+"""Default (query, doc) chunk sizes by device: on a GPU about 6.4 GiB per query chunk (see
 :func:`~trueneg.retrieve.exact_torch.device_memory_bytes`), and few passes over the corpus."""
 MatMul = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
