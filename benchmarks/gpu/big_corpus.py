@@ -3,7 +3,7 @@ SciFact on the machine that mines it (the packed texts are 5 MB; the folder is ~
 
 Copy ``v`` of every text is prefixed ``"vV: "``, so all documents differ and tokenize
 differently; copy ``v`` of a query has copy ``v`` of its positives (train qrels of both
-datasets; scores above 0 only; queries only of copies whose documents were all written).
+datasets; scores above 0 only; of a copy cut short, only the positives it holds).
 Copies are taken in order until N documents and M labeled queries are reached:
 
     python -m benchmarks.gpu.big_corpus OUT --docs 1000000 --queries 100000
@@ -49,14 +49,18 @@ def build(out: Path, n_docs: int, n_queries: int) -> dict:
         qrels.write("query-id\tcorpus-id\tscore\n")
         for copy in count():
             for name, (docs, texts, labels) in sources.items():
-                whole_copy = n_docs - written_docs >= len(docs)  # else its positives may be cut
-                for doc in docs[: n_docs - written_docs]:
+                kept = docs[: n_docs - written_docs]
+                written = {doc["_id"] for doc in kept}  # a cut copy: only its written docs
+                for doc in kept:
                     row = {"_id": f"{name}-{copy}-{doc['_id']}", "title": doc.get("title", "")}
                     row["text"] = f"v{copy}: {doc['text']}"
                     corpus.write(json.dumps(row) + "\n")
                     written_docs += 1
-                for qid, positives in list(labels.items())[: n_queries - written_queries]:
-                    if qid not in texts or not whole_copy:
+                for qid, labeled in labels.items():
+                    positives = [d for d in labeled if d in written]
+                    if written_queries >= n_queries:
+                        break
+                    if qid not in texts or not positives:
                         continue
                     queries.write(
                         json.dumps(

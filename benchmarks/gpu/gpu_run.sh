@@ -28,8 +28,10 @@
 #                       queries) then `trueneg mine` on it, timed, with peak GPU memory and RSS
 #   speed               encode, profile, search and mine_big in turn (the issue-30 GPU check)
 #
-# SIZES=tiny runs every speed step at toy sizes (a dry run, on a CPU too); each speed step is
-# stopped after $STEP_LIMIT seconds and the next one still runs.
+# SIZES=tiny runs every speed step at toy sizes (a dry run, on a CPU too). Alone, a speed step
+# is stopped after $STEP_LIMIT seconds; within `speed` after its share of SPEED_LIMITS (default
+# "80 80 150 160" s), and the next one still runs; search rewrites its results after every row
+# and mine_big returns the run's state.json, so a step cut short keeps what it finished.
 #
 # Works in $WORK (default /tmp/trueneg-gpu); results go to $OUT (default $WORK/out).
 # COMPARE_ARGS adds options to the compare steps (e.g. "--seed 0 --mining auto");
@@ -113,15 +115,20 @@ step_mine_big() {
         --docs "$BIG_DOCS" --queries "$BIG_QUERIES" | tee "$OUT/mine_big.log"
     timeout "$STEP_LIMIT" "$PY" -m benchmarks.speed.mine_big "$data" "$run" \
         --cache "$WORK/big-cache" 2>&1 | tee -a "$OUT/mine_big.log"
+    cp "$run/state.json" "$OUT/mine_big_state.json" 2>/dev/null || true  # stages done in time
     cp benchmarks/results/mine_big_*.json "$OUT/"
 }
 
 step_speed() {
-    local step status=0
+    local step limit status=0
     step_check 2>&1 | tee "$OUT/check.log"
-    for step in encode profile search mine_big; do
-        echo "== $step"
-        "step_$step" || { status=$?; echo "$step: exit $status"; }
+    # seconds per step (SPEED_LIMITS="encode profile search mine_big"): about 8 minutes in all
+    read -r -a limits <<<"${SPEED_LIMITS:-80 80 150 160}"
+    set -- encode profile search mine_big
+    for limit in "${limits[@]}"; do
+        step=$1; shift
+        echo "== $step (at most $limit s)"
+        STEP_LIMIT=$limit "step_$step" || { status=$?; echo "$step: exit $status"; }
     done
     return "$status"
 }

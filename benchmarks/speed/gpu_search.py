@@ -22,20 +22,23 @@ from benchmarks.common import CACHE, write_result
 from benchmarks.speed.scale_tasks import DEPTH, DIM, make_vectors, run_child
 
 
-def rows(n_docs: list[int], n_queries: int, device: str, st: bool) -> list[dict]:
+def rows(n_docs: list[int], n_queries: int, device: str, st: bool, save) -> list[dict]:
+    """Each corpus size in turn (its vectors written just before), the file rewritten after
+    every row: a run stopped by a time limit keeps the rows it finished."""
     from trueneg.retrieve.exact import CHUNK_SIZES
     from trueneg.retrieve.exact_torch import device_memory_bytes
 
     work = CACHE / "gpu-search"
     work.mkdir(parents=True, exist_ok=True)
-    out = []
+    q_chunk, d_chunk = CHUNK_SIZES["cuda" if device == "cuda" else "cpu"]
+    formula = round(device_memory_bytes(q_chunk, d_chunk, DIM, DEPTH) / 2**20)
+    out: list[dict] = []
     try:
-        start = time.perf_counter()
-        make_vectors(work / "docs.npy", max(n_docs), seed=0)
         make_vectors(work / "queries.npy", n_queries, seed=1)
-        print(f"vectors written in {time.perf_counter() - start:.1f} s", flush=True)
-        q_chunk, d_chunk = CHUNK_SIZES["cuda" if device == "cuda" else "cpu"]
-        for n in n_docs:
+        for n in sorted(n_docs):
+            start = time.perf_counter()
+            make_vectors(work / "docs.npy", n, seed=0)
+            print(f"{n} doc vectors written in {time.perf_counter() - start:.1f} s", flush=True)
             row = run_child(
                 work,
                 "exact",
@@ -45,12 +48,21 @@ def rows(n_docs: list[int], n_queries: int, device: str, st: bool) -> list[dict]
                 d_chunk=None,
                 device="auto",
             )
-            row |= {"tool": "trueneg exact", "chunks": [q_chunk, d_chunk]}
-            row["formula_gpu_mb"] = round(device_memory_bytes(q_chunk, d_chunk, DIM, DEPTH) / 2**20)
-            out.append(_print(row))
+            out.append(
+                _print(
+                    row
+                    | {
+                        "tool": "trueneg exact",
+                        "chunks": [q_chunk, d_chunk],
+                        "formula_gpu_mb": formula,
+                    }
+                )
+            )
+            save(out)
             if st:
                 st_row = run_child(work, "st", n_docs=n, n_queries=n_queries, device=device)
                 out.append(_print(st_row | {"tool": "mine_hard_negatives exact loop"}))
+                save(out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out
@@ -73,14 +85,16 @@ def main() -> None:
     args = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     n_docs = [int(n) for n in args.docs.split(",")]
-    measured = rows(n_docs, args.queries, device, not args.no_st)
     payload = {
         "task": f"top-{DEPTH} exact search of every query, {DIM}-d random unit float16 vectors",
         "device": device,
         "gpu": torch.cuda.get_device_name() if device == "cuda" else None,
-        "rows": measured,
     }
-    print(f"wrote {write_result(f'search_{device}.json', payload)}")
+
+    def save(measured: list[dict]) -> None:
+        print(f"wrote {write_result(f'search_{device}.json', {**payload, 'rows': measured})}")
+
+    rows(n_docs, args.queries, device, not args.no_st, save)
 
 
 if __name__ == "__main__":
