@@ -70,6 +70,11 @@ setup() {
     fi
     export TRUENEG_DEFAULT_MODEL="$WORK/minilm" TRUENEG_SHARED_DATA="$WORK/data"
     export TRUENEG_CACHE="$WORK/cache" HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
+    touch "$WORK/.started"
+}
+
+fresh() {  # copy the results named $1_*.json written by this invocation (not stale ones) to $OUT
+    find benchmarks/results -name "$1_*.json" -newer "$WORK/.started" -exec cp {} "$OUT/" \;
 }
 
 step_check() {
@@ -92,20 +97,20 @@ step_tests() {
 step_encode() {
     timeout "$STEP_LIMIT" "$PY" -m benchmarks.speed.encode --device "$DEVICE_ARG" \
         --limit "$ENC_LIMIT" --slice "$ENC_SLICE" 2>&1 | tee "$OUT/encode.log"
-    cp benchmarks/results/encode_backends_*.json "$OUT/"
+    fresh encode_backends
 }
 
 step_profile() {
     timeout "$STEP_LIMIT" "$PY" -m benchmarks.speed.encode_profile --device "$DEVICE_ARG" \
         --limit "$PROF_LIMIT" --workers "$PROF_WORKERS" \
         --attention sdpa,eager,flash_attention_2,flex_attention 2>&1 | tee "$OUT/profile.log"
-    cp benchmarks/results/encode_profile_*.json "$OUT/"
+    fresh encode_profile
 }
 
 step_search() {
     timeout "$STEP_LIMIT" "$PY" -m benchmarks.speed.gpu_search --docs "$SEARCH_DOCS" \
         --queries "$SEARCH_QUERIES" 2>&1 | tee "$OUT/search.log"
-    cp benchmarks/results/search_*.json "$OUT/"
+    fresh search
 }
 
 step_mine_big() {
@@ -116,7 +121,7 @@ step_mine_big() {
     timeout "$STEP_LIMIT" "$PY" -m benchmarks.speed.mine_big "$data" "$run" \
         --cache "$WORK/big-cache" 2>&1 | tee -a "$OUT/mine_big.log"
     cp "$run/state.json" "$OUT/mine_big_state.json" 2>/dev/null || true  # stages done in time
-    cp benchmarks/results/mine_big_*.json "$OUT/"
+    fresh mine_big
 }
 
 step_speed() {
