@@ -9,6 +9,11 @@ table with every cell's records to ``benchmarks/results/NAME``::
     tar xzf gpu.tar.gz -C /tmp/gpu-out
     python -m benchmarks.gpu.gpu_collect /tmp/gpu-out benchmarks/configs/reproduce_st_table.toml \
         --out compare_st_table_gpu.json
+
+After ``gpu_run.sh speed`` it copies the speed results instead (``encode_backends_cuda``,
+``encode_profile_cuda``, ``search_cuda``, ``mine_big_cuda``), each with the GPU's check log::
+
+    python -m benchmarks.gpu.gpu_collect /tmp/gpu-out --speed
 """
 
 from __future__ import annotations
@@ -52,12 +57,36 @@ def cells(root: Path, dataset: str, rows: list[str]) -> dict[str, Any]:
     return out
 
 
+SPEED_RESULTS = ("encode_backends", "encode_profile", "search", "mine_big")
+
+
+def collect_speed(folder: Path) -> None:
+    """Every ``*_cuda.json`` speed result of ``folder`` into ``benchmarks/results/``, with the
+    machine's check log; a missing one is named (its step failed or ran out of time)."""
+    check = folder / "check.log"
+    ran_on = check.read_text().splitlines() if check.is_file() else None
+    for name in SPEED_RESULTS:
+        source = folder / f"{name}_cuda.json"
+        if not source.is_file():
+            print(f"missing: {source.name} (see the step's log in {folder})")
+            continue
+        payload = json.loads(source.read_text())
+        payload["gpu_environment"] = payload.pop("environment", None)  # write_result adds ours
+        print(f"→ {write_result(source.name, {**payload, 'ran_on': ran_on})}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="gpu_run.sh's unpacked $OUT")
-    parser.add_argument("config", type=Path, help="the compare config the tables ran")
-    parser.add_argument("--out", required=True, help="file name under benchmarks/results/")
+    parser.add_argument("config", type=Path, nargs="?", help="the compare config the tables ran")
+    parser.add_argument("--out", help="file name under benchmarks/results/")
+    parser.add_argument("--speed", action="store_true", help="collect `gpu_run.sh speed`")
     args = parser.parse_args()
+    if args.speed:
+        collect_speed(args.folder)
+        return
+    if args.config is None or args.out is None:
+        parser.error("a compare config and --out are needed (or --speed)")
 
     from trueneg.compare import load_config, restrict, run_comparison
 

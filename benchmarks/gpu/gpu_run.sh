@@ -20,6 +20,18 @@
 #                       (no models) and one log per row come back in table-DATASET-CONFIG.tar.gz
 #   st:DATASET          python -m benchmarks.quality.st_reference, seeds 0-2 in turn (sentence-
 #                       transformers' own naive top-4 recipe); the three JSON files to $OUT
+#   profile             python -m benchmarks.speed.encode_profile on the GPU: each part of encoding
+#                       timed alone, tokenizer pools of 1-14 workers, attention implementations
+#   search              python -m benchmarks.speed.gpu_search: exact search of every query over
+#                       1M and 10M random docs, and mine_hard_negatives' loop on the same GPU
+#   mine_big            benchmarks.gpu.big_corpus (1M distinct NFCorpus+SciFact docs, 100k
+#                       queries) then `trueneg mine` on it, timed, with peak GPU memory and RSS
+#   speed               encode, profile, search and mine_big in turn (the issue-30 GPU check)
+#
+# SIZES=tiny runs every speed step at toy sizes (a dry run, on a CPU too). Alone, a speed step
+# is stopped after $STEP_LIMIT seconds; within `speed` after its share of SPEED_LIMITS (default
+# "80 80 150 160" s), and the next one still runs; search rewrites its results after every row
+# and mine_big returns the run's state.json, so a step cut short keeps what it finished.
 #
 # Works in $WORK (default /tmp/trueneg-gpu); results go to $OUT (default $WORK/out).
 # COMPARE_ARGS adds options to the compare steps (e.g. "--seed 0 --mining auto");
@@ -32,6 +44,14 @@ WORK=${WORK:-/tmp/trueneg-gpu}
 OUT=${OUT:-$WORK/out}
 PY=${PYTHON:-python3}
 STEP_LIMIT=${STEP_LIMIT:-480}
+if [ "${SIZES:-full}" = tiny ]; then
+    ENC_LIMIT=64 ENC_SLICE=32 PROF_LIMIT=64 PROF_WORKERS=1,2 SEARCH_DOCS=3000,6000
+    SEARCH_QUERIES=500 BIG_DOCS=120 BIG_QUERIES=40 DEVICE_ARG=auto
+else
+    ENC_LIMIT=20000 ENC_SLICE=5000 PROF_LIMIT=20000 PROF_WORKERS=1,2,4,8,14
+    SEARCH_DOCS=1000000,10000000 SEARCH_QUERIES=100000 BIG_DOCS=1000000 BIG_QUERIES=100000
+    DEVICE_ARG=cuda
+fi
 CONFIG=$ROOT/benchmarks/configs/reproduce_st_table.toml
 
 setup() {
@@ -50,6 +70,11 @@ setup() {
     fi
     export TRUENEG_DEFAULT_MODEL="$WORK/minilm" TRUENEG_SHARED_DATA="$WORK/data"
     export TRUENEG_CACHE="$WORK/cache" HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
+    touch "$WORK/.started"
+}
+
+fresh() {  # copy the results named $1_*.json written by this invocation (not stale ones) to $OUT
+    find benchmarks/results -name "$1_*.json" -newer "$WORK/.started" -exec cp {} "$OUT/" \;
 }
 
 step_check() {
@@ -70,8 +95,47 @@ step_tests() {
 }
 
 step_encode() {
-    "$PY" -m benchmarks.speed.encode --device cuda --limit 20000 --slice 5000 2>&1 | tee "$OUT/encode.log"
-    cp benchmarks/results/encode_backends_cuda.json "$OUT/"
+    timeout "$STEP_LIMIT" "$PY" -m benchmarks.speed.encode --device "$DEVICE_ARG" \
+        --limit "$ENC_LIMIT" --slice "$ENC_SLICE" 2>&1 | tee "$OUT/encode.log"
+    fresh encode_backends
+}
+
+step_profile() {
+    timeout "$STEP_LIMIT" "$PY" -m benchmarks.speed.encode_profile --device "$DEVICE_ARG" \
+        --limit "$PROF_LIMIT" --workers "$PROF_WORKERS" \
+        --attention sdpa,eager,flash_attention_2,flex_attention 2>&1 | tee "$OUT/profile.log"
+    fresh encode_profile
+}
+
+step_search() {
+    timeout "$STEP_LIMIT" "$PY" -m benchmarks.speed.gpu_search --docs "$SEARCH_DOCS" \
+        --queries "$SEARCH_QUERIES" 2>&1 | tee "$OUT/search.log"
+    fresh search
+}
+
+step_mine_big() {
+    local data=$WORK/big run=$WORK/big-run
+    rm -rf "$run" "$WORK/big-cache"
+    [ -f "$data/corpus.jsonl" ] || "$PY" -m benchmarks.gpu.big_corpus "$data" \
+        --docs "$BIG_DOCS" --queries "$BIG_QUERIES" | tee "$OUT/mine_big.log"
+    timeout "$STEP_LIMIT" "$PY" -m benchmarks.speed.mine_big "$data" "$run" \
+        --cache "$WORK/big-cache" 2>&1 | tee -a "$OUT/mine_big.log"
+    cp "$run/state.json" "$OUT/mine_big_state.json" 2>/dev/null || true  # stages done in time
+    fresh mine_big
+}
+
+step_speed() {
+    local step limit status=0
+    step_check 2>&1 | tee "$OUT/check.log"
+    # seconds per step (SPEED_LIMITS="encode profile search mine_big"): about 8 minutes in all
+    read -r -a limits <<<"${SPEED_LIMITS:-80 80 150 160}"
+    set -- encode profile search mine_big
+    for limit in "${limits[@]}"; do
+        step=$1; shift
+        echo "== $step (at most $limit s)"
+        STEP_LIMIT=$limit "step_$step" || { status=$?; echo "$step: exit $status"; }
+    done
+    return "$status"
 }
 
 step_scale() {
@@ -145,6 +209,7 @@ for step in "$@"; do
         table:*:*) rest=${step#table:}; step_table "${rest%%:*}" "${rest#*:}" ;;
         table:*) step_table "${step#table:}" ;;
         st:*) step_st "${step#st:}" ;;
+        profile|search|mine_big|speed) "step_$step" ;;
         *) echo "unknown step $step" >&2; exit 2 ;;
     esac
 done

@@ -67,7 +67,12 @@ def search_input(work: Path, n_docs: int, n_queries: int):
 
 
 def task_exact(
-    work: Path, n_docs: int, n_queries: int, q_chunk: int, d_chunk: int, device: str = "cpu"
+    work: Path,
+    n_docs: int,
+    n_queries: int,
+    q_chunk: int | None,
+    d_chunk: int | None,
+    device: str = "cpu",
 ) -> dict:
     from trueneg.retrieve import ExactRetriever
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from trueneg.encode import FastEncoder, OnnxEncoder, SentenceTransformerEncoder
+from trueneg.encode.token_pool import TokenizerPool, window_for
 from trueneg.encode.tokenize import BatchSettings, iter_token_batches, tokenize_window
 
 pytestmark = pytest.mark.slow
@@ -43,22 +44,51 @@ def test_worker_processes_give_the_same_vectors(fast_encoder, minilm_path, real_
     parallel = FastEncoder(minilm_path, device="cpu", num_workers=2, window_size=8)
     parallel._model = fast_encoder.model
     texts = real_texts[::2]  # both datasets, 4 windows
-    np.testing.assert_allclose(
-        parallel.encode(texts, "document"), fast_encoder.encode(texts, "document"), atol=1e-5
-    )
+    try:
+        got = parallel.encode(texts, "document")
+    finally:
+        parallel.close()
+    np.testing.assert_array_equal(got, fast_encoder.encode(texts, "document"))  # same batches
 
 
 def test_small_inputs_tokenize_in_process_large_ones_in_workers(fast_encoder, real_texts):
     settings = BatchSettings(token_budget=2048, max_length=256)
     tokenizer = fast_encoder.tokenizer
-    small = list(
-        iter_token_batches(tokenizer, real_texts[:8], settings, window_size=16, num_workers=2)
-    )
-    assert all(isinstance(b.input_ids, np.ndarray) for b in small)  # no worker was started
-    large = list(iter_token_batches(tokenizer, real_texts, settings, window_size=16, num_workers=2))
-    assert not isinstance(large[0].input_ids, np.ndarray)  # tensors from the workers
-    positions = np.concatenate([np.asarray(b.index) for b in large])
-    assert sorted(positions.tolist()) == list(range(64))
+    pool = TokenizerPool(tokenizer, workers=2)
+    try:
+        small = list(
+            iter_token_batches(tokenizer, real_texts[:8], settings, window_size=32, pool=pool)
+        )
+        assert pool._executor is None  # no worker was started
+        large = list(iter_token_batches(tokenizer, real_texts, settings, window_size=16, pool=pool))
+        assert pool._executor is not None
+        again = list(iter_token_batches(tokenizer, real_texts, settings, window_size=16, pool=pool))
+    finally:
+        pool.close()
+    in_process = list(iter_token_batches(tokenizer, real_texts, settings, window_size=16))
+    for got in (large, again):  # the same batches, in the same order, from the workers
+        assert [b.index.tolist() for b in got] == [b.index.tolist() for b in in_process]
+        assert all((a.input_ids == b.input_ids).all() for a, b in zip(got, in_process, strict=True))
+    assert sorted(np.concatenate([b.index for b in small]).tolist()) == list(range(8))
+
+
+def test_windows_are_cut_to_keep_every_worker_busy():
+    assert window_for(5000, 4096, 8) == 625  # not two windows of 4096 for eight workers
+    assert window_for(100, 4096, 8) == 512 and window_for(100, 16, 8) == 16  # one window
+    assert window_for(10**6, 4096, 8) == 4096
+
+
+def test_an_encoder_pickles_without_its_workers(fast_encoder, minilm_path, real_texts):
+    import pickle
+
+    parallel = FastEncoder(minilm_path, device="cpu", num_workers=2, window_size=8)
+    parallel._model = fast_encoder.model
+    parallel.encode(real_texts[:32], "document")
+    assert parallel._pool is not None and parallel._pool._executor is not None
+    copy = pickle.loads(pickle.dumps(parallel))
+    assert copy._pool is None and copy.num_workers == 2
+    parallel.close()
+    assert parallel._pool is None
 
 
 def test_truncation_counts_special_tokens_and_batches_respect_the_budget(fast_encoder):

@@ -82,6 +82,9 @@ MEANINGS = {
     "ray": "Encode and run exact search on a Ray cluster: 'auto' or the head node's address "
     "(exact retriever only; needs trueneg[ray]).",
     "ray_workers": "Encoder actors and search shards with ray.",
+    "devices": "One worker process per device of this machine for encoding and exact search, "
+    "without Ray: all (every GPU), cuda:0,cuda:1 or cpu,cpu; same vectors and negatives as one "
+    "device.",
     "extra": "Free-form settings recorded with the run.",
 }
 

@@ -311,6 +311,15 @@ def mine_command(
             + default_help(MineConfig, "ray_workers"),
         ),
     ] = None,
+    devices: Annotated[
+        str | None,
+        typer.Option(
+            "--devices",
+            metavar="all|cuda:0,cuda:1|cpu,cpu",
+            help="Encode and run exact search with one worker process per device of this machine (no Ray): `all` is every GPU. Same vectors and negatives as one device. "
+            + default_help(MineConfig, "devices"),
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option("--config", help="run.toml with the same settings (command-line flags win)."),
@@ -371,6 +380,6 @@ def mine_command(
     if filter_:
         settings["filters"] = list(filter_)
     settings["cache_dir"] = cache_dir
-    settings.update(ray=ray, ray_workers=ray_workers)
+    settings.update(ray=ray, ray_workers=ray_workers, devices=devices)
     run = trueneg.mine(data, out, config=base, show_progress=not quiet, force=force, **settings)
     print_summary(run.summary(), console, str(run.path))

@@ -22,7 +22,7 @@ ADDRESS_FORMS = (
     "HOST:PORT (e.g. head-node:6379)",
     "ray://HOST:PORT (e.g. ray://head:10001)",
 )
-RAY_RETRIEVERS = ("exact", "exact:cpu", "exact:cuda")
+RAY_RETRIEVERS = ("exact", "exact:auto", "exact:cpu", "exact:cuda")
 """Retriever specs that ``--ray`` runs; the others (bm25, hybrid, faiss-*) are refused."""
 
 _ADDRESS = re.compile(r"^(ray://)?(?P<host>[A-Za-z0-9_.\-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})$")

@@ -68,7 +68,8 @@ def search_on_ray(
     if docs.shape[0] == 0 or queries.shape[0] == 0:
         return retriever.search(inputs, depth)
     _check_finite(queries, docs)
-    pos_min, pos_max = _positive_bounds(queries, docs, inputs.positives, retriever.query_chunk_size)
+    q_chunk = _shard_chunks(retriever)[0]
+    pos_min, pos_max = _positive_bounds(queries, docs, inputs.positives, q_chunk)
     bounds = shard_bounds(docs.shape[0], cluster.workers)
     logger.info(
         "ray: exact search of %d queries over %d corpus shards", queries.shape[0], len(bounds)
@@ -96,7 +97,7 @@ def _run_shards(
     ray = import_ray()
     shared = [ray.put(x) for x in (queries, docs, *flat_positives(positives), pos_max)]
     task = ray.remote(search_shard).options(**_task_resources(retriever, cluster))
-    chunks = (retriever.query_chunk_size, retriever.doc_chunk_size, retriever.device)
+    chunks = (*_shard_chunks(retriever), retriever.device)
     pending = [task.remote(*shared, lo, hi, depth, *chunks) for lo, hi in bounds]
     best_scores = best_index = None
     above = np.zeros(queries.shape[0], dtype=np.int64)
@@ -184,8 +185,14 @@ def _positive_bounds(
     return np.concatenate(lows), np.concatenate(highs)
 
 
+def _shard_chunks(retriever: ExactRetriever) -> tuple[int, int]:
+    """The chunk sizes every shard uses: the CPU's unless ``exact:cuda`` asked for GPUs."""
+    return retriever.chunk_sizes("cuda" if retriever.device == "cuda" else "cpu")
+
+
 def _task_resources(retriever: ExactRetriever, cluster: RayCluster) -> dict[str, Any]:
-    if retriever.device == "cuda":
+    """One GPU per shard task for ``exact:cuda``, and for ``auto`` on a cluster with GPUs."""
+    if retriever.device == "cuda" or (retriever.device == "auto" and cluster.gpus):
         return {"num_gpus": 1}
     return {"num_cpus": min(1.0, cluster.cpus / max(1, cluster.workers)) or 1.0}
 

@@ -1,6 +1,7 @@
-"""What ``mine`` swaps in when ``--ray`` is set: drop-in stand-ins for ``encode_cached`` and
-the exact retriever, each connecting to the cluster only when it has work for it, each
-reporting in ``state()`` what ran on Ray (stored in the stage's entry of ``state.json``)."""
+"""What ``mine`` swaps in when ``--ray`` or ``--devices`` is set: drop-in stand-ins for
+``encode_cached`` and the exact retriever, each connecting to the cluster (or starting its
+device workers) only when it has work for it, each reporting in ``state()`` what ran where
+(stored in the stage's entry of ``state.json``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from trueneg.distributed.cluster import RAY_RETRIEVERS, RayCluster, connect
 from trueneg.distributed.encode import encode_on_ray
+from trueneg.distributed.local import DeviceWorkers, encode_on_devices, search_on_devices
 from trueneg.distributed.search import search_on_ray, shard_bounds
 from trueneg.encode.base import Encoder, TextKind
 from trueneg.encode.cache import encode_cached, is_cached
@@ -93,3 +95,74 @@ class RaySearch:
     def state(self) -> dict[str, Any]:
         """``{"ray": {...}}`` once :meth:`search` ran, else ``{}``."""
         return dict(self._state)
+
+
+class DevicesEncode:
+    """Called like ``encode_cached``; missing rows are encoded by one worker per device."""
+
+    def __init__(self, workers: DeviceWorkers) -> None:
+        self.workers = workers
+        self.texts = 0
+
+    def __call__(
+        self,
+        encoder: Encoder,
+        texts: list[str],
+        kind: TextKind,
+        cache_dir: Path,
+        *,
+        chunk_size: int = 1024,
+        show_progress: bool = False,
+        dtype: str = "float32",
+    ) -> np.memmap:
+        if is_cached(encoder, texts, kind, cache_dir, dtype):
+            return encode_cached(encoder, texts, kind, cache_dir, dtype=dtype)
+        self.texts += len(texts)
+        return encode_on_devices(
+            encoder,
+            texts,
+            kind,
+            cache_dir,
+            self.workers,
+            chunk_size=chunk_size,
+            show_progress=show_progress,
+            dtype=dtype,
+        )
+
+    def state(self) -> dict[str, Any]:
+        """``{"devices": {...}}`` when something was encoded on the devices, else ``{}``."""
+        return (
+            {"devices": {"devices": list(self.workers.devices), "texts": self.texts}}
+            if self.texts
+            else {}
+        )
+
+
+class DevicesSearch:
+    """An exact retriever whose queries are split over one worker per device (same result)."""
+
+    needs_embeddings: ClassVar[bool] = True
+    cosine_scores: ClassVar[bool] = True
+
+    def __init__(self, retriever: Any, workers: DeviceWorkers) -> None:
+        if not isinstance(retriever, ExactRetriever):
+            raise ConfigError(
+                "--devices runs exact dense search only",
+                received=getattr(retriever, "name", repr(retriever)),
+                expected=RAY_RETRIEVERS,
+                fix="Use the exact retriever with --devices, or drop --devices",
+            )
+        self.retriever = retriever
+        self.workers = workers
+
+    @property
+    def name(self) -> str:
+        return self.retriever.name
+
+    def search(self, inputs: SearchInput, depth: int, show_progress: bool = False) -> Candidates:
+        return search_on_devices(
+            self.retriever, inputs, depth, self.workers, show_progress=show_progress
+        )
+
+    def state(self) -> dict[str, Any]:
+        return {"devices": {"devices": list(self.workers.devices)}}

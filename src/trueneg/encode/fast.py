@@ -3,7 +3,8 @@
 Same vectors as sentence-transformers (same tokenizer, truncation, prompts, pooling and
 normalisation, read from the model folder by :mod:`trueneg.encode.spec`), produced faster:
 
-- tokenization runs in worker processes, ahead of the model (:mod:`trueneg.encode.tokenize`);
+- tokenization runs in a pool of worker processes that lives as long as the encoder and works
+  ahead of the model (:mod:`trueneg.encode.token_pool`);
 - batches are sized by a budget of padded tokens over texts sorted by token length
   (:mod:`trueneg.encode.batching`), so little compute goes to padding;
 - on CUDA the weights run in bfloat16 (float16 on GPUs without it), host batches are pinned
@@ -23,6 +24,7 @@ from trueneg.devices import DEVICES, check_choice, pick_device
 from trueneg.encode.base import TextKind
 from trueneg.encode.models import model_fingerprint, resolve_model
 from trueneg.encode.spec import FolderSpec, ModelSpec
+from trueneg.encode.token_pool import TokenizerPool
 from trueneg.encode.tokenize import BatchSettings, iter_token_batches, load_tokenizer
 from trueneg.errors import ConfigError, ModelError
 from trueneg.hashing import hash_json
@@ -52,10 +54,14 @@ class FastEncoder(FolderSpec):
         token_budget: the most padded tokens in one batch (None: 65,536 on CUDA, 16,384 on CPU).
         max_batch_size: the most texts in one batch (None: only the budget limits it).
         num_workers: tokenizer processes (None: on CUDA up to 8, leaving two cores free; on
-            CPU none, since workers would compete with the forward pass for the cores).
+            CPU none, since workers would compete with the forward pass for the cores). They
+            start on the first call that needs them and end with :meth:`close`.
         window_size: texts tokenized and bucketed together (one worker task).
         max_seq_length: truncate to this many tokens (None keeps the model's).
         trust_remote_code: let transformers run code the model folder ships (off by default).
+        attention: transformers' ``attn_implementation`` (None: its default, ``sdpa`` for
+            BERT-style models; ``flash_attention_2`` runs unpadded where ``flash-attn`` is
+            installed; ``benchmarks/speed/encode_profile.py`` measures them).
     """
 
     backend = "fast"
@@ -74,6 +80,7 @@ class FastEncoder(FolderSpec):
         window_size: int = 4096,
         max_seq_length: int | None = None,
         trust_remote_code: bool = False,
+        attention: str | None = None,
     ) -> None:
         check_choice("device", device, DEVICES)
         check_choice("precision", precision, PRECISIONS)
@@ -89,6 +96,7 @@ class FastEncoder(FolderSpec):
         self.window_size = window_size
         self.max_seq_length = max_seq_length
         self.trust_remote_code = trust_remote_code
+        self.attention = attention
         _check_positive(
             token_budget=self.token_budget,
             window_size=window_size,
@@ -99,6 +107,24 @@ class FastEncoder(FolderSpec):
         self._tokenizer: Any = None
         self._model: Any = None
         self._fingerprint: str | None = None
+        self._pool: TokenizerPool | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its tokenizer processes (a copy starts its own)."""
+        return {**self.__dict__, "_pool": None}
+
+    def close(self) -> None:
+        """End the tokenizer processes (a later call starts them again)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    @property
+    def pool(self) -> TokenizerPool | None:
+        """The tokenizer processes (None with ``num_workers=0``)."""
+        if self._pool is None and self.num_workers > 0:
+            self._pool = TokenizerPool(self.tokenizer, self.num_workers)
+        return self._pool
 
     def __repr__(self) -> str:
         return (
@@ -120,6 +146,7 @@ class FastEncoder(FolderSpec):
                     "max_seq_length": self.max_length,
                     "pooling": self.spec.pooling,
                     "normalize": True,
+                    **({"attention": self.attention} if self.attention else {}),
                 }
             )
         return self._fingerprint
@@ -138,7 +165,11 @@ class FastEncoder(FolderSpec):
         """The loaded ``transformers`` model, in eval mode on the device (loads on first use)."""
         if self._model is None:
             self._model = load_model(
-                self.spec, self.device, self.precision, trust_remote_code=self.trust_remote_code
+                self.spec,
+                self.device,
+                self.precision,
+                self.attention,
+                trust_remote_code=self.trust_remote_code,
             )
         return self._model
 
@@ -163,13 +194,8 @@ class FastEncoder(FolderSpec):
         settings = BatchSettings(
             self.token_budget, self.max_length, self.max_batch_size, multiple_of=8 if on_cuda else 1
         )
-        batches = iter_token_batches(  # in-process when the texts fit in one window
-            self.tokenizer,
-            texts,
-            settings,
-            window_size=self.window_size,
-            num_workers=self.num_workers,
-            pin_memory=on_cuda,
+        batches = iter_token_batches(  # in-process when the texts fit in half a window
+            self.tokenizer, texts, settings, window_size=self.window_size, pool=self.pool
         )
         out = torch.empty((len(texts), self.dim), dtype=torch.float32, device=self.device)
         label = "Encoding queries" if kind == "query" else "Encoding documents"

@@ -2,17 +2,15 @@
 
 The texts of one ``encode`` call are cut into windows. Each window is tokenized once (no
 padding), bucketed by :func:`~trueneg.encode.batching.plan_batches` and padded batch by batch.
-With ``num_workers > 0`` windows are tokenized in worker processes (a torch ``DataLoader``)
-while the caller runs the model on the previous ones; with 0, or a single window, everything
-runs in-process — the sensible choice on a small CPU, where workers would only compete with the
-forward pass for the same cores.
+With a :class:`~trueneg.encode.token_pool.TokenizerPool` windows are tokenized in its worker
+processes while the caller runs the model on earlier ones; without one, or for a call that
+fits in half a window, everything runs in-process — the sensible choice on a small CPU, where
+workers would only compete with the forward pass for the same cores.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -99,64 +97,16 @@ def iter_token_batches(
     settings: BatchSettings,
     *,
     window_size: int,
-    num_workers: int = 0,
-    pin_memory: bool = False,
+    pool: Any = None,
 ) -> Iterator[TokenBatch]:
-    """Every text's batch, window by window; worker processes tokenize ahead when asked."""
-    spans = windows(len(texts), window_size)
-    if num_workers < 1 or len(spans) < 2:
-        for span in spans:
-            yield from tokenize_window(
-                tokenizer, texts[span.start : span.stop], span.start, settings
-            )
+    """Every text's batch, window by window: in ``pool``'s worker processes
+    (:class:`~trueneg.encode.token_pool.TokenizerPool`) when given and the texts fill more
+    than one window, else in this process."""
+    if pool is not None and len(texts) > window_size // 2:
+        yield from pool.batches(texts, settings, window_size)
         return
-    from torch.utils.data import DataLoader
-
-    loader = DataLoader(
-        _Windows(tokenizer, texts, spans, settings),
-        batch_size=None,
-        num_workers=min(num_workers, len(spans)),
-        prefetch_factor=4,
-        pin_memory=pin_memory,
-    )
-    with _no_tokenizer_threads_in_children():
-        batches = iter(loader)  # forks the workers
-    for window in batches:
-        yield from window
-
-
-class _Windows:
-    """A map-style dataset: item ``i`` is window ``i`` tokenized and batched."""
-
-    def __init__(
-        self, tokenizer: Any, texts: Sequence[str], spans: list[range], settings: BatchSettings
-    ) -> None:
-        self.tokenizer, self.texts, self.spans, self.settings = tokenizer, texts, spans, settings
-
-    def __len__(self) -> int:
-        return len(self.spans)
-
-    def __getitem__(self, i: int) -> list[TokenBatch]:
-        span = self.spans[i]
-        return tokenize_window(
-            self.tokenizer, self.texts[span.start : span.stop], span.start, self.settings
-        )
-
-
-@contextmanager
-def _no_tokenizer_threads_in_children() -> Iterator[None]:
-    """Workers inherit ``TOKENIZERS_PARALLELISM=false``: one thread each (the processes are
-    the parallelism), and no fork warning from the Rust tokenizer. The parent's value is
-    restored as soon as the workers exist."""
-    saved = os.environ.get("TOKENIZERS_PARALLELISM")
-    os.environ["TOKENIZERS_PARALLELISM"] = "false"
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("TOKENIZERS_PARALLELISM", None)
-        else:
-            os.environ["TOKENIZERS_PARALLELISM"] = saved
+    for span in windows(len(texts), window_size):
+        yield from tokenize_window(tokenizer, texts[span.start : span.stop], span.start, settings)
 
 
 def _add_lowercase(tokenizer: Any) -> None:

@@ -17,7 +17,16 @@ from trueneg.settings import MineConfig, default_text
 
 # Settings that say where or how fast this machine mined, not what was mined.
 MACHINE_SETTINGS = frozenset(
-    {"out", "cache_dir", "device", "batch_size", "judge_batch_size", "ray", "ray_workers"}
+    {
+        "out",
+        "cache_dir",
+        "device",
+        "batch_size",
+        "judge_batch_size",
+        "ray",
+        "ray_workers",
+        "devices",
+    }
 )
 PATH_SETTINGS = frozenset({"data", "corpus", "model", "judge"})
 KINDS = {"beir": "BEIR folder", "pairs": "pairs file", "hf": "saved Hugging Face dataset"}

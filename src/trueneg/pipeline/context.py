@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from trueneg.distributed import DeviceWorkers
 from trueneg.pipeline.plan import Plan
 from trueneg.run import RunDir
 from trueneg.settings import MineConfig
@@ -16,13 +17,14 @@ STAGES = ["load", "encode", "retrieve", "rescore", "select"]
 
 @dataclass
 class MineContext:
-    """The run directory (locked for writing), the settings and their plan, and the seconds
-    each stage took."""
+    """The run directory (locked for writing), the settings and their plan, the device
+    workers of ``--devices``, and the seconds each stage took."""
 
     run_dir: RunDir
     cfg: MineConfig
     plan: Plan
     show_progress: bool = False
+    devices: DeviceWorkers | None = None  # one worker per device (--devices), else None
     timings: dict[str, float] = field(default_factory=dict)
 
     @contextmanager

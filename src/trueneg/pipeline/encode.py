@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from trueneg import encode as encoders
-from trueneg.distributed import RayEncode
+from trueneg.distributed import DevicesEncode, RayEncode, spec_kind
 from trueneg.encode.base import Encoder
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.prepared import Prepared
@@ -60,7 +60,7 @@ def build_encoder(cfg: MineConfig, cache: Path, name: str | None = None) -> Enco
         prompt_name=cfg.prompt_name,
         document_prompt_name=cfg.document_prompt_name,
         batch_size=cfg.batch_size,
-        device=cfg.device,
+        device=spec_kind(cfg.devices) if cfg.devices else cfg.device,
         max_seq_length=cfg.max_seq_length,
         trust_remote_code=cfg.trust_remote_code,
         cache_dir=cache / "onnx",
@@ -69,7 +69,7 @@ def build_encoder(cfg: MineConfig, cache: Path, name: str | None = None) -> Enco
 
 def encode_stage(ctx: MineContext, prepared: Prepared) -> Vectors:
     """Encode every document and query through the cache (a rerun encodes only what is
-    missing), on Ray when ``cfg.ray`` is set."""
+    missing), on Ray when ``cfg.ray`` is set, on every device of ``--devices`` when given."""
     with ctx.timed("encode"):
         cfg, run_dir = ctx.cfg, ctx.run_dir
         start = time.perf_counter()
@@ -85,9 +85,11 @@ def encode_stage(ctx: MineContext, prepared: Prepared) -> Vectors:
         # progress is saved after every chunk; the fast encoder wants big ones to keep a GPU busy
         chunk = getattr(encoder, "preferred_chunk_size", None) or max(256, 4 * cfg.batch_size)
         docs_cached = encoders.is_cached(encoder, dataset.doc_text_view(), "document", cache)
-        ray_encode = None
+        ray_encode: RayEncode | DevicesEncode | None = None
         if cfg.ray:  # the same cache, filled by Ray encoder actors
             ray_encode = RayEncode(cfg.ray, workers=cfg.ray_workers)
+        elif ctx.devices:  # the same cache, filled by one worker per device
+            ray_encode = DevicesEncode(ctx.devices)
         elif not docs_cached:
             encoder.dim  # noqa: B018 - load (or export) the model outside the measured rate
         encode = ray_encode or encoders.encode_cached

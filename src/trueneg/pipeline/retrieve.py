@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pyarrow as pa
 
-from trueneg.distributed import RaySearch
+from trueneg.distributed import DevicesSearch, RaySearch
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.encode import Vectors
 from trueneg.pipeline.frames import candidates_table, pos_cosine, positive_scores
@@ -65,6 +65,8 @@ def retrieve_stage(ctx: MineContext, prepared: Prepared, vectors: Vectors | None
         retriever = ctx.plan.retriever
         if cfg.ray:  # exact search over corpus shards on Ray: the same candidates as locally
             retriever = RaySearch(retriever, cfg.ray, workers=cfg.ray_workers)
+        elif ctx.devices:  # query shards, one per device: the same candidates as one device
+            retriever = DevicesSearch(retriever, ctx.devices)
         cands = find_candidates(retriever, inputs, depth, show_progress=ctx.show_progress)
         recall = _recall(retriever, inputs, depth, cfg.seed, cands)
         table, stats = candidates_table(
@@ -82,7 +84,7 @@ def retrieve_stage(ctx: MineContext, prepared: Prepared, vectors: Vectors | None
             rows=table.num_rows,
             retriever=cfg.retriever,
             **recall,
-            **(retriever.state() if cfg.ray else {}),
+            **(retriever.state() if cfg.ray or ctx.devices else {}),
         )
     return stage_fp
 

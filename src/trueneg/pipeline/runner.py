@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from trueneg.distributed import DeviceWorkers, parse_devices
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.encode import encode_stage
 from trueneg.pipeline.finish import finish
@@ -40,8 +41,13 @@ def run_pipeline(
     plan = make_plan(cfg)
     check_inputs(cfg, plan)
     run_dir = RunDir(cfg.out, create=True, force=force)
-    with run_dir.writing():
-        summary = run_stages(MineContext(run_dir, cfg, plan, show_progress))
+    workers = DeviceWorkers(parse_devices(cfg.devices)) if cfg.devices else None
+    try:
+        with run_dir.writing():
+            summary = run_stages(MineContext(run_dir, cfg, plan, show_progress, workers))
+    finally:
+        if workers is not None:
+            workers.close()
     logger.info("mined %d negatives for %d queries", summary.kept, summary.queries)
     return run_dir.path
 

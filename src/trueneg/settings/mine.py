@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from trueneg.distributed import check_address, check_retriever
+from trueneg.distributed import RAY_RETRIEVERS, check_address, check_devices, check_retriever
 from trueneg.encode.factory import ENCODERS
 from trueneg.encode.spec import check_prompt_choice
 from trueneg.encode.user_cache import USER_CACHE_TEXT, user_cache_dir
@@ -155,6 +155,7 @@ class MineConfig:
     ray_workers: int | None = field(
         default=None, metadata={DEFAULT_TEXT: "one per GPU of the cluster, else one per CPU"}
     )
+    devices: str | None = field(default=None, metadata={DEFAULT_TEXT: "one device (--device)"})
     extra: dict[str, Any] = field(default_factory=dict, metadata={OPTION: None})
 
     def __post_init__(self) -> None:
@@ -217,6 +218,7 @@ class MineConfig:
             _positive_int("relabel_query_limit", self.relabel_query_limit)
         check_false_negative_cost(self.false_negative_cost, self.auto_filters)
         _check_ray(self)
+        _check_devices(self)
         if self.num_negatives > self.depth:
             self.depth = self.num_negatives
         return self
@@ -317,6 +319,27 @@ def check_false_negative_cost(cost: Any, auto_chooses: bool, where: str = "") ->
             received=cost,
             fix="Drop the filters (auto then chooses with this cost), or drop "
             "false_negative_cost (--false-negative-cost)",
+        )
+
+
+def _check_devices(cfg: MineConfig) -> None:
+    """``devices`` has the form of ``--devices``, is not combined with Ray, and runs exact
+    search when the retriever needs one."""
+    if cfg.devices is None:
+        return
+    check_devices(cfg.devices)
+    if cfg.ray is not None:
+        raise ConfigError(
+            "--devices and --ray both set",
+            received=(cfg.devices, cfg.ray),
+            fix="Use --devices for the GPUs of one machine, --ray for a cluster",
+        )
+    if isinstance(cfg.retriever, str) and cfg.retriever not in RAY_RETRIEVERS:
+        raise ConfigError(
+            "--devices runs exact dense search only",
+            received=cfg.retriever,
+            expected=RAY_RETRIEVERS,
+            fix="Use --retriever exact with --devices, or drop --devices",
         )
 
 
