@@ -5,6 +5,7 @@ device workers) only when it has work for it, each reporting in ``state()`` what
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,19 +22,17 @@ from trueneg.retrieve.base import Candidates, SearchInput
 from trueneg.retrieve.exact import ExactRetriever
 
 
-class RayEncode:
-    """Called like ``encode_cached``; rows missing from the cache are encoded on Ray."""
+class _CachedEncode:
+    """Called like ``encode_cached``: cached rows are read back, the rest go to
+    :meth:`encode_missing` (a cluster or device workers), which fills the same cache entry."""
 
-    def __init__(self, address: str, workers: int | None = None) -> None:
-        self.address = address
-        self.workers = workers
-        self.cluster: RayCluster | None = None
-        self.texts = 0  # in the cache entries Ray wrote
+    def __init__(self) -> None:
+        self.texts = 0  # in the cache entries this stand-in wrote
 
     def __call__(
         self,
         encoder: Encoder,
-        texts: list[str],
+        texts: Sequence[str],
         kind: TextKind,
         cache_dir: Path,
         *,
@@ -43,18 +42,40 @@ class RayEncode:
     ) -> np.memmap:
         if is_cached(encoder, texts, kind, cache_dir, dtype):
             return encode_cached(encoder, texts, kind, cache_dir, dtype=dtype)
-        self.cluster = self.cluster or connect(self.address, self.workers)
         self.texts += len(texts)
-        return encode_on_ray(
-            encoder,
-            texts,
-            kind,
-            cache_dir,
-            self.cluster,
-            chunk_size=chunk_size,
-            show_progress=show_progress,
-            dtype=dtype,
-        )
+        options = {"chunk_size": chunk_size, "show_progress": show_progress, "dtype": dtype}
+        return self.encode_missing(encoder, texts, kind, cache_dir, options)
+
+    def encode_missing(
+        self,
+        encoder: Encoder,
+        texts: Sequence[str],
+        kind: TextKind,
+        cache_dir: Path,
+        options: dict[str, Any],
+    ) -> np.memmap:
+        raise NotImplementedError
+
+
+class RayEncode(_CachedEncode):
+    """Called like ``encode_cached``; rows missing from the cache are encoded on Ray."""
+
+    def __init__(self, address: str, workers: int | None = None) -> None:
+        super().__init__()
+        self.address = address
+        self.workers = workers
+        self.cluster: RayCluster | None = None
+
+    def encode_missing(
+        self,
+        encoder: Encoder,
+        texts: Sequence[str],
+        kind: TextKind,
+        cache_dir: Path,
+        options: dict[str, Any],
+    ) -> np.memmap:
+        self.cluster = self.cluster or connect(self.address, self.workers)
+        return encode_on_ray(encoder, texts, kind, cache_dir, self.cluster, **options)
 
     def state(self) -> dict[str, Any]:
         """``{"ray": {...}}`` when something was encoded on Ray, else ``{}``."""
@@ -97,37 +118,22 @@ class RaySearch:
         return dict(self._state)
 
 
-class DevicesEncode:
+class DevicesEncode(_CachedEncode):
     """Called like ``encode_cached``; missing rows are encoded by one worker per device."""
 
     def __init__(self, workers: DeviceWorkers) -> None:
+        super().__init__()
         self.workers = workers
-        self.texts = 0
 
-    def __call__(
+    def encode_missing(
         self,
         encoder: Encoder,
-        texts: list[str],
+        texts: Sequence[str],
         kind: TextKind,
         cache_dir: Path,
-        *,
-        chunk_size: int = 1024,
-        show_progress: bool = False,
-        dtype: str = "float32",
+        options: dict[str, Any],
     ) -> np.memmap:
-        if is_cached(encoder, texts, kind, cache_dir, dtype):
-            return encode_cached(encoder, texts, kind, cache_dir, dtype=dtype)
-        self.texts += len(texts)
-        return encode_on_devices(
-            encoder,
-            texts,
-            kind,
-            cache_dir,
-            self.workers,
-            chunk_size=chunk_size,
-            show_progress=show_progress,
-            dtype=dtype,
-        )
+        return encode_on_devices(encoder, texts, kind, cache_dir, self.workers, **options)
 
     def state(self) -> dict[str, Any]:
         """``{"devices": {...}}`` when something was encoded on the devices, else ``{}``."""
