@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from trueneg.data.tables import CHUNK_ROWS, CORPUS_SCHEMA, document_texts
+from trueneg.data.tables import CHUNK_ROWS, CORPUS_SCHEMA, document_texts, take_rows
 from trueneg.mapping import map_file, release_pages
 
 logger = logging.getLogger(__name__)
@@ -146,10 +146,7 @@ def iter_document_texts(corpus: pa.Table, rows: int = CHUNK_ROWS) -> Iterator[li
 
 def document_texts_at(corpus: pa.Table, positions: np.ndarray | list[int]) -> list[str]:
     """The document texts at corpus ``positions`` (read from the mapped file)."""
-    index = pa.array(np.asarray(positions, dtype=np.int64), type=pa.int64())
-    texts = document_texts(corpus.select(["text", "title"]).take(index))
-    release_pages()
-    return texts
+    return document_texts(take_rows(corpus.select(["text", "title"]), positions))
 
 
 def positions_of(corpus: pa.Table, doc_ids: Iterable[str] | pa.Array) -> np.ndarray:

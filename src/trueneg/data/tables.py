@@ -162,10 +162,7 @@ class DocumentIds(Sequence[str]):
 
     def take(self, positions: np.ndarray | Sequence[int]) -> pa.Array:
         """The ids at ``positions``, as an Arrow string array."""
-        index = pa.array(np.asarray(positions, dtype=np.int64), type=pa.int64())
-        taken = self._ids.take(index)
-        release_pages()
-        return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+        return take_rows(self._ids, positions)
 
 
 def ids_at(doc_ids: DocumentIds | Sequence[str], positions: np.ndarray) -> pa.Array:
@@ -174,6 +171,29 @@ def ids_at(doc_ids: DocumentIds | Sequence[str], positions: np.ndarray) -> pa.Ar
         return doc_ids.take(positions)
     ids = np.asarray(doc_ids, dtype=object)
     return pa.array(ids[np.asarray(positions, dtype=np.int64)].tolist(), type=pa.string())
+
+
+def take_rows(data: pa.Table | pa.ChunkedArray, positions: Any) -> Any:
+    """The rows of a table or column at ``positions``, in that order, taken a chunk at a time
+    (Arrow's own ``take`` on a chunked column first concatenates every chunk: for a mapped
+    corpus, a copy of the whole column); the result is one in-memory table / array."""
+    positions = np.asarray(positions, dtype=np.int64)
+    order = np.argsort(positions, kind="stable")
+    wanted = positions[order]
+    table = isinstance(data, pa.Table)
+    parts, start = [], 0
+    for chunk in data.to_batches() if table else data.chunks:
+        lo, hi = np.searchsorted(wanted, [start, start + len(chunk)])
+        if hi > lo:
+            parts.append(chunk.take(pa.array(wanted[lo:hi] - start)))
+            release_pages()
+        start += len(chunk)
+    if positions.size and (wanted[0] < 0 or wanted[-1] >= start):
+        raise IndexError(f"row positions out of range: 0..{start - 1}")
+    back = pa.array(np.argsort(order), type=pa.int64())
+    if table:
+        return pa.Table.from_batches(parts, schema=data.schema).combine_chunks().take(back)
+    return pa.chunked_array(parts, type=data.type).combine_chunks().take(back)
 
 
 def make_queries(ids: list[str], texts: list[str]) -> pa.Table:

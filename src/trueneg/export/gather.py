@@ -23,9 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from trueneg.data.spool import positions_of
-from trueneg.data.tables import Dataset, document_texts
+from trueneg.data.tables import Dataset, document_texts, take_rows
 from trueneg.errors import DataError
-from trueneg.mapping import release_pages
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +126,7 @@ def gather(
     pos_seg = _segments(pos_q, pos_d, pos_score, exported)
     neg_seg = _segments(neg_q, neg_d, neg_score, exported, neg_weight)
     used = np.unique(np.concatenate([pos_seg.doc, neg_seg.doc]))
-    docs = corpus.take(pa.array(used, type=pa.int64()))  # only these texts are read
-    release_pages()
+    docs = take_rows(corpus, used)  # only these texts are read
     return ExportData(
         query_ids=_chunk(query_ids).take(exported),
         query_text=_chunk(dataset.queries["text"]).take(exported),
