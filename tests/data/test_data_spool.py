@@ -107,6 +107,8 @@ def test_ids_and_texts_are_read_by_position_and_id_from_the_table(tmp_path, monk
     assert ids_at(all_ids, np.array([4, 0])).equals(ids_at(ids, np.array([4, 0])))
     with pytest.raises(IndexError):
         ids[len(all_ids)]
+    with pytest.raises(IndexError):
+        ids.take([0, len(all_ids)])
     texts = TextsById(dataset.corpus).load(["d8", "nope"])
     assert texts["d8"] == "Eight eight" and texts.get("nope") is None and "d2" in texts
     assert dict(texts) == dict(zip(all_ids, dataset.doc_texts(), strict=True))
