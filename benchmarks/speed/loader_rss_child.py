@@ -1,5 +1,6 @@
 """The measured process of ``loader_rss``: load, write the tables, prepare, encode; prints one
-JSON line of peak RSS (total, anonymous, file-backed) and seconds after each step.
+JSON line of peak RSS (total, anonymous, file-backed) and seconds after each step (load,
+tables, prepare, encode, and export: gathering 10 random negatives a query for an export).
 
 Runs against whichever trueneg is first on PYTHONPATH (the streaming one, or an older
 in-memory one: ``doc_text_view`` and ``row_group_size`` are used only where they exist)."""
@@ -15,9 +16,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from trueneg.data import load_dataset
 from trueneg.encode.cache import encode_cached
+from trueneg.export.gather import gather
 from trueneg.pipeline.prepared import prepare
 from trueneg.run import RunDir
 
@@ -59,6 +62,23 @@ class Peaks:
         }
 
 
+def negatives(dataset, per_query: int = 10) -> pa.Table:
+    """``per_query`` random kept negatives for every query (the export step's input)."""
+    rng = np.random.default_rng(0)
+    queries = np.repeat(dataset.queries["query_id"].to_numpy(zero_copy_only=False), per_query)
+    docs = rng.integers(dataset.num_docs, size=queries.size)
+    docs += (docs % 20 == 0) & (docs > 0)  # the generator's d{20k} are aliases: not kept
+    return pa.table(
+        {
+            "query_id": queries.tolist(),
+            "doc_id": [f"d{i}" for i in docs.tolist()],  # not read from the corpus
+            "rank": np.tile(np.arange(1, per_query + 1, dtype=np.int32), len(queries) // per_query),
+            "kept": np.ones(queries.size, dtype=bool),
+            "score": rng.random(queries.size).astype(np.float32),
+        }
+    )
+
+
 def status() -> dict[str, int]:
     with open("/proc/self/status", encoding="ascii") as handle:
         pairs = (line.split(":", 1) for line in handle)
@@ -87,8 +107,11 @@ def main() -> None:
         texts = dataset.doc_text_view() if streaming else dataset.doc_texts()
         vectors = encode_cached(HashEncoder(), texts, "document", Path(work) / "cache")
         step("encode")
+        exported = gather(negatives(dataset), dataset, score_column="score")
+        step("export")
         counts = {"kept_documents": dataset.num_docs, "aliases": len(dataset.doc_aliases)}
         counts["queries"], counts["vectors"] = len(prepared.query_ids), int(vectors.shape[0])
+        counts["exported_queries"] = exported.num_queries
     print(json.dumps({"steps": steps, **counts}))
 
 

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from trueneg.errors import StorageError
 from trueneg.hashing import json_default
+from trueneg.mapping import release_pages
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 READ_ONLY = (errno.EROFS,)
@@ -217,7 +218,13 @@ def atomic_write_parquet(path: str | Path, table: Any, row_group_size: int | Non
     import pyarrow.parquet as pq
 
     with atomic_path(path, needed=int(table.nbytes)) as tmp:
-        pq.write_table(table, tmp, row_group_size=row_group_size)
+        if not row_group_size or table.num_rows == 0:
+            pq.write_table(table, tmp, row_group_size=row_group_size)
+            return
+        with pq.ParquetWriter(tmp, table.schema) as writer:
+            for start in range(0, table.num_rows, row_group_size):
+                writer.write_table(table.slice(start, row_group_size), row_group_size)
+                release_pages()  # a memory-mapped table's pages leave the resident set
 
 
 def _fsync_file(path: Path) -> None:

@@ -13,13 +13,17 @@ from trueneg.data import load_beir, spool
 from trueneg.data.digests import KEY, DigestIndex, digest
 from trueneg.data.spool import (
     CorpusSpool,
+    TextsById,
     document_texts_at,
     iter_document_texts,
+    map_table,
     positions_of,
     spool_batches,
     texts_for,
 )
+from trueneg.data.tables import DocumentIds, ids_at
 from trueneg.errors import DataError
+from trueneg.mapping import release_pages
 
 # Ten rows: d4 repeats d1's title and text (an alias across a chunk border at 3 rows), d1
 # comes again unchanged (collapses, no alias), d7 is empty (skipped), d9 repeats d5 with
@@ -92,6 +96,45 @@ def test_texts_are_read_back_by_position_and_id(tmp_path, monkeypatch):
     assert document_texts_at(corpus, [4, 0]) == ["Eight eight", "T one"]
     assert positions_of(corpus, ["d5", "nope", "d1"]).tolist() == [3, -1, 0]
     assert texts_for(corpus, ["d8", "d2", "nope", "d8"]) == {"d8": "Eight eight", "d2": "two"}
+
+
+def test_ids_and_texts_are_read_by_position_and_id_from_the_table(tmp_path, monkeypatch):
+    dataset = load_in_chunks(write_beir(tmp_path / "beir", DOCS), 3, monkeypatch)
+    all_ids = dataset.corpus["doc_id"].to_pylist()
+    ids = DocumentIds(dataset.corpus)
+    assert len(ids) == len(all_ids) and list(ids) == all_ids and ids[-1] == all_ids[-1]
+    assert ids[1:3] == all_ids[1:3] and ids.take(np.array([4, 0])).to_pylist() == ["d8", "d1"]
+    assert ids_at(all_ids, np.array([4, 0])).equals(ids_at(ids, np.array([4, 0])))
+    with pytest.raises(IndexError):
+        ids[len(all_ids)]
+    with pytest.raises(IndexError):
+        ids.take([0, len(all_ids)])
+    texts = TextsById(dataset.corpus).load(["d8", "nope"])
+    assert texts["d8"] == "Eight eight" and texts.get("nope") is None and "d2" in texts
+    assert dict(texts) == dict(zip(all_ids, dataset.doc_texts(), strict=True))
+
+
+def test_release_pages_gives_a_scanned_mapping_back(tmp_path):
+    if not Path("/proc/self/status").is_file():
+        pytest.skip("needs /proc (Linux)")
+    rows = 4096
+    batch = pa.record_batch([pa.array(["x" * 8192] * rows)], names=["text"])
+    path = tmp_path / "big.arrow"
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    table = map_table(path)
+    release_pages()
+    before = file_rss_mb()
+    assert sum(len(t) for t in table["text"].to_pylist()) == rows * 8192  # every page read
+    touched = file_rss_mb()
+    release_pages()
+    assert touched - before > 24 and file_rss_mb() - before < 8
+
+
+def file_rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as handle:
+        line = next(line for line in handle if line.startswith("RssFile:"))
+    return int(line.split()[1]) / 1024
 
 
 def test_spool_keeps_one_chunk_in_memory_and_maps_the_rest(tmp_path):

@@ -11,9 +11,12 @@ import numpy as np
 import pyarrow as pa
 
 from trueneg.api import Run
+from trueneg.data.spool import TextsById
+from trueneg.data.tables import DocumentTexts
 from trueneg.encode import encode_cached
 from trueneg.pipeline import Prepared, build_encoder, embedding_cache, judge_cache, prepare
 from trueneg.pipeline import search_depth as plan_depth
+from trueneg.pipeline.frames import flat_positions
 from trueneg.rescore.cache import ScoreCache
 from trueneg.retrieve import RETRIEVERS, Retriever
 from trueneg.select import resolve_filters
@@ -57,12 +60,15 @@ class AuditContext:
         return self.prepared.dataset.query_texts()
 
     @cached_property
-    def doc_texts(self) -> list[str]:
-        return self.prepared.dataset.doc_texts()
+    def doc_texts(self) -> DocumentTexts:
+        """Every document's text by position, read from the corpus table when used."""
+        return self.prepared.dataset.doc_text_view()
 
     @cached_property
-    def doc_text(self) -> dict[str, str]:
-        return dict(zip(self.prepared.doc_ids, self.doc_texts, strict=True))
+    def doc_text(self) -> TextsById:
+        """``doc_id -> text``, re-read by id from the corpus table (:meth:`TextsById.load`
+        the ids first: one scan of the ids for many documents)."""
+        return TextsById(self.prepared.dataset.corpus)
 
     @cached_property
     def query_text(self) -> dict[str, str]:
@@ -70,10 +76,11 @@ class AuditContext:
 
     @cached_property
     def positives_by_query(self) -> dict[str, list[str]]:
-        ids = self.prepared.doc_ids
+        positives = self.prepared.positives
+        ids = iter(self.prepared.doc_ids.take(flat_positions(positives)).to_pylist())
         return {
-            q: [ids[p] for p in pos]
-            for q, pos in zip(self.prepared.query_ids, self.prepared.positives, strict=True)
+            q: [next(ids) for _ in pos]
+            for q, pos in zip(self.prepared.query_ids, positives, strict=True)
         }
 
     def search_depth(self, filters: Sequence[str]) -> int:

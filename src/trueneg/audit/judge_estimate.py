@@ -78,7 +78,7 @@ def score_pairs(
         query_ids,
         doc_ids,
         ctx.query_text,
-        ctx.doc_text,
+        ctx.doc_text.load(doc_ids),
         judge_cache(ctx.run.dir, ctx.mine_config),
         show_progress=ctx.show_progress,
     )

@@ -28,7 +28,7 @@ def most_suspicious(
         row["judge"] = judged.get((row["query_id"], row["doc_id"]))
     scored = [r for r in kept if r["judge"] is not None]
     if scored:
-        rows = sorted(scored, key=lambda r: -r["judge"])[:limit]
+        rows = _preload(ctx, sorted(scored, key=lambda r: -r["judge"])[:limit])
         return [_entry(ctx, r, _why_judge(r, estimate)) for r in rows]
     pmin = dict(
         zip(
@@ -40,7 +40,15 @@ def most_suspicious(
     for row in kept:
         row["margin"] = row["score"] - pmin.get(row["query_id"], np.nan)
     rows = sorted((r for r in kept if np.isfinite(r["margin"])), key=lambda r: -r["margin"])
-    return [_entry(ctx, r, _why_score(r)) for r in rows[:limit]]
+    return [_entry(ctx, r, _why_score(r)) for r in _preload(ctx, rows[:limit])]
+
+
+def _preload(ctx: AuditContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Read the texts the entries show (negatives and first positives) in one scan."""
+    ids = [r["doc_id"] for r in rows]
+    ids += [p[0] for r in rows if (p := ctx.positives_by_query.get(r["query_id"]))]
+    ctx.doc_text.load(ids)
+    return rows
 
 
 def _entry(ctx: AuditContext, row: dict[str, Any], why: str) -> dict[str, Any]:

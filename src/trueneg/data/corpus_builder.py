@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from trueneg.data.digests import KEY, DigestIndex, digest
 from trueneg.data.spool import CHUNK_ROWS, CorpusSpool
-from trueneg.data.tables import LoadReport
+from trueneg.data.tables import LoadReport, take_rows
 from trueneg.errors import DataError
 
 Row = tuple[str, str, str, str]  # doc_id, text, title, where
@@ -94,8 +94,7 @@ class CorpusBuilder:
         """The corpus table (memory-mapped when larger than a chunk) and ``alias -> kept id``."""
         self.flush()
         corpus = self._spool.finish()
-        positions = pa.array([p for _, p in self._aliases], type=pa.int64())
-        kept = corpus["doc_id"].take(positions).to_pylist()
+        kept = take_rows(corpus["doc_id"], [p for _, p in self._aliases]).to_pylist()
         return corpus, dict(zip([d for d, _ in self._aliases], kept, strict=True))
 
     @property

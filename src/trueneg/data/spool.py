@@ -7,7 +7,11 @@ not the process's own memory); the file is unlinked at once, so nothing is left 
 the table is gone. A corpus that fits in one chunk never touches the disk.
 
 Stages read texts batch by batch (:func:`iter_document_texts`) or by position / id
-(:func:`document_texts_at`, :func:`texts_for`), never the whole column as Python strings.
+(:func:`document_texts_at`, :func:`texts_for`, :class:`TextsById`), never the whole column as
+Python strings; each read gives the mapped pages it touched back
+(:func:`trueneg.mapping.release_pages`), so a full scan does not leave the corpus in the
+process's resident set. Ids are looked up by scanning the corpus's ids a chunk at a time
+against a hash table of the wanted ids (:func:`positions_of`), not a table of every id.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import logging
 import os
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from trueneg.data.tables import CHUNK_ROWS, CORPUS_SCHEMA, document_texts
+from trueneg.data.tables import CHUNK_ROWS, CORPUS_SCHEMA, document_texts, take_rows
+from trueneg.mapping import map_file, release_pages
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +104,7 @@ def spool_path(folder: str | Path | None = None) -> Path:
 def map_table(path: str | Path, unlink: bool = False) -> pa.Table:
     """The Arrow IPC file at ``path`` as a zero-copy, memory-mapped table; ``unlink``: remove
     the file's name at once (the mapping keeps its pages readable until the table is gone)."""
-    table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+    table = pa.ipc.open_file(map_file(path)).read_all()
     if unlink:
         _remove(Path(path))
     return table
@@ -134,20 +139,32 @@ def read_parquet(path: str | Path, folder: str | None = None) -> pa.Table:
 def iter_document_texts(corpus: pa.Table, rows: int = CHUNK_ROWS) -> Iterator[list[str]]:
     """The encoded/indexed text of each document (``title + " " + text``), ``rows`` at a time."""
     for batch in corpus.select(["text", "title"]).to_batches(max_chunksize=rows):
-        yield document_texts(pa.Table.from_batches([batch]))
+        texts = document_texts(pa.Table.from_batches([batch]))
+        release_pages()
+        yield texts
 
 
 def document_texts_at(corpus: pa.Table, positions: np.ndarray | list[int]) -> list[str]:
     """The document texts at corpus ``positions`` (read from the mapped file)."""
-    index = pa.array(np.asarray(positions, dtype=np.int64), type=pa.int64())
-    return document_texts(corpus.select(["text", "title"]).take(index))
+    return document_texts(take_rows(corpus.select(["text", "title"]), positions))
 
 
 def positions_of(corpus: pa.Table, doc_ids: Iterable[str] | pa.Array) -> np.ndarray:
-    """Corpus positions of ``doc_ids`` (-1 for an id not in the corpus)."""
+    """Corpus positions of ``doc_ids`` (-1 for an id not in the corpus): the corpus ids are
+    scanned a chunk at a time against a hash table of the wanted ids only."""
     ids = doc_ids if isinstance(doc_ids, pa.Array | pa.ChunkedArray) else pa.array(list(doc_ids))
-    found = pc.index_in(ids.cast(pa.string()), value_set=corpus["doc_id"])
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    ids = ids.cast(pa.string())
+    wanted = pc.unique(ids)
+    found = np.full(len(wanted), -1, dtype=np.int64)
+    start = 0
+    for chunk in corpus["doc_id"].chunks:
+        hit = pc.index_in(chunk, value_set=wanted)
+        rows = np.flatnonzero(hit.is_valid().to_numpy(zero_copy_only=False))
+        found[hit.take(pa.array(rows)).to_numpy()] = start + rows
+        start += len(chunk)
+        release_pages()
+    at = pc.index_in(ids, value_set=wanted).to_numpy(zero_copy_only=False)
+    return found[at.astype(np.int64)] if len(ids) else np.empty(0, dtype=np.int64)
 
 
 def texts_for(corpus: pa.Table, doc_ids: Iterable[str]) -> dict[str, str]:
@@ -158,6 +175,39 @@ def texts_for(corpus: pa.Table, doc_ids: Iterable[str]) -> dict[str, str]:
     known = positions >= 0
     texts = document_texts_at(corpus, positions[known])
     return dict(zip([i for i, k in zip(ids, known, strict=True) if k], texts, strict=True))
+
+
+class TextsById(Mapping[str, str]):
+    """``doc_id -> document text`` over a corpus table, read by id when asked: :meth:`load`
+    many ids at once (one scan of the ids); a single id not loaded yet costs a scan alone."""
+
+    def __init__(self, corpus: pa.Table) -> None:
+        self._corpus = corpus
+        self._known: dict[str, str] = {}
+        self._absent: set[str] = set()
+
+    def load(self, doc_ids: Iterable[str]) -> TextsById:
+        """Read the texts of ``doc_ids`` not read yet; returns self."""
+        new = [d for d in dict.fromkeys(doc_ids) if d not in self._known and d not in self._absent]
+        if new:
+            found = texts_for(self._corpus, new)
+            self._known.update(found)
+            self._absent.update(d for d in new if d not in found)
+        return self
+
+    def __getitem__(self, doc_id: str) -> str:
+        return self.load([doc_id])._known[doc_id]
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and doc_id in self.load([doc_id])._known
+
+    def __len__(self) -> int:
+        return self._corpus.num_rows
+
+    def __iter__(self) -> Iterator[str]:
+        for chunk in self._corpus["doc_id"].chunks:
+            yield from chunk.to_pylist()
+            release_pages()
 
 
 def _remove(path: Path) -> None:

@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trueneg.mapping import Releaser, release_pages
+
 CHUNK_ROWS = 65_536  # rows a loader or a reader of texts holds at a time
 QUERIES_SCHEMA = pa.schema([("query_id", pa.string()), ("text", pa.string())])
 CORPUS_SCHEMA = pa.schema([("doc_id", pa.string()), ("text", pa.string()), ("title", pa.string())])
@@ -107,6 +109,7 @@ class DocumentTexts(Sequence[str]):
 
     def __init__(self, corpus: pa.Table) -> None:
         self._columns = corpus.select(["text", "title"])
+        self._releaser = Releaser(CHUNK_ROWS)
 
     def __len__(self) -> int:
         return self._columns.num_rows
@@ -116,7 +119,9 @@ class DocumentTexts(Sequence[str]):
             start, stop, step = index.indices(len(self))
             if step != 1:
                 return [self[i] for i in range(start, stop, step)]
-            return document_texts(self._columns.slice(start, max(stop - start, 0)))
+            rows = max(stop - start, 0)
+            self._releaser.read(rows)
+            return document_texts(self._columns.slice(start, rows))
         i = operator.index(index)
         i = i + len(self) if i < 0 else i
         if not 0 <= i < len(self):
@@ -125,7 +130,70 @@ class DocumentTexts(Sequence[str]):
 
     def __iter__(self) -> Iterator[str]:
         for batch in self._columns.to_batches(max_chunksize=CHUNK_ROWS):
-            yield from document_texts(pa.Table.from_batches([batch]))
+            texts = document_texts(pa.Table.from_batches([batch]))
+            release_pages()
+            yield from texts
+
+
+class DocumentIds(Sequence[str]):
+    """The corpus's ``doc_id`` column as a sequence (position -> id) without a Python string
+    per document: single ids and :meth:`take` read from the Arrow column (memory-mapped for a
+    large corpus)."""
+
+    def __init__(self, corpus: pa.Table) -> None:
+        self._ids = corpus["doc_id"]
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return self.take(np.arange(len(self))[index]).to_pylist()
+        i = operator.index(index)
+        i = i + len(self) if i < 0 else i
+        if not 0 <= i < len(self):
+            raise IndexError(f"document {index} of {len(self)}")
+        return self._ids[i].as_py()
+
+    def __iter__(self) -> Iterator[str]:
+        for chunk in self._ids.chunks:
+            yield from chunk.to_pylist()
+            release_pages()
+
+    def take(self, positions: np.ndarray | Sequence[int]) -> pa.Array:
+        """The ids at ``positions``, as an Arrow string array."""
+        return take_rows(self._ids, positions)
+
+
+def ids_at(doc_ids: DocumentIds | Sequence[str], positions: np.ndarray) -> pa.Array:
+    """The document ids at corpus ``positions`` (read from the corpus table when it is one)."""
+    if isinstance(doc_ids, DocumentIds):
+        return doc_ids.take(positions)
+    ids = np.asarray(doc_ids, dtype=object)
+    return pa.array(ids[np.asarray(positions, dtype=np.int64)].tolist(), type=pa.string())
+
+
+def take_rows(data: pa.Table | pa.ChunkedArray, positions: Any) -> Any:
+    """The rows of a table or column at ``positions``, in that order, taken a chunk at a time
+    (Arrow's own ``take`` on a chunked column first concatenates every chunk: for a mapped
+    corpus, a copy of the whole column); the result is one in-memory table / array."""
+    positions = np.asarray(positions, dtype=np.int64)
+    order = np.argsort(positions, kind="stable")
+    wanted = positions[order]
+    table = isinstance(data, pa.Table)
+    parts, start = [], 0
+    for chunk in data.to_batches() if table else data.chunks:
+        lo, hi = np.searchsorted(wanted, [start, start + len(chunk)])
+        if hi > lo:
+            parts.append(chunk.take(pa.array(wanted[lo:hi] - start)))
+            release_pages()
+        start += len(chunk)
+    if positions.size and (wanted[0] < 0 or wanted[-1] >= start):
+        raise IndexError(f"row positions out of range: 0..{start - 1}")
+    back = pa.array(np.argsort(order), type=pa.int64())
+    if table:
+        return pa.Table.from_batches(parts, schema=data.schema).combine_chunks().take(back)
+    return pa.chunked_array(parts, type=data.type).combine_chunks().take(back)
 
 
 def make_queries(ids: list[str], texts: list[str]) -> pa.Table:

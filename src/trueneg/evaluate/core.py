@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow.compute as pc
 
 from trueneg.data import Dataset, load_dataset
+from trueneg.data.spool import TextsById
+from trueneg.data.tables import DocumentIds, ids_at
 from trueneg.devices import pick_device
 from trueneg.encode import Encoder, SentenceTransformerEncoder, encode_cached
 from trueneg.encode.user_cache import user_cache_dir
@@ -101,13 +103,13 @@ def evaluate(
     encoder, resolved = _encoder(retriever, query_prompt, document_prompt, batch_size, device)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     texts = dataset.query_texts()
-    doc_texts = dataset.doc_texts()
+    doc_texts = dataset.doc_text_view()
     doc_vectors = encode_cached(encoder, doc_texts, "document", cache, show_progress=show_progress)
     query_vectors = encode_cached(
         encoder, [texts[i] for i in keep], "query", cache, show_progress=show_progress
     )
     query_ids = [ids[i] for i in keep]
-    doc_ids = dataset.corpus.column("doc_id").to_pylist()
+    doc_ids = DocumentIds(dataset.corpus)
     search_depth = max(depth, top) if rerank else depth
     run = dense_run(
         query_vectors, doc_vectors, query_ids, doc_ids, search_depth, resolved, show_progress
@@ -119,7 +121,7 @@ def evaluate(
             load_reranker(model, resolved),  # type: ignore[arg-type]
             run,
             {ids[i]: texts[i] for i in keep},
-            dict(zip(doc_ids, doc_texts, strict=True)),
+            TextsById(dataset.corpus).load(d for found in run.values() for d in found),
             top=top,
             batch_size=batch_size,
             show_progress=show_progress,
@@ -206,7 +208,7 @@ def dense_run(
     query_vectors: np.ndarray,
     doc_vectors: np.ndarray,
     query_ids: list[str],
-    doc_ids: list[str],
+    doc_ids: Sequence[str],
     depth: int,
     device: str = "cpu",
     show_progress: bool = False,
@@ -216,19 +218,33 @@ def dense_run(
     empty = np.empty(0, dtype=np.int64)
     inputs = SearchInput(
         query_texts=[""] * len(query_ids),
-        doc_texts=[""] * len(doc_ids),
+        doc_texts=NoTexts(len(doc_ids)),
         positives=[empty] * len(query_ids),
         query_embeddings=query_vectors,
         doc_embeddings=doc_vectors,
     )
     retriever = ExactRetriever(device="cuda" if device == "cuda" else "cpu")
     found = retriever.search(inputs, min(depth, len(doc_ids)), show_progress=show_progress)
+    names = ids_at(doc_ids, found.doc_index).to_pylist()
     run: dict[str, dict[str, float]] = {}
     for q, query_id in enumerate(query_ids):
         lo, hi = found.offsets[q], found.offsets[q + 1]
-        rows = zip(found.doc_index[lo:hi].tolist(), found.score[lo:hi].tolist(), strict=True)
-        run[query_id] = {doc_ids[d]: s for d, s in rows}
+        run[query_id] = dict(zip(names[lo:hi], found.score[lo:hi].tolist(), strict=True))
     return run
+
+
+class NoTexts(Sequence[str]):
+    """``n`` empty texts (a search on embeddings alone), without a list of ``n`` items."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: Any) -> Any:
+        picked = range(self.n)[index]  # IndexError past the end, as a list
+        return [""] * len(picked) if isinstance(picked, range) else ""
 
 
 def score_run(

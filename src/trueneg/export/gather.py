@@ -16,13 +16,14 @@ whose only positives are relabeled ones is exported too. A run mined with
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trueneg.data.tables import Dataset, document_texts
+from trueneg.data.spool import positions_of
+from trueneg.data.tables import Dataset, document_texts, take_rows
 from trueneg.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -49,8 +50,8 @@ class ExportData:
 
     query_ids: pa.Array  # per exported query
     query_text: pa.Array  # per exported query
-    doc_ids: pa.Array  # per corpus row
-    doc_text: pa.Array  # per corpus row: title + " " + text
+    doc_ids: pa.Array  # per exported document (``Segments.doc`` indexes these arrays)
+    doc_text: pa.Array  # per exported document: title + " " + text
     doc_title: pa.Array
     doc_body: pa.Array
     pos: Segments
@@ -96,16 +97,16 @@ def gather(
             fix="Pass a run's negatives.parquet, or --score-column naming an existing column",
         )
     kept = negatives.filter(pc.fill_null(negatives["kept"], False))
-    query_ids, doc_ids = dataset.queries["query_id"], dataset.corpus["doc_id"]
-    neg_q, neg_d, neg_score, neg_weight = _ranked(kept, query_ids, doc_ids, score_column)
+    query_ids, corpus = dataset.queries["query_id"], dataset.corpus
+    neg_q, neg_d, neg_score, neg_weight = _ranked(kept, query_ids, corpus, score_column)
 
     pos = dataset.positives()
     pos_q = _positions(pos["query_id"], query_ids, "query")
-    pos_d = _positions(pos["doc_id"], doc_ids, "document")
+    pos_d = _doc_positions(pos["doc_id"], corpus)
     pos_score = _positive_scores(pos, positive_scores, score_column)
     relabeled = _relabeled(negatives)
     if relabeled.num_rows:
-        extra_q, extra_d, extra_score, _ = _ranked(relabeled, query_ids, doc_ids, score_column)
+        extra_q, extra_d, extra_score, _ = _ranked(relabeled, query_ids, corpus, score_column)
         pos_q, pos_d = np.concatenate([pos_q, extra_q]), np.concatenate([pos_d, extra_d])
         pos_score = np.concatenate([pos_score, extra_score])
     order = np.argsort(pos_q, kind="stable")
@@ -122,15 +123,19 @@ def gather(
     }
     if queries is not None:
         skipped["queries_not_for_training"] = int(np.count_nonzero(has_pos & has_neg & ~chosen))
+    pos_seg = _segments(pos_q, pos_d, pos_score, exported)
+    neg_seg = _segments(neg_q, neg_d, neg_score, exported, neg_weight)
+    used = np.unique(np.concatenate([pos_seg.doc, neg_seg.doc]))
+    docs = take_rows(corpus, used)  # only these texts are read
     return ExportData(
         query_ids=_chunk(query_ids).take(exported),
         query_text=_chunk(dataset.queries["text"]).take(exported),
-        doc_ids=_chunk(doc_ids),
-        doc_text=pa.array(document_texts(dataset.corpus), type=pa.string()),
-        doc_title=_chunk(dataset.corpus["title"]),
-        doc_body=_chunk(dataset.corpus["text"]),
-        pos=_segments(pos_q, pos_d, pos_score, exported),
-        neg=_segments(neg_q, neg_d, neg_score, exported, neg_weight),
+        doc_ids=_chunk(docs["doc_id"]),
+        doc_text=pa.array(document_texts(docs), type=pa.string()),
+        doc_title=_chunk(docs["title"]),
+        doc_body=_chunk(docs["text"]),
+        pos=replace(pos_seg, doc=np.searchsorted(used, pos_seg.doc)),
+        neg=replace(neg_seg, doc=np.searchsorted(used, neg_seg.doc)),
         skipped=skipped,
         total=n,
         details=_relabel_details(relabeled, exported, query_ids),
@@ -138,12 +143,12 @@ def gather(
 
 
 def _ranked(
-    rows: pa.Table, query_ids: pa.ChunkedArray, doc_ids: pa.ChunkedArray, column: str | None
+    rows: pa.Table, query_ids: pa.ChunkedArray, corpus: pa.Table, column: str | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Query and corpus positions, scores and weights (None without the column) of candidate
     rows, in query order then rank order."""
     q = _positions(rows["query_id"], query_ids, "query")
-    d = _positions(rows["doc_id"], doc_ids, "document")
+    d = _doc_positions(rows["doc_id"], corpus)
     order = np.lexsort((rows["rank"].to_numpy(zero_copy_only=False), q))
     weight = _scores(rows, WEIGHT)[order] if WEIGHT in rows.column_names else None
     return q[order], d[order], _scores(rows, column)[order], weight
@@ -182,13 +187,24 @@ def _chunk(column: pa.ChunkedArray) -> pa.Array:
 def _positions(values: pa.ChunkedArray, ids: pa.ChunkedArray, what: str) -> np.ndarray:
     index = pc.index_in(values, value_set=_chunk(ids))
     if index.null_count:
-        unknown = pc.filter(values, pc.is_null(index)).unique().to_pylist()[:5]
-        raise DataError(
-            f"The negatives or qrels name a {what} id the dataset does not have",
-            received=unknown,
-            fix="Export with the dataset the run was mined from",
-        )
+        raise _unknown(what, pc.filter(values, pc.is_null(index)))
     return index.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _doc_positions(values: pa.ChunkedArray, corpus: pa.Table) -> np.ndarray:
+    """Corpus positions of ``values`` (the corpus's ids scanned a chunk at a time)."""
+    at = positions_of(corpus, values)
+    if (at < 0).any():
+        raise _unknown("document", pc.filter(values, pa.array(at < 0)))
+    return at
+
+
+def _unknown(what: str, values: pa.ChunkedArray | pa.Array) -> DataError:
+    return DataError(
+        f"The negatives or qrels name a {what} id the dataset does not have",
+        received=values.unique().to_pylist()[:5],
+        fix="Export with the dataset the run was mined from",
+    )
 
 
 def _scores(table: pa.Table, column: str | None) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from trueneg.data.tables import DocumentIds, ids_at
 from trueneg.hashing import id_hash64
 from trueneg.retrieve.base import Candidates
 from trueneg.select.base import CandidateFrame
@@ -28,6 +29,11 @@ def row_keys(query_ids: list[str], doc_ids: list[str]) -> np.ndarray:
         return qh ^ (dh * _GOLDEN + (qh >> np.uint64(7)))
 
 
+def flat_positions(positives: list[np.ndarray]) -> np.ndarray:
+    """Every query's positive positions, one after another."""
+    return np.concatenate(positives).astype(np.int64) if positives else np.empty(0, np.int64)
+
+
 def pos_cosine(
     cands: Candidates, positives: list[np.ndarray], doc_vectors: np.ndarray
 ) -> np.ndarray:
@@ -48,22 +54,21 @@ def positive_scores(
 ) -> np.ndarray:
     """Inner product of every query with each of its positives, flat in ``positives`` order."""
     rows = np.repeat(np.arange(len(positives)), [p.size for p in positives])
-    docs = np.concatenate(positives) if positives else np.empty(0, dtype=np.int64)
+    docs = flat_positions(positives)
     q = np.asarray(query_vectors[rows], dtype=np.float32)
     d = np.asarray(doc_vectors[docs], dtype=np.float32)
     return np.einsum("ij,ij->i", q, d).astype(np.float32)
 
 
 def candidates_table(
-    cands: Candidates, query_ids: list[str], doc_ids: list[str], positives: list[np.ndarray]
+    cands: Candidates, query_ids: list[str], doc_ids: DocumentIds, positives: list[np.ndarray]
 ) -> tuple[pa.Table, pa.Table]:
     """The ``candidates`` table (ids, rank, scores) and the per-query ``query_stats`` table."""
     q_index = cands.query_index()
     qids = np.asarray(query_ids, dtype=object)
-    dids = np.asarray(doc_ids, dtype=object)
     columns = {
         "query_id": pa.array(qids[q_index].tolist(), type=pa.string()),
-        "doc_id": pa.array(dids[cands.doc_index].tolist(), type=pa.string()),
+        "doc_id": ids_at(doc_ids, cands.doc_index),
         "rank": pa.array(cands.rank.astype(np.int32)),
         "score": pa.array(cands.score.astype(np.float32)),
     }

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from trueneg.data.spool import positions_of
-from trueneg.data.tables import Dataset
+from trueneg.data.tables import Dataset, DocumentIds
 from trueneg.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -20,20 +20,20 @@ class Prepared:
     """The dataset restricted to queries with a labeled positive, and positions for its ids.
 
     ``positives[i]`` holds the corpus positions of query ``query_ids[i]``'s labeled positives
-    (shared between queries of identical text); ``fingerprint`` is the load stage's.
+    (shared between queries of identical text); ``doc_ids`` reads the id at a corpus position
+    from the corpus table (no list of every id); ``fingerprint`` is the load stage's.
     """
 
     dataset: Dataset
     fingerprint: str
     positives: list[np.ndarray]
     query_ids: list[str]
-    doc_ids: list[str]
+    doc_ids: DocumentIds
 
 
 def prepare(dataset: Dataset, fingerprint: str) -> Prepared:
     """Restrict to queries with at least one positive and map ids to positions."""
     positives = dataset.positives()
-    doc_ids = dataset.corpus["doc_id"].to_pylist()
     at = positions_of(dataset.corpus, positives["doc_id"])  # an Arrow hash table, not a dict
     by_query: dict[str, list[int]] = {}
     for q, p in zip(positives["query_id"].to_pylist(), at.tolist(), strict=True):
@@ -58,7 +58,7 @@ def prepare(dataset: Dataset, fingerprint: str) -> Prepared:
     query_ids = queries["query_id"].to_pylist()
     pos_lists = [np.unique(np.asarray(by_query[q], dtype=np.int64)) for q in query_ids]
     _share_positives_of_same_text(queries["text"].to_pylist(), pos_lists)
-    return Prepared(dataset, fingerprint, pos_lists, query_ids, doc_ids)
+    return Prepared(dataset, fingerprint, pos_lists, query_ids, DocumentIds(dataset.corpus))
 
 
 def _share_positives_of_same_text(texts: list[str], pos_lists: list[np.ndarray]) -> None:

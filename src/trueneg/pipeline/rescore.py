@@ -12,6 +12,7 @@ import pyarrow as pa
 from trueneg.data.spool import texts_for
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.encode import cache_root
+from trueneg.pipeline.frames import flat_positions
 from trueneg.pipeline.prepared import Prepared
 from trueneg.rescore import load_judge, rescore
 from trueneg.run import RunDir, fingerprint
@@ -50,7 +51,7 @@ def rescore_stage(ctx: MineContext, prepared: Prepared, retrieve_fp: str) -> str
     cand_q = np.asarray(candidates["query_id"].to_pylist(), dtype=object)[judged]
     cand_d = np.asarray(candidates["doc_id"].to_pylist(), dtype=object)[judged]
     pos_q = [q for q, pos in zip(prepared.query_ids, prepared.positives, strict=True) for _ in pos]
-    pos_d = [prepared.doc_ids[i] for pos in prepared.positives for i in pos]
+    pos_d = prepared.doc_ids.take(flat_positions(prepared.positives)).to_pylist()
     dataset = prepared.dataset
     query_text = dict(zip(prepared.query_ids, dataset.query_texts(), strict=True))
     doc_text = texts_for(dataset.corpus, [*cand_d, *pos_d])  # re-read by id, not all texts

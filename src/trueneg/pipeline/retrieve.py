@@ -11,7 +11,12 @@ import pyarrow as pa
 from trueneg.distributed import DevicesSearch, RaySearch
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.encode import Vectors
-from trueneg.pipeline.frames import candidates_table, pos_cosine, positive_scores
+from trueneg.pipeline.frames import (
+    candidates_table,
+    flat_positions,
+    pos_cosine,
+    positive_scores,
+)
 from trueneg.pipeline.prepared import Prepared
 from trueneg.retrieve.base import Candidates, Retriever, SearchInput
 from trueneg.run import fingerprint
@@ -56,7 +61,7 @@ def retrieve_stage(ctx: MineContext, prepared: Prepared, vectors: Vectors | None
         dataset = prepared.dataset
         inputs = SearchInput(
             query_texts=dataset.query_texts(),
-            doc_texts=dataset.doc_texts(),
+            doc_texts=dataset.doc_text_view(),
             positives=prepared.positives,
             query_embeddings=vectors.queries if vectors else None,
             doc_embeddings=vectors.docs if vectors else None,
@@ -112,7 +117,7 @@ def positives_table(prepared: Prepared, vectors: Vectors | None, retriever: Retr
     query_ids = [
         q for q, pos in zip(prepared.query_ids, prepared.positives, strict=True) for _ in pos
     ]
-    doc_ids = [prepared.doc_ids[i] for pos in prepared.positives for i in pos]
+    doc_ids = prepared.doc_ids.take(flat_positions(prepared.positives)).to_pylist()
     dense = (
         positive_scores(prepared.positives, vectors.queries, vectors.docs)
         if vectors
