@@ -135,3 +135,14 @@ def test_auto_relabels_only_with_a_judge_that_knows_the_labeled_positives():
     thin = relabel_advice(np.full(MIN_POSITIVES - 1, 0.9))
     assert thin.spec is None and f"only {MIN_POSITIVES - 1}" in thin.reason
     assert relabel_advice(np.array([np.nan] * 40)).evidence["judged_positives"] == 0
+
+
+def test_the_relabel_setting_reads_on_off_and_rules():
+    from trueneg.settings.mine import check_relabel, relabel_value
+
+    assert relabel_value("on") == "0.9,0.5"
+    assert relabel_value("relabel:1.0,0.2") == relabel_value("1.0,0.2") == "1.0,0.2"
+    for value in (None, "off", "on", "0.8,0.4"):
+        check_relabel(value)
+    with pytest.raises(ConfigError, match="0 < R <= 1"):
+        check_relabel("1.2")

@@ -71,7 +71,7 @@ MEANINGS = {
     "judge_batch_size": "Batch size of the judge.",
     "relabel": "Turn candidates the judge rates as relevant into extra positives (RLHN): "
     "'R,FLOOR' relabels a candidate scoring at least R times the labeled positive's judge "
-    "score and at least FLOOR ('0.9,0.5' by default); 'off' never relabels. Needs a judge.",
+    "score and at least FLOOR ('on': '0.9,0.5'); 'off' never relabels. Needs a judge.",
     "relabel_query_limit": "Drop a query (no negatives) when this many of its candidates are "
     "relabeled.",
     "negative_weights": "Weight each kept negative 1 − p (p: the judge's belief it is "

@@ -255,11 +255,11 @@ def mine_command(
     relabel: Annotated[
         str | None,
         typer.Option(
-            metavar="R,FLOOR|off",
+            metavar="on|R,FLOOR|off",
             help="Turn candidates the judge rates as relevant into extra positives instead of "
             "dropping them (RLHN): a candidate whose judge score reaches R times the query's "
             "labeled positive's and at least FLOOR (0.9,0.5: at least 90% of the positive's "
-            "score, and 0.5; --relabel alone takes it); reason `relabel` in negatives.parquet, positives in every "
+            "score, and 0.5; `on` takes it); reason `relabel` in negatives.parquet, positives in every "
             "export and in `trueneg train`. `off` never relabels. Needs --judge. "
             + default_help(MineConfig, "relabel"),
         ),

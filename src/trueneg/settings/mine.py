@@ -42,17 +42,22 @@ HUB_SETTINGS = ("hub_config", "hub_revision", "hub_qrels", "hub_streaming")
 
 
 RELABEL_OFF = "off"
+RELABEL_ON = "on"  # the default rule, relabel:0.9,0.5
 
 
 def check_relabel(value: str | None) -> None:
-    """``relabel`` is None (auto), ``off``, or a relabel rule ``R,FLOOR`` (or ``relabel:...``)."""
+    """``relabel`` is None (auto), ``off``, ``on`` (the default rule) or a rule ``R,FLOOR``
+    (or ``relabel:R,FLOOR``)."""
     if value is None or value == RELABEL_OFF:
         return
     Relabel.from_value(relabel_value(value))
 
 
 def relabel_value(value: str) -> str:
-    """The ``R,FLOOR`` part of a relabel setting (``relabel:1.0,0.5`` or ``1.0,0.5``)."""
+    """The ``R,FLOOR`` part of a relabel setting (``relabel:0.9,0.5`` or ``0.9,0.5``; ``on``
+    gives the default rule's)."""
+    if value == RELABEL_ON:
+        return Relabel().spec().split(":", 1)[1]
     prefix = f"{RELABEL}:"
     return value[len(prefix) :] if value.startswith(prefix) else value
 
