@@ -13,6 +13,7 @@ from trueneg.compare.hidden import (
     false_negative_rate,
     hide_extra_positives,
     read_positives,
+    relabel_precision,
 )
 from trueneg.data.hidden import draw_hidden
 
@@ -142,3 +143,22 @@ def test_false_negative_rate_counts_hidden_positives_among_kept() -> None:
         "false_negatives": 0,
         "fn_rate": 0.0,
     }
+
+
+def test_relabel_precision_counts_hidden_positives_among_relabeled() -> None:
+    # q1's d2 is a hidden positive the judge relabeled (right); q2's d5 is not hidden (its
+    # relevance is unknown: the precision is a lower bound); q1's d3 was only dropped
+    negatives = pa.table(
+        {
+            "query_id": ["q1", "q1", "q2", "q2"],
+            "doc_id": ["d2", "d3", "d5", "d6"],
+            "reason": ["relabel", "percent", "relabel", ""],
+        }
+    )
+    result = relabel_precision(negatives, {"q1": ["d2", "d3"]})
+    assert result == {
+        "relabeled": 2,
+        "hidden_positives": 1,
+        "precision_lower_bound": pytest.approx(0.5),
+    }
+    assert relabel_precision(negatives.filter(pa.array([False, True, False, True])), {}) == {}

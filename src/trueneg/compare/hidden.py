@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from trueneg.data.hidden import draw_hidden
+from trueneg.select.relabel import RELABEL
 from trueneg.storage import atomic_write_text, own_dir
 
 HIDDEN_FILE = "hidden.json"
@@ -81,3 +83,20 @@ def false_negative_rate(kept: pa.Table, hidden: dict[str, list[str]]) -> dict[st
     hits = sum(1 for q, d in pairs if d in lookup.get(q, ()))
     total = kept.num_rows
     return {"kept": total, "false_negatives": hits, "fn_rate": hits / total if total else 0.0}
+
+
+def relabel_precision(negatives: pa.Table, hidden: dict[str, list[str]]) -> dict[str, Any]:
+    """How many candidates the run relabeled as positives (reason ``relabel``) and how many
+    of them are hidden positives of their query: a lower bound on the relabels' precision
+    (a relabeled document nobody labeled may still be relevant). ``{}`` without relabels."""
+    if "reason" not in negatives.column_names:
+        return {}
+    relabeled = negatives.filter(pc.equal(negatives["reason"], RELABEL))
+    if not relabeled.num_rows:
+        return {}
+    hits = false_negative_rate(relabeled, hidden)["false_negatives"]
+    return {
+        "relabeled": relabeled.num_rows,
+        "hidden_positives": hits,
+        "precision_lower_bound": hits / relabeled.num_rows,
+    }

@@ -20,7 +20,7 @@ from typing import Any
 
 from trueneg.api import mine
 from trueneg.compare.config import CompareConfig, DatasetSpec, MiningSpec, load_config
-from trueneg.compare.hidden import false_negative_rate, hide_extra_positives
+from trueneg.compare.hidden import false_negative_rate, hide_extra_positives, relabel_precision
 from trueneg.compare.negatives import cell_stats, mean_stats, write_stats
 from trueneg.compare.report import ComparisonResult, write_plot
 from trueneg.errors import ConfigError, DataError
@@ -236,7 +236,11 @@ def _trained_model(
     counts["mined"] += 1
     trained = run.training_negatives(step.mining.all_queries)  # what the model will see
     if hidden is not None:
-        _write_json(step.folder / "fn.json", false_negative_rate(trained, hidden))
+        rate = false_negative_rate(trained, hidden)
+        relabels = relabel_precision(run.negatives(), hidden)
+        if relabels:
+            rate["relabel"] = relabels
+        _write_json(step.folder / "fn.json", rate)
     write_stats(step.folder, trained)
     if model_dir.exists():
         shutil.rmtree(model_dir)  # left by a killed run: no train.json was written
