@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 LATE_REASONS = {"", "not-sampled", "backfill", "query-dropped"}
 # one spec per registered filter; the test below fails if a filter is added without one
-NEEDS_A_JUDGE = {"judge-threshold"}  # reads the `judge` column: runs only with --judge
+NEEDS_A_JUDGE = {"judge-threshold", "relabel"}  # reads the `judge` column: runs only with --judge
 FILTER_SPECS = {
     "margin": "margin:0.05",
     "max-score": "max-score:0.6",
@@ -35,6 +35,7 @@ SAMPLER_SPECS = {
     "random": "random",
     "simans": "simans:20,0",
     "softmax": "softmax:0.05",
+    "mix": "mix:0.5",
 }
 
 

@@ -44,7 +44,14 @@ def _load(model_dir: Path) -> Any:
 
 def test_the_cross_encoder_losses_are_bce_and_the_listwise_ones():
     assert losses_for("cross-encoder") == ["bce", "lambda", "listnet"]
-    assert losses_for("bi-encoder") == ["cached-mnrl", "gist", "kl", "margin-mse", "mnrl"]
+    assert losses_for("bi-encoder") == [
+        "cached-mnrl",
+        "gist",
+        "kl",
+        "margin-mse",
+        "mnrl",
+        "mnrl+kl",
+    ]
     assert LOSSES.get_class("bce").fmt == "labeled-pair"
     assert LOSSES.get_class("lambda").fmt == LOSSES.get_class("listnet").fmt == "labeled-list"
 
