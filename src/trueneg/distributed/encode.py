@@ -8,7 +8,7 @@ encoded and vice versa, and a crash loses at most the shards in flight.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ class EncoderActor:
 
 def encode_on_ray(
     encoder: Encoder,
-    texts: list[str],
+    texts: Sequence[str],
     kind: TextKind,
     cache_dir: Path,
     cluster: RayCluster,

@@ -19,7 +19,7 @@ import os
 import pickle
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import pairwise
 from pathlib import Path
@@ -136,7 +136,7 @@ class DeviceWorkers:
 
 def encode_on_devices(
     encoder: Encoder,
-    texts: list[str],
+    texts: Sequence[str],
     kind: TextKind,
     cache_dir: Path,
     workers: DeviceWorkers,
