@@ -35,8 +35,13 @@ case "${1:-}" in
         }
         # The config names the judge ../../.models/ms-marco-MiniLM-L-12-v2: there it is the
         # restored PyTorch copy, which trueneg loads as a CrossEncoder on the GPU.
+        link=$ROOT/.models/ms-marco-MiniLM-L-12-v2
+        if [ -e "$link" ] && [ ! -L "$link" ]; then
+            echo "$link is a real folder (the ONNX judge?): move it away first" >&2
+            exit 2
+        fi
         mkdir -p "$ROOT/.models"
-        ln -sfn "$WORK/judge" "$ROOT/.models/ms-marco-MiniLM-L-12-v2"
+        ln -sfn "$WORK/judge" "$link"
         STEP_LIMIT=${STEP_LIMIT:-540} "$ROOT/benchmarks/gpu/gpu_run.sh" "table:${2:?dataset}:$CONFIG"
         ;;
     *)
