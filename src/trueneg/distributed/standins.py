@@ -84,28 +84,36 @@ class RayEncode(_CachedEncode):
         return {"ray": {**self.cluster.state(), "texts": self.texts}}
 
 
-class RaySearch:
-    """An exact retriever whose search runs over corpus shards on Ray (same candidates)."""
+class _ExactSearch:
+    """What the search stand-ins share: they wrap the exact retriever (and refuse any other,
+    naming ``option``) and look like it to the pipeline."""
 
     needs_embeddings: ClassVar[bool] = True
     cosine_scores: ClassVar[bool] = True
 
-    def __init__(self, retriever: Any, address: str, workers: int | None = None) -> None:
+    def __init__(self, retriever: Any, option: str) -> None:
         if not isinstance(retriever, ExactRetriever):
             raise ConfigError(
-                "--ray runs exact dense search only",
+                f"{option} runs exact dense search only",
                 received=getattr(retriever, "name", repr(retriever)),
                 expected=RAY_RETRIEVERS,
-                fix="Use the exact retriever with --ray, or drop --ray",
+                fix=f"Use the exact retriever with {option}, or drop {option}",
             )
         self.retriever = retriever
-        self.address = address
-        self.workers = workers
-        self._state: dict[str, Any] = {}
 
     @property
     def name(self) -> str:
         return self.retriever.name
+
+
+class RaySearch(_ExactSearch):
+    """An exact retriever whose search runs over corpus shards on Ray (same candidates)."""
+
+    def __init__(self, retriever: Any, address: str, workers: int | None = None) -> None:
+        super().__init__(retriever, "--ray")
+        self.address = address
+        self.workers = workers
+        self._state: dict[str, Any] = {}
 
     def search(self, inputs: SearchInput, depth: int, show_progress: bool = False) -> Candidates:
         cluster = connect(self.address, self.workers)
@@ -144,26 +152,12 @@ class DevicesEncode(_CachedEncode):
         )
 
 
-class DevicesSearch:
+class DevicesSearch(_ExactSearch):
     """An exact retriever whose queries are split over one worker per device (same result)."""
 
-    needs_embeddings: ClassVar[bool] = True
-    cosine_scores: ClassVar[bool] = True
-
     def __init__(self, retriever: Any, workers: DeviceWorkers) -> None:
-        if not isinstance(retriever, ExactRetriever):
-            raise ConfigError(
-                "--devices runs exact dense search only",
-                received=getattr(retriever, "name", repr(retriever)),
-                expected=RAY_RETRIEVERS,
-                fix="Use the exact retriever with --devices, or drop --devices",
-            )
-        self.retriever = retriever
+        super().__init__(retriever, "--devices")
         self.workers = workers
-
-    @property
-    def name(self) -> str:
-        return self.retriever.name
 
     def search(self, inputs: SearchInput, depth: int, show_progress: bool = False) -> Candidates:
         return search_on_devices(

@@ -25,12 +25,12 @@ import pyarrow.compute as pc
 from trueneg.data.spool import positions_of
 from trueneg.data.tables import Dataset, document_texts, take_rows
 from trueneg.errors import DataError
+from trueneg.select.relabel import RELABEL
+from trueneg.select.weights import WEIGHT_COLUMN
 
 logger = logging.getLogger(__name__)
 
 NEGATIVE_COLUMNS = ("query_id", "doc_id", "rank", "kept")
-RELABELED = "relabel"  # the reason of a candidate relabeled as a positive
-WEIGHT = "weight"
 
 
 @dataclass
@@ -105,10 +105,9 @@ def gather(
     pos_d = _doc_positions(pos["doc_id"], corpus)
     pos_score = _positive_scores(pos, positive_scores, score_column)
     relabeled = _relabeled(negatives)
-    if relabeled.num_rows:
-        extra_q, extra_d, extra_score, _ = _ranked(relabeled, query_ids, corpus, score_column)
-        pos_q, pos_d = np.concatenate([pos_q, extra_q]), np.concatenate([pos_d, extra_d])
-        pos_score = np.concatenate([pos_score, extra_score])
+    extra_q, extra_d, extra_score, _ = _ranked(relabeled, query_ids, corpus, score_column)
+    pos_q, pos_d = np.concatenate([pos_q, extra_q]), np.concatenate([pos_d, extra_d])
+    pos_score = np.concatenate([pos_score, extra_score])
     order = np.argsort(pos_q, kind="stable")
     pos_q, pos_d, pos_score = pos_q[order], pos_d[order], pos_score[order]
 
@@ -138,7 +137,11 @@ def gather(
         neg=replace(neg_seg, doc=np.searchsorted(used, neg_seg.doc)),
         skipped=skipped,
         total=n,
-        details=_relabel_details(relabeled, exported, query_ids),
+        details=(
+            {"relabeled_positives": int(np.count_nonzero(np.isin(extra_q, exported)))}
+            if relabeled.num_rows
+            else {}
+        ),
     )
 
 
@@ -150,7 +153,7 @@ def _ranked(
     q = _positions(rows["query_id"], query_ids, "query")
     d = _doc_positions(rows["doc_id"], corpus)
     order = np.lexsort((rows["rank"].to_numpy(zero_copy_only=False), q))
-    weight = _scores(rows, WEIGHT)[order] if WEIGHT in rows.column_names else None
+    weight = _scores(rows, WEIGHT_COLUMN)[order] if WEIGHT_COLUMN in rows.column_names else None
     return q[order], d[order], _scores(rows, column)[order], weight
 
 
@@ -158,17 +161,7 @@ def _relabeled(negatives: pa.Table) -> pa.Table:
     """The candidates relabeled as positives (none in a table without reasons)."""
     if "reason" not in negatives.column_names:
         return negatives.slice(0, 0)
-    return negatives.filter(pc.fill_null(pc.equal(negatives["reason"], RELABELED), False))
-
-
-def _relabel_details(
-    relabeled: pa.Table, exported: np.ndarray, query_ids: pa.ChunkedArray
-) -> dict[str, int]:
-    """``relabeled_positives``: relabeled candidates among the exported queries (none: {})."""
-    if not relabeled.num_rows:
-        return {}
-    q = _positions(relabeled["query_id"], query_ids, "query")
-    return {"relabeled_positives": int(np.count_nonzero(np.isin(q, exported)))}
+    return negatives.filter(pc.fill_null(pc.equal(negatives["reason"], RELABEL), False))
 
 
 def _chosen(queries: pa.Array | pa.ChunkedArray | None, ids: pa.ChunkedArray, n: int) -> np.ndarray:

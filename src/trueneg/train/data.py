@@ -9,12 +9,12 @@ from typing import Any
 from trueneg.errors import DataError
 from trueneg.export import build_export, to_hf_dataset
 from trueneg.export.build import export_notes
-from trueneg.export.gather import WEIGHT
+from trueneg.select.weights import WEIGHT_COLUMN
 from trueneg.train.losses import TrainLoss
 
 logger = logging.getLogger(__name__)
 
-WEIGHT_COLUMNS = ("weights", WEIGHT)  # the n-tuple's and the triplet's weight column
+WEIGHT_COLUMNS = ("weights", WEIGHT_COLUMN)  # the n-tuple's and the triplet's weight column
 
 
 def training_set(
@@ -77,7 +77,7 @@ def training_set(
 
 def run_is_weighted(run: Any, loss: TrainLoss) -> bool:
     """The run has negative weights and ``loss`` reads them."""
-    return loss.reads_weights and WEIGHT in run.negatives().column_names
+    return loss.reads_weights and WEIGHT_COLUMN in run.negatives().column_names
 
 
 def _weights_as_label(table: Any, weighted: bool) -> Any:
