@@ -54,18 +54,10 @@ def select_table(
     *,
     shortfall: str,
     seed: int,
-    relabel_query_limit: int | None = None,
 ) -> SelectionResult:
     """Select from a candidates table sorted by query then rank (``stats``: per query)."""
-    return select(
-        table_frame(table, stats),
-        filters,
-        sampler,
-        num_negatives,
-        shortfall=shortfall,
-        seed=seed,
-        relabel_query_limit=relabel_query_limit,
-    )
+    frame = table_frame(table, stats)
+    return select(frame, filters, sampler, num_negatives, shortfall=shortfall, seed=seed)
 
 
 def table_frame(table: pa.Table, stats: pa.Table) -> CandidateFrame:
