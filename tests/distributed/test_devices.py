@@ -11,6 +11,7 @@ import pytest
 from tests.distributed.test_mine_ray import TOPICS, positive, write_pairs
 
 import trueneg
+from trueneg.data.tables import DocumentTexts, make_corpus
 from trueneg.distributed import (
     DeviceWorkers,
     encode_on_devices,
@@ -86,6 +87,28 @@ def test_shards_of_texts_give_the_single_process_vectors(two_cpus, minilm_path, 
     np.testing.assert_array_equal(np.asarray(spread), alone)
     cache = EmbeddingCache(tmp_path / "b")  # the entry a single-device run looks up
     assert cache.is_complete(cache.key(encoder, texts, "document", "float32"))
+
+
+class CountedTexts(DocumentTexts):
+    """The lazy corpus view, remembering the most rows one read asked for."""
+
+    largest = 0
+
+    def __getitem__(self, index):
+        got = super().__getitem__(index)
+        self.largest = max(self.largest, len(got) if isinstance(index, slice) else 1)
+        return got
+
+
+@pytest.mark.slow
+def test_a_lazy_corpus_view_is_read_one_shard_at_a_time(two_cpus, minilm_path, tmp_path):
+    texts = [positive(t) for t in TOPICS] * 3
+    view = CountedTexts(make_corpus([f"d{i}" for i in range(len(texts))], texts))
+    encoder = FastEncoder(minilm_path, device="cpu")
+    alone = np.asarray(encode_cached(encoder, list(view), "document", tmp_path / "a", chunk_size=8))
+    spread = encode_on_devices(encoder, view, "document", tmp_path / "b", two_cpus, chunk_size=8)
+    np.testing.assert_array_equal(np.asarray(spread), alone)
+    assert view.largest == 8 < len(texts)
 
 
 @pytest.mark.slow

@@ -145,9 +145,11 @@ def encode_on_devices(
     show_progress: bool = False,
     dtype: str = "float32",
 ) -> np.memmap:
-    """Like :func:`~trueneg.encode.encode_cached`, the missing rows encoded on every device."""
+    """Like :func:`~trueneg.encode.encode_cached`, the missing rows encoded on every device.
+    A lazy view of the corpus (``Dataset.doc_text_view()``) stays lazy: each shard's texts
+    are read when the shard is handed out, never the whole corpus at once."""
     cache = EmbeddingCache(Path(cache_dir))
-    texts = list(texts)
+    texts = texts if isinstance(texts, Sequence) else list(texts)
     key = cache.key(encoder, texts, kind, dtype)
     found = cache.lookup(key, len(texts), dtype) if texts else None
     if found is not None or not texts:
@@ -160,7 +162,7 @@ def encode_on_devices(
 def _fill(
     out: EntryWriter,
     encoder: Encoder,
-    texts: list[str],
+    texts: Sequence[str],
     kind: TextKind,
     workers: DeviceWorkers,
     chunk_size: int,
