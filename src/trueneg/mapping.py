@@ -10,11 +10,14 @@ again); scans call it after each chunk, which keeps the resident set at one chun
 
 from __future__ import annotations
 
+import logging
 import mmap
 import weakref
 from pathlib import Path
 
 import pyarrow as pa
+
+logger = logging.getLogger(__name__)
 
 _LIVE: weakref.WeakSet[mmap.mmap] = weakref.WeakSet()
 _DROP = getattr(mmap, "MADV_DONTNEED", None)  # absent on Windows: nothing is released
@@ -49,3 +52,12 @@ class Releaser:
         if self._since >= self.rows:
             self._since = 0
             release_pages()
+
+
+def unlink_mapped(path: Path) -> None:
+    """Remove the name of a file that is (or is about to be) mapped: the mapping keeps its
+    pages readable until it is gone. A platform that cannot unlink a mapped file keeps it."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        logger.debug("could not remove the mapped file %s: %s", path, exc)

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from trueneg.data import load_beir, spool
-from trueneg.data.digests import KEY, DigestIndex, digest
+from trueneg.data.digests import FENCE, KEY, DigestIndex, _insertion, digest, merged_blocks
 from trueneg.data.spool import (
     CorpusSpool,
     TextsById,
@@ -171,3 +171,47 @@ def test_digest_index_agrees_with_a_dict():
 def test_an_in_memory_corpus_is_read_the_same_way():
     corpus = pa.table({"doc_id": ["x", "y"], "text": ["a", "b"], "title": ["", "T"]})
     assert texts_for(corpus, ["y"]) == {"y": "T b"}
+
+
+def test_digest_index_spills_large_runs_to_disk_and_still_agrees_with_a_dict(tmp_path):
+    rng = np.random.default_rng(1)
+    expected: dict[bytes, bytes] = {}
+    index = DigestIndex(KEY, folder=tmp_path, memory_rows=40)
+    for chunk in range(60):
+        keys = [digest(f"s{chunk}-{i}") for i in range(int(rng.integers(1, 40 + 4 * chunk)))]
+        values = [digest(f"v{chunk}-{i}") for i in range(len(keys))]
+        index.add(np.array(keys, dtype=KEY), np.array(values, dtype=KEY))
+        expected.update(zip(keys, values, strict=True))
+    assert index._runs[0][0].size > FENCE  # a mapped run of several pages
+    assert index.nbytes < index.disk_bytes / 4  # most of the index lives on disk
+    assert list(tmp_path.iterdir()) == []  # the runs' names are gone; the mappings hold them
+    probes = [*reversed(expected), digest("absent"), b"\0" * 16]
+    found, values = index.lookup(np.array(probes, dtype=KEY))
+    assert found.tolist() == [p in expected for p in probes]
+    got = [bytes(v).ljust(16, b"\0") for v in values[found]]
+    assert got == [expected[p] for p in probes if p in expected]
+    assert len(index) == len(expected)
+
+
+def test_merged_blocks_interleave_two_runs_in_key_order():
+    a = np.array(sorted(digest(f"a{i}") for i in range(37)), dtype=KEY)
+    b = np.array(sorted(digest(f"b{i}") for i in range(5)), dtype=KEY)
+    blocks = list(merged_blocks((a, np.arange(37)), (b, np.arange(100, 105)), block=4))
+    keys = np.concatenate([k for k, _ in blocks])
+    values = np.concatenate([v for _, v in blocks])
+    assert keys.tolist() == sorted([*a.tolist(), *b.tolist()])
+    lookup = dict(zip([*a.tolist(), *b.tolist()], [*range(37), *range(100, 105)], strict=True))
+    assert values.tolist() == [lookup[k] for k in keys.tolist()]
+    assert max(k.size for k, _ in blocks) <= 8
+
+
+def test_a_fenced_search_finds_what_searchsorted_finds():
+    rng = np.random.default_rng(2)
+    keys = np.sort(np.array([rng.bytes(16) for _ in range(3000)], dtype=KEY))
+    absent = np.array([rng.bytes(16) for _ in range(500)], dtype=KEY)
+    probes = np.sort(np.concatenate([keys[::7], absent, keys[:1], keys[-1:]]))
+    probes = np.concatenate([probes, np.array([b"\0" * 16, b"\xff" * 16], dtype=KEY)])
+    fence = keys[::FENCE].copy()
+    got = _insertion(keys, fence, probes)
+    np.testing.assert_array_equal(got, np.searchsorted(keys, probes))
+    np.testing.assert_array_equal(_insertion(keys, None, probes), got)

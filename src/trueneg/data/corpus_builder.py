@@ -5,8 +5,9 @@ dict keyed by every text: a repeated id with the same title and text collapses, 
 text it is an error; a new id whose (title, text) repeats an earlier row's becomes an alias of
 that row. What is remembered per row is two 16-byte BLAKE2b digests (the id's and the
 stripped title and text's) and a kept row's 8-byte position, in :class:`DigestIndex` runs:
-56 bytes a document (about twice that while the largest runs merge), never the texts, which
-go to the :class:`~trueneg.data.spool.CorpusSpool` chunk by chunk. Two different texts are
+56 bytes a document, of which only the newest runs (about a million entries) stay in memory
+and the rest are memory-mapped temporary files; never the texts, which go to the
+:class:`~trueneg.data.spool.CorpusSpool` chunk by chunk. Two different texts are
 taken for one only if their 128-bit digests collide (odds about n²/2¹²⁹: 10⁻²⁵ at 10M rows).
 """
 
@@ -36,8 +37,8 @@ class CorpusBuilder:
         self.empty = 0
         self._pending: list[Row] = []
         self._pending_ids: set[str] = set()
-        self._ids = DigestIndex(KEY)  # id digest -> text digest
-        self._keys = DigestIndex(np.int64)  # text digest -> position of the kept row
+        self._ids = DigestIndex(KEY, folder)  # id digest -> text digest
+        self._keys = DigestIndex(np.int64, folder)  # text digest -> position of the kept row
         self._spool = CorpusSpool(chunk_rows, folder)
         self._aliases: list[tuple[str, int]] = []
 
@@ -99,7 +100,7 @@ class CorpusBuilder:
 
     @property
     def index_bytes(self) -> int:
-        """Memory held by the digest indexes (for benchmarks and logs)."""
+        """Memory held by the digest indexes (for benchmarks and logs; on-disk runs apart)."""
         return self._ids.nbytes + self._keys.nbytes
 
     def _position(self, text_key: bytes, new_texts: dict[bytes, int]) -> int:

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from trueneg.data.tables import CHUNK_ROWS, CORPUS_SCHEMA, document_texts, take_rows
-from trueneg.mapping import map_file, release_pages
+from trueneg.mapping import map_file, release_pages, unlink_mapped
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class CorpusSpool:
             self._path = spool_path(self.folder)
             self._sink = pa.OSFile(str(self._path), "wb")
             self._writer = pa.ipc.new_file(self._sink, CORPUS_SCHEMA)
-            weakref.finalize(self, _remove, self._path)
+            weakref.finalize(self, unlink_mapped, self._path)
         batch = pa.record_batch(list(self._buffer), schema=CORPUS_SCHEMA)
         self._writer.write_batch(batch)
         self._written += batch.num_rows
@@ -106,7 +106,7 @@ def map_table(path: str | Path, unlink: bool = False) -> pa.Table:
     the file's name at once (the mapping keeps its pages readable until the table is gone)."""
     table = pa.ipc.open_file(map_file(path)).read_all()
     if unlink:
-        _remove(Path(path))
+        unlink_mapped(Path(path))
     return table
 
 
@@ -121,7 +121,7 @@ def spool_batches(
             for batch in batches:
                 writer.write_batch(batch.cast(schema) if batch.schema != schema else batch)
     except BaseException:
-        _remove(path)
+        unlink_mapped(path)
         raise
     return map_table(path, unlink=True)
 
@@ -208,10 +208,3 @@ class TextsById(Mapping[str, str]):
         for chunk in self._corpus["doc_id"].chunks:
             yield from chunk.to_pylist()
             release_pages()
-
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink(missing_ok=True)
-    except OSError as exc:  # a platform that cannot unlink a mapped file keeps it
-        logger.debug("could not remove the spooled corpus %s: %s", path, exc)
