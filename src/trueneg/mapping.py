@@ -26,17 +26,24 @@ _DROP = getattr(mmap, "MADV_DONTNEED", None)  # absent on Windows: nothing is re
 def map_file(path: str | Path) -> pa.Buffer:
     """The file at ``path`` as a read-only, memory-mapped Arrow buffer (the mapping lives as
     long as the buffer and whatever is built on it without copying)."""
+    return pa.py_buffer(map_pages(path))
+
+
+def map_pages(path: str | Path) -> mmap.mmap:
+    """The file at ``path`` mapped read-only (a buffer for numpy or Arrow; give its pages back
+    alone with ``release_pages(mapping)``)."""
     with open(path, "rb") as handle:
         mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     _LIVE.add(mapping)
-    return pa.py_buffer(mapping)
+    return mapping
 
 
-def release_pages() -> None:
-    """Drop every live mapping's pages from this process's resident set."""
+def release_pages(*mappings: mmap.mmap) -> None:
+    """Drop the pages of ``mappings`` (default: every live mapping) from this process's
+    resident set."""
     if _DROP is None:
         return
-    for mapping in list(_LIVE):
+    for mapping in mappings or list(_LIVE):
         mapping.madvise(_DROP)
 
 

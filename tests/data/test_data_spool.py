@@ -215,3 +215,14 @@ def test_a_fenced_search_finds_what_searchsorted_finds():
     got = _insertion(keys, fence, probes)
     np.testing.assert_array_equal(got, np.searchsorted(keys, probes))
     np.testing.assert_array_equal(_insertion(keys, None, probes), got)
+
+
+def test_a_mapped_run_s_fence_is_every_fence_th_key(tmp_path):
+    index = DigestIndex(np.int64, folder=tmp_path, memory_rows=100)
+    for chunk in range(12):
+        keys = [digest(f"f{chunk}-{i}") for i in range(97 * (chunk + 1))]
+        index.add(np.array(keys, dtype=KEY), np.arange(len(keys)))
+    mapped = [(keys, fence) for keys, _, fence in index._runs if fence is not None]
+    assert mapped and max(keys.size for keys, _ in mapped) > 3 * FENCE
+    for keys, fence in mapped:
+        np.testing.assert_array_equal(fence, keys[::FENCE])

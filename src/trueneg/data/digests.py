@@ -15,6 +15,7 @@ as they are mapped.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import tempfile
 from collections.abc import Iterator
@@ -23,12 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from trueneg.hashing import DIGEST_SIZE
-from trueneg.mapping import map_file, release_pages, unlink_mapped
+from trueneg.mapping import map_pages, release_pages, unlink_mapped
 
 KEY = np.dtype(f"S{DIGEST_SIZE}")
 MEMORY_ROWS = 1 << 20  # entries a run may hold in memory; larger runs live on disk
 MERGE_BLOCK = 1 << 18  # entries of each run merged at a time
-LOOKUP_BLOCK = 1 << 12  # probes looked up between two releases of the mapped runs' pages
+LOOKUP_BLOCK = 1 << 10  # probes looked up between two releases of the mapped runs' pages
 FENCE = 4096 // DIGEST_SIZE  # keys of a mapped run per page: one in FENCE stays in memory
 RUN_PREFIX = "trueneg-digests-"
 
@@ -68,6 +69,10 @@ class DigestIndex:
         """Bytes held in memory: the in-memory runs, and the fences of the mapped ones."""
         return sum(f.nbytes if f is not None else k.nbytes + v.nbytes for k, v, f in self._runs)
 
+    def _mappings(self) -> list[mmap.mmap]:
+        """The mapped files behind the runs on disk."""
+        return [a.base.obj for k, v, f in self._runs if f is not None for a in (k, v)]
+
     @property
     def disk_bytes(self) -> int:
         """Bytes of the runs kept on disk."""
@@ -88,8 +93,7 @@ class DigestIndex:
                 hit = run_keys[at] == probes
                 found[rows[hit]] = True
                 values[rows[hit]] = run_values[at[hit]]
-            if self.disk_bytes:
-                release_pages()  # a block touches a page or two a probe; give them back
+            release_pages(*self._mappings())  # a block touched a page or two a probe
         return found, values
 
     def add(self, keys: np.ndarray, values: np.ndarray) -> None:
@@ -109,23 +113,27 @@ class DigestIndex:
             keys = np.concatenate([a[0], b[0]])
             order = np.argsort(keys, kind="stable")
             return keys[order], np.concatenate([a[1], b[1]])[order], None
-        keys, values = self._write(merged_blocks(a, b), a[0].size + b[0].size)
-        return keys, values, np.array(keys[::FENCE])
+        return self._write(merged_blocks(a, b), a[0].size + b[0].size)
 
-    def _write(self, blocks: Iterator[Run], rows: int) -> Run:
-        """Write the sorted ``blocks`` to two temporary files and map them back."""
+    def _write(self, blocks: Iterator[Run], rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Write the sorted ``blocks`` to two temporary files and map them back; the fence
+        (every ``FENCE``-th key) is taken from the blocks as they pass, not read back."""
         paths = [_run_path(self.folder, "keys"), _run_path(self.folder, "values")]
+        fence, written = [], 0
         try:
             with open(paths[0], "wb") as key_file, open(paths[1], "wb") as value_file:
                 for keys, values in blocks:
                     key_file.write(keys.tobytes())
                     value_file.write(values.tobytes())
+                    fence.append(keys[-written % FENCE :: FENCE])
+                    written += keys.size
                     release_pages()  # the mapped runs being merged are read once, in order
-            run = (_read(paths[0], KEY, rows), _read(paths[1], self.value_dtype, rows))
+            keys = _read(paths[0], KEY, rows)
+            values = _read(paths[1], self.value_dtype, rows)
         finally:
             for path in paths:
                 unlink_mapped(path)
-        return run
+        return keys, values, np.concatenate(fence) if fence else np.empty(0, KEY)
 
 
 def _insertion(keys: np.ndarray, fence: np.ndarray | None, probes: np.ndarray) -> np.ndarray:
@@ -165,9 +173,8 @@ def merged_blocks(a: Run, b: Run, block: int = MERGE_BLOCK) -> Iterator[Run]:
 
 
 def _read(path: Path, dtype: np.dtype, rows: int) -> np.ndarray:
-    if rows == 0:
-        return np.empty(0, dtype=dtype)
-    return np.frombuffer(map_file(path), dtype=dtype, count=rows)
+    """``rows`` values of ``dtype`` mapped from ``path`` (``array.base.obj`` is the mapping)."""
+    return np.frombuffer(memoryview(map_pages(path)), dtype=dtype, count=rows)
 
 
 def _run_path(folder: str | Path | None, part: str) -> Path:
