@@ -125,7 +125,7 @@ class DigestIndex:
                 for keys, values in blocks:
                     key_file.write(keys.tobytes())
                     value_file.write(values.tobytes())
-                    fence.append(keys[-written % FENCE :: FENCE])
+                    fence.append(keys[-written % FENCE :: FENCE].copy())  # not a view
                     written += keys.size
                     release_pages()  # the mapped runs being merged are read once, in order
             keys = _read(paths[0], KEY, rows)
