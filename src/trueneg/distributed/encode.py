@@ -54,7 +54,7 @@ def encode_on_ray(
     the cache's :meth:`~trueneg.encode.EmbeddingCache.writer`, as local encoding does.
     """
     cache = EmbeddingCache(Path(cache_dir))
-    texts = list(texts)
+    texts = texts if isinstance(texts, Sequence) else list(texts)  # a lazy view stays lazy
     key = cache.key(encoder, texts, kind, dtype)
     if not texts:
         return cache.encode(encoder, texts, kind, dtype=dtype)
@@ -70,7 +70,7 @@ def _fill(
     out: EntryWriter,
     key: str,
     encoder: Encoder,
-    texts: list[str],
+    texts: Sequence[str],
     kind: TextKind,
     cluster: RayCluster,
     chunk_size: int,
@@ -106,24 +106,21 @@ def _fill(
 
 def shard_vectors(
     encoder: Encoder,
-    texts: list[str],
+    texts: Sequence[str],
     kind: TextKind,
     start: int,
     cluster: RayCluster,
     chunk_size: int,
 ) -> Iterator[tuple[np.ndarray, Any]]:
-    """Yield ``(rows, vectors)`` for ``texts[start:]``, in order, shard by shard."""
+    """Yield ``(rows, vectors)`` for ``texts[start:]``, in order, shard by shard. Each shard
+    goes to Ray's object store as it is read (which spills to disk when full), so this process
+    holds one shard of texts at a time."""
     ray = import_ray()
-    table = pa.table(
-        {
-            "row": pa.array(range(start, len(texts)), type=pa.int64()),
-            "text": pa.array(texts[start:], type=pa.string()),
-        }
-    )
-    size = max(1, min(chunk_size, -(-table.num_rows // cluster.workers)))
-    shards = [table.slice(lo, size) for lo in range(0, table.num_rows, size)]
+    size = max(1, min(chunk_size, -(-(len(texts) - start) // cluster.workers)))
+    bounds = [(lo, min(lo + size, len(texts))) for lo in range(start, len(texts), size)]
+    shards = [ray.put(_shard(texts, lo, hi)) for lo, hi in bounds]
     workers, resources = _actor_pool(encoder, cluster, len(shards))
-    dataset = ray.data.from_arrow(shards).map_batches(
+    dataset = ray.data.from_arrow_refs(shards).map_batches(
         EncoderActor,
         fn_constructor_kwargs={"encoder": encoder, "kind": kind},
         batch_size=None,
@@ -135,6 +132,11 @@ def shard_vectors(
     dataset.context.enable_progress_bars = False
     for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
         yield batch["row"], batch["vector"]
+
+
+def _shard(texts: Sequence[str], lo: int, hi: int) -> pa.Table:
+    rows = pa.array(range(lo, hi), type=pa.int64())
+    return pa.table({"row": rows, "text": pa.array(texts[lo:hi], type=pa.string())})
 
 
 def _actor_pool(encoder: Encoder, cluster: RayCluster, shards: int) -> tuple[int, dict]:
