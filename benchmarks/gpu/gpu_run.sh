@@ -17,7 +17,9 @@
 #                       every [[mining]] row of CONFIG (default: the shipped table) as its own
 #                       `trueneg compare --mining ROW` process, all at once on the one GPU, each
 #                       in its own folder; stopped after $STEP_LIMIT s; the cells' records
-#                       (no models) and one log per row come back in table-DATASET-CONFIG.tar.gz
+#                       (no models) and one log per row come back in table-DATASET-CONFIG.tar.gz;
+#                       that file put in .carry/gpu/state/ before the next session's call
+#                       carries its finished cells in (the next table is the sum of both)
 #   st:DATASET          python -m benchmarks.quality.st_reference, seeds 0-2 in turn (sentence-
 #                       transformers' own naive top-4 recipe); the three JSON files to $OUT
 #   profile             python -m benchmarks.speed.encode_profile on the GPU: each part of encoding
@@ -168,6 +170,7 @@ step_table() {
     local tag; tag=$dataset-$(basename "$config" .toml)
     local root=$WORK/table/$tag names pid status=0 pids=()
     mkdir -p "$root" "$OUT/logs"
+    restore_table "$tag" "$root"
     names=$("$PY" -c 'import sys; from trueneg.compare.config import load_config
 print(" ".join(m.name for m in load_config(sys.argv[1]).mining))' "$config")
     for name in $names; do
@@ -186,6 +189,18 @@ print(" ".join(m.name for m in load_config(sys.argv[1]).mining))' "$config")
     return "$status"
 }
 
+restore_table() {  # an earlier session's finished cells ($CARRY/state/table-TAG.tar.gz)
+    local archive=$CARRY/state/table-$1.tar.gz root=$2 tmp cell
+    [ -f "$archive" ] || return 0
+    tmp=$(mktemp -d) && tar xzf "$archive" -C "$tmp"
+    # only cells with eval.json: an unfinished one has records but neither model nor tables
+    while IFS= read -r -d '' cell; do
+        mkdir -p "$root/$cell" && cp -r "$tmp/$cell/." "$root/$cell/"
+    done < <(cd "$tmp" && find . -name eval.json -printf '%h\0')
+    rm -rf "$tmp"
+    echo "table $1: $(find "$root" -name eval.json | wc -l) finished cells carried in"
+}
+
 step_st() {
     local seed
     for seed in 0 1 2; do
@@ -196,7 +211,7 @@ step_st() {
 }
 
 cd "$ROOT"
-[ "$#" -gt 0 ] || { sed -n '2,25p' "$0"; exit 2; }
+[ "$#" -gt 0 ] || { sed -n '2,40p' "$0"; exit 2; }
 setup
 for step in "$@"; do
     echo "== $step"

@@ -13,7 +13,8 @@
 #   benchmarks/gpu/judge_verdict.sh table scifact      # carry .carry/gpu: 10 rows x 3 seeds
 #   benchmarks/gpu/judge_verdict.sh table nfcorpus     # (carry .carry/gpu again)
 # A row stopped by STEP_LIMIT (default 540 s) resumes from its finished cells when the same
-# call is made again on the same machine.
+# call is made again on the same machine, or in a later session when the returned
+# table-DATASET-compare_judge_verdict.tar.gz is put in .carry/gpu/state/ before the call.
 # The results come back as $OUT/table-DATASET-compare_judge_verdict.tar.gz; unpack them into
 # runs/compare/judge-verdict here and `trueneg compare ... ` writes the table without training.
 set -euo pipefail
