@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from trueneg.data.textio import iter_lines, read_text
+from trueneg.data.json_list import iter_json_list
+from trueneg.data.textio import iter_lines, read_bytes
 from trueneg.errors import DataError
 
 try:  # optional speed-up; the standard library is the fallback
@@ -55,34 +56,21 @@ def parse_object(line: str, path: Path, number: int) -> dict[str, Any]:
 
 
 def iter_json(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Records of a ``.json`` file: a JSON list of objects, or JSON Lines.
+    """Records of a ``.json`` file: a JSON list of objects (read an item at a time, see
+    :mod:`trueneg.data.json_list`), or JSON Lines.
 
     For a list the number yielded is the 1-based item index.
     """
-    text = read_text(path)
-    if not text.lstrip().startswith("["):
+    if is_json_list(path):
+        yield from iter_json_list(path)
+    else:
         yield from iter_jsonl(path)
-        return
-    try:
-        items = json.loads(text)
-    except (ValueError, RecursionError) as exc:  # json recurses into nested lists
-        raise DataError(
-            f"{path.name} is not valid JSON: {_json_message(exc)}",
-            received=str(path),
-            expected="a JSON list of objects, or one JSON object per line",
-            fix="Fix the JSON syntax at the position shown",
-        ) from None
-    if not items:
-        raise empty_file_error(path)
-    for index, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            raise DataError(
-                f"{path.name} item {index} is a JSON {type(item).__name__}, not an object",
-                received=str(item)[:120],
-                expected="a JSON list of objects",
-                fix=f"Make item {index} of {path} an object",
-            )
-        yield index, item
+
+
+def is_json_list(path: Path) -> bool:
+    """Whether the (decompressed) file starts, after white space, with ``[``."""
+    head = read_bytes(path, 4096)
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
 
 
 def empty_file_error(path: Path) -> DataError:

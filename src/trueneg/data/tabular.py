@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trueneg.data import spool
-from trueneg.data.jsonl import empty_file_error, iter_json, iter_jsonl
-from trueneg.data.textio import iter_lines, read_bytes, strip_gz
+from trueneg.data.jsonl import empty_file_error, is_json_list, iter_json, iter_jsonl
+from trueneg.data.textio import iter_lines, strip_gz
 from trueneg.errors import DataError
 
 RECORD_FORMATS = {
@@ -68,7 +68,7 @@ def read_records(path: Path, formats: Iterable[str] = RECORD_FORMATS) -> Records
     if fmt == ".jsonl":
         return _json_records(path, iter_jsonl(path), "line")
     if fmt == ".json":
-        return _json_records(path, iter_json(path), "item" if _is_json_list(path) else "line")
+        return _json_records(path, iter_json(path), "item" if is_json_list(path) else "line")
     if fmt in (".csv", ".tsv"):
         return _csv_records(path, "\t" if fmt == ".tsv" else ",")
     if fmt == ".parquet":
@@ -79,11 +79,6 @@ def read_records(path: Path, formats: Iterable[str] = RECORD_FORMATS) -> Records
 def _json_records(path: Path, rows: Iterator[tuple[int, dict[str, Any]]], unit: str) -> Records:
     first = next(rows)  # the iterators raise DataError on an empty file
     return Records(path, list(first[1]), itertools.chain([first], rows), unit)
-
-
-def _is_json_list(path: Path) -> bool:
-    head = read_bytes(path, 4096)
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
 
 
 def _csv_records(path: Path, delimiter: str) -> Records:

@@ -114,17 +114,6 @@ def unreadable(path: Path, exc: BaseException) -> DataError:
     )
 
 
-def read_text(path: Path) -> str:
-    """The whole file decoded as UTF-8, with line-located errors for bad bytes."""
-    data = read_bytes(path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise utf8_error(path, line, exc.start, exc) from None
-    return text.removeprefix("\ufeff")
-
-
 def utf8_error(path: Path, line: int, offset: int, exc: UnicodeDecodeError) -> DataError:
     bad = exc.object[exc.start : exc.start + 4]
     return DataError(
