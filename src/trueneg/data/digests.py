@@ -93,7 +93,8 @@ class DigestIndex:
                 hit = run_keys[at] == probes
                 found[rows[hit]] = True
                 values[rows[hit]] = run_values[at[hit]]
-            release_pages(*self._mappings())  # a block touched a page or two a probe
+            if mappings := self._mappings():  # none given would mean every live mapping
+                release_pages(*mappings)  # a block touched a page or two a probe
         return found, values
 
     def add(self, keys: np.ndarray, values: np.ndarray) -> None:
