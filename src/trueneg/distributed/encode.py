@@ -53,17 +53,11 @@ def encode_on_ray(
     ``chunk_size`` texts, fewer when that gives every worker a shard; each is written through
     the cache's :meth:`~trueneg.encode.EmbeddingCache.writer`, as local encoding does.
     """
-    cache = EmbeddingCache(Path(cache_dir))
-    texts = texts if isinstance(texts, Sequence) else list(texts)  # a lazy view stays lazy
-    key = cache.key(encoder, texts, kind, dtype)
-    if not texts:
-        return cache.encode(encoder, texts, kind, dtype=dtype)
-    found = cache.lookup(key, len(texts), dtype)
-    if found is not None:
-        return found
-    with cache.writer(key, len(texts), dtype) as out:
-        _fill(out, key, encoder, texts, kind, cluster, chunk_size, show_progress)
-        return out.finish()
+
+    def write(out: EntryWriter, key: str, rows: Sequence[str]) -> None:
+        _fill(out, key, encoder, rows, kind, cluster, chunk_size, show_progress)
+
+    return EmbeddingCache(Path(cache_dir)).fill(encoder, texts, kind, dtype, write)
 
 
 def _fill(

@@ -148,15 +148,11 @@ def encode_on_devices(
     """Like :func:`~trueneg.encode.encode_cached`, the missing rows encoded on every device.
     A lazy view of the corpus (``Dataset.doc_text_view()``) stays lazy: each shard's texts
     are read when the shard is handed out, never the whole corpus at once."""
-    cache = EmbeddingCache(Path(cache_dir))
-    texts = texts if isinstance(texts, Sequence) else list(texts)
-    key = cache.key(encoder, texts, kind, dtype)
-    found = cache.lookup(key, len(texts), dtype) if texts else None
-    if found is not None or not texts:
-        return found if found is not None else cache.encode(encoder, texts, kind, dtype=dtype)
-    with cache.writer(key, len(texts), dtype) as out:
-        _fill(out, encoder, texts, kind, workers, chunk_size, show_progress)
-        return out.finish()
+
+    def write(out: EntryWriter, _key: str, rows: Sequence[str]) -> None:
+        _fill(out, encoder, rows, kind, workers, chunk_size, show_progress)
+
+    return EmbeddingCache(Path(cache_dir)).fill(encoder, texts, kind, dtype, write)
 
 
 def _fill(

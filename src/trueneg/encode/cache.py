@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +129,7 @@ class EmbeddingCache:
     ) -> np.memmap:
         """Return cached vectors, encoding (or finishing) only the rows not yet on disk."""
         _check_options(chunk_size, dtype)
-        texts = texts if isinstance(texts, Sequence) else list(texts)  # a lazy view stays lazy
+        texts = as_sequence(texts)
         key = self.key(encoder, texts, kind, dtype)
         found = self.lookup(key, len(texts), dtype)
         if found is not None:
@@ -150,6 +150,28 @@ class EmbeddingCache:
                     batch = texts[lo : lo + chunk_size]
                     out.append(_checked(encoder.encode(batch, kind), len(batch), encoder))
                     advance(len(batch))
+            return out.finish()
+
+    def fill(
+        self,
+        encoder: Encoder,
+        texts: Sequence[str],
+        kind: TextKind,
+        dtype: str,
+        write: Callable[[EntryWriter, str, Sequence[str]], None],
+    ) -> np.memmap:
+        """:meth:`encode`'s lookup and resumable entry with the missing rows written by
+        ``write(entry, key, texts)`` (the Ray and per-device encoders); a lazy view of the
+        texts stays lazy."""
+        texts = as_sequence(texts)
+        if not texts:
+            return self.encode(encoder, texts, kind, dtype=dtype)
+        key = self.key(encoder, texts, kind, dtype)
+        found = self.lookup(key, len(texts), dtype)
+        if found is not None:
+            return found
+        with self.writer(key, len(texts), dtype) as out:
+            write(out, key, texts)
             return out.finish()
 
     def _check(
@@ -209,8 +231,13 @@ def is_cached(
 ) -> bool:
     """Whether ``encode_cached`` would return these vectors without encoding anything."""
     cache = EmbeddingCache(Path(cache_dir))
-    texts = texts if isinstance(texts, Sequence) else list(texts)
-    return cache.is_complete(cache.key(encoder, texts, kind, dtype))
+    return cache.is_complete(cache.key(encoder, as_sequence(texts), kind, dtype))
+
+
+def as_sequence(texts: Sequence[str] | Any) -> Sequence[str]:
+    """``texts`` itself when it is a sequence (a lazy view of the corpus stays lazy), else a
+    list of it."""
+    return texts if isinstance(texts, Sequence) else list(texts)
 
 
 def _checked(vectors: Any, rows: int, encoder: Encoder) -> np.ndarray:
