@@ -85,6 +85,7 @@ class DigestIndex:
         found = np.zeros(keys.size, dtype=bool)
         values = np.zeros(keys.size, dtype=self.value_dtype)
         order = np.argsort(keys)  # sorted probes walk each run's pages once, in order
+        mappings = self._mappings()
         for start in range(0, keys.size, LOOKUP_BLOCK):
             rows = order[start : start + LOOKUP_BLOCK]
             probes = keys[rows]
@@ -93,7 +94,7 @@ class DigestIndex:
                 hit = run_keys[at] == probes
                 found[rows[hit]] = True
                 values[rows[hit]] = run_values[at[hit]]
-            if mappings := self._mappings():  # none given would mean every live mapping
+            if mappings:  # none given would mean every live mapping
                 release_pages(*mappings)  # a block touched a page or two a probe
         return found, values
 
