@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from trueneg.data.textio import open_binary, unreadable
+from trueneg.data.textio import empty_file_error, open_binary, unreadable
 from trueneg.errors import DataError
 
 CHUNK_CHARS = 1 << 20  # characters read at a time
@@ -83,12 +83,7 @@ def _items(path: Path, cursor: _Cursor) -> Iterator[tuple[int, dict[str, Any]]]:
         raise _invalid(path, cursor, "expected '[' (a JSON list)")
     cursor.pos += 1
     if cursor.peek() == "]":
-        raise DataError(
-            f"{path} is empty",
-            received="an empty JSON list",
-            expected="at least one record",
-            fix="Check that the file was written completely",
-        )
+        raise empty_file_error(path)
     decoder, index = json.JSONDecoder(), 0
     while True:
         cursor.peek()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from trueneg.data.json_list import iter_json_list
-from trueneg.data.textio import iter_lines, read_bytes
+from trueneg.data.textio import empty_file_error, iter_lines, read_bytes
 from trueneg.errors import DataError
 
 try:  # optional speed-up; the standard library is the fallback
@@ -40,7 +40,7 @@ def parse_object(line: str, path: Path, number: int) -> dict[str, Any]:
         record = _loads(line)
     except (ValueError, RecursionError) as exc:  # decode errors; json may recurse too deep
         raise DataError(
-            f"{path.name} line {number} is not valid JSON: {_json_message(exc, one_line=True)}",
+            f"{path.name} line {number} is not valid JSON: {_json_message(exc)}",
             received=line.strip()[:120],
             expected="one JSON object per line",
             fix=f"Fix or remove line {number} of {path}",
@@ -73,17 +73,8 @@ def is_json_list(path: Path) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
 
 
-def empty_file_error(path: Path) -> DataError:
-    return DataError(
-        f"{path} is empty",
-        received="a file with no records",
-        expected="at least one record",
-        fix="Check that the file was written completely",
-    )
-
-
-def _json_message(exc: Exception, one_line: bool = False) -> str:
+def _json_message(exc: Exception) -> str:
+    """A one-line decode error (its column: the line is the caller's)."""
     if isinstance(exc, json.JSONDecodeError):
-        where = f"column {exc.colno}" if one_line else f"line {exc.lineno} column {exc.colno}"
-        return f"{exc.msg} at {where}"
+        return f"{exc.msg} at column {exc.colno}"
     return str(exc).split("\n")[0]

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trueneg.data import spool
-from trueneg.data.jsonl import empty_file_error, is_json_list, iter_json, iter_jsonl
-from trueneg.data.textio import iter_lines, strip_gz
+from trueneg.data.jsonl import is_json_list, iter_json, iter_jsonl
+from trueneg.data.textio import empty_file_error, iter_lines, strip_gz
 from trueneg.errors import DataError
 
 RECORD_FORMATS = {

@@ -105,6 +105,15 @@ def read_bytes(path: Path, size: int = -1) -> bytes:
         raise unreadable(path, exc) from exc
 
 
+def empty_file_error(path: Path) -> DataError:
+    return DataError(
+        f"{path} is empty",
+        received="a file with no records",
+        expected="at least one record",
+        fix="Check that the file was written completely",
+    )
+
+
 def unreadable(path: Path, exc: BaseException) -> DataError:
     return DataError(
         f"Could not read {path}: {exc}",
