@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
 from trueneg.errors import ConfigError
 from trueneg.retrieve.base import RETRIEVERS, Candidates, SearchInput
+from trueneg.retrieve.bm25_index import index_token_ids
+from trueneg.retrieve.bm25_tokens import tokenize_corpus
 from trueneg.retrieve.topk import check_search_input, chunk_topk, drop_masked, join_parts
 
 logger = logging.getLogger(__name__)
@@ -85,14 +89,16 @@ class BM25Retriever:
         return join_parts(rows, inputs.num_queries), positive_scores
 
     def build_index(
-        self, doc_texts: list[str], stemmer: Any = None, show_progress: bool = False
+        self, doc_texts: Sequence[str], stemmer: Any = None, show_progress: bool = False
     ) -> Any:
-        """A ``bm25s.BM25`` index of the documents."""
+        """A ``bm25s.BM25`` index of the documents, read, tokenized and indexed a chunk at a
+        time (:mod:`trueneg.retrieve.bm25_tokens`, :mod:`trueneg.retrieve.bm25_index`)."""
         import bm25s
 
         index = bm25s.BM25(k1=self.k1, b=self.b, method=self.method)
-        tokens = self._tokenize(doc_texts, stemmer, ids=True, show=show_progress)
-        index.index(tokens, show_progress=show_progress)
+        tokenize = partial(self._tokenize, stemmer=stemmer, ids=True, show=False)
+        ids, vocab = tokenize_corpus(doc_texts, tokenize, show_progress=show_progress)
+        index_token_ids(index, ids, vocab, show_progress=show_progress)
         return index
 
     def _tokenize(self, texts: list[str], stemmer: Any, *, ids: bool, show: bool) -> Any:

@@ -1,0 +1,107 @@
+"""The corpus's BM25 token ids, tokenized a chunk of documents at a time.
+
+``bm25s.tokenize`` on the whole corpus needs every text at once and returns a Python list of
+Python ints per document (about 36 bytes a token: more than the text itself). Here the texts
+are read ``TOKENIZE_ROWS`` at a time (a lazy corpus view stays on disk), each chunk is tokenized
+by bm25s with its own vocabulary, and its ids are mapped into one vocabulary for the corpus and
+kept as an int32 array (4 bytes a token). :class:`TokenIds` gives bm25s's index builder the
+lists it reads, one document at a time. The scores are bm25s's own: only the order of the
+vocabulary's ids can differ, and no score depends on it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from trueneg.progress import progress_bar
+
+TOKENIZE_ROWS = 65_536  # texts read and tokenized at a time
+
+Tokenize = Callable[[list[str]], Any]  # texts -> bm25s's Tokenized(ids, vocab)
+
+
+class TokenIds(Sequence[list[int]]):
+    """The token ids of every document, held as one int32 array and its offsets per chunk;
+    a document's list is made when read."""
+
+    def __init__(self, chunks: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        self._chunks = chunks  # (ids of the chunk's documents end to end, their offsets)
+        self._starts = np.cumsum([0] + [len(offsets) - 1 for _, offsets in chunks])
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        i = operator.index(index)
+        i = i + len(self) if i < 0 else i
+        if not 0 <= i < len(self):
+            raise IndexError(f"document {index} of {len(self)}")
+        chunk = int(np.searchsorted(self._starts, i, side="right")) - 1
+        ids, offsets = self._chunks[chunk]
+        row = i - int(self._starts[chunk])
+        return ids[offsets[row] : offsets[row + 1]].tolist()
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for ids, offsets in self._chunks:
+            for start, stop in itertools.pairwise(offsets.tolist()):
+                yield ids[start:stop].tolist()
+
+    def chunks(self, drain: bool = False) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """Each chunk: the position of its first document, its ids and their offsets. With
+        ``drain``, a chunk is let go once the next is asked for (the ids end up empty)."""
+        starts, chunks = self._starts.tolist()[:-1], list(self._chunks)
+        if drain:
+            self._starts, self._chunks = np.zeros(1, dtype=np.int64), []
+        chunks.reverse()
+        for start in starts:
+            ids, offsets = chunks.pop()
+            yield start, ids, offsets
+            del ids, offsets
+
+    def lengths(self) -> np.ndarray:
+        """The number of tokens of every document (int64)."""
+        parts = [np.diff(offsets) for _, offsets in self._chunks]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held for the ids and their offsets."""
+        return sum(ids.nbytes + offsets.nbytes for ids, offsets in self._chunks)
+
+
+def tokenize_corpus(
+    texts: Sequence[str],
+    tokenize: Tokenize,
+    rows: int | None = None,
+    show_progress: bool = False,
+) -> tuple[TokenIds, dict[str, int]]:
+    """Token ids of every text and the vocabulary (token -> id), ``rows`` texts at a time
+    (default :data:`TOKENIZE_ROWS`)."""
+    rows = rows or TOKENIZE_ROWS
+    vocab: dict[str, int] = {}
+    chunks = []
+    with progress_bar(show_progress, len(texts), "BM25: tokenize documents") as advance:
+        for start in range(0, len(texts), rows):
+            part = list(texts[start : start + rows])
+            chunks.append(_chunk_ids(tokenize(part), vocab))
+            advance(len(part))
+    return TokenIds(chunks), vocab
+
+
+def _chunk_ids(tokenized: Any, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """One chunk's ids in the corpus vocabulary (which grows by the chunk's new tokens)."""
+    remap = np.empty(len(tokenized.vocab), dtype=np.int32)
+    for token, local in tokenized.vocab.items():
+        remap[local] = vocab.setdefault(token, len(vocab))
+    lengths = np.fromiter(map(len, tokenized.ids), dtype=np.int64, count=len(tokenized.ids))
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    flat = itertools.chain.from_iterable(tokenized.ids)
+    local_ids = np.fromiter(flat, dtype=np.int32, count=int(offsets[-1]))
+    return remap[local_ids], offsets
