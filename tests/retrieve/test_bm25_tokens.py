@@ -153,3 +153,25 @@ def test_documents_without_tokens_and_an_empty_vocabulary():
     assert query_scores(index, index.get_tokens_ids(["apple"])).tolist() == [0.0, 0.0, 0.0]
     one = BM25Retriever(stemmer=None).build_index(["", "apple", "the"])
     assert query_scores(one, one.get_tokens_ids(["apple"])).nonzero()[0].tolist() == [1]
+
+
+def test_the_ids_file_is_removed_at_once_and_on_an_error(tmp_path):
+    ids, _ = tokenize_corpus(DOCS, tokenize, rows=2, folder=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    assert list(ids) == list(tokenize_corpus(DOCS, tokenize, rows=100)[0])
+
+    def failing(texts):
+        if "zebra" in texts:
+            raise RuntimeError("tokenizer failed")
+        return tokenize(texts)
+
+    with pytest.raises(RuntimeError, match="tokenizer failed"):
+        tokenize_corpus(DOCS, failing, rows=2, folder=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_corpus_without_any_token_maps_nothing(tmp_path):
+    ids, vocab = tokenize_corpus(["", "the of", "and"], tokenize, rows=2, folder=tmp_path)
+    assert list(ids) == [[], [], []] and vocab == {} and ids.lengths().tolist() == [0, 0, 0]
+    empty, _ = tokenize_corpus([], tokenize, folder=tmp_path)
+    assert len(empty) == 0 and list(tmp_path.iterdir()) == []

@@ -1,23 +1,28 @@
 """The corpus's BM25 token ids, tokenized a chunk of documents at a time.
 
 ``bm25s.tokenize`` on the whole corpus needs every text at once and returns a Python list of
-Python ints per document (about 36 bytes a token: more than the text itself). Here the texts
-are read ``TOKENIZE_ROWS`` at a time (a lazy corpus view stays on disk), each chunk is tokenized
-by bm25s with its own vocabulary, and its ids are mapped into one vocabulary for the corpus and
-kept as an int32 array (4 bytes a token). :class:`TokenIds` gives bm25s's index builder the
-lists it reads, one document at a time. The scores are bm25s's own: only the order of the
-vocabulary's ids can differ, and no score depends on it.
+token ids per document. Here the texts are read ``TOKENIZE_ROWS`` at a time (a lazy corpus
+view stays on disk), each chunk is tokenized by bm25s with its own vocabulary, and its ids are
+mapped into one vocabulary for the corpus and written as int32 (4 bytes a token) to a
+temporary file in ``TMPDIR``, memory-mapped back once all are written (its name removed at
+once) and given back to the kernel a chunk at a time as they are read. Only the vocabulary
+and each document's offsets stay in memory. The order of the vocabulary's ids can differ from
+bm25s's; no score depends on it.
 """
 
 from __future__ import annotations
 
 import itertools
 import operator
+import os
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from trueneg.mapping import map_pages, release_pages, unlink_mapped
 from trueneg.progress import progress_bar
 
 TOKENIZE_ROWS = 65_536  # texts read and tokenized at a time
@@ -29,8 +34,9 @@ class TokenIds(Sequence[list[int]]):
     """The token ids of every document, held as one int32 array and its offsets per chunk;
     a document's list is made when read."""
 
-    def __init__(self, chunks: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    def __init__(self, chunks: list[tuple[np.ndarray, np.ndarray]], pages: Any = None) -> None:
         self._chunks = chunks  # (ids of the chunk's documents end to end, their offsets)
+        self._pages = pages  # the mapping the ids are read from, if any
         self._starts = np.cumsum([0] + [len(offsets) - 1 for _, offsets in chunks])
 
     def __len__(self) -> int:
@@ -52,6 +58,7 @@ class TokenIds(Sequence[list[int]]):
         for ids, offsets in self._chunks:
             for start, stop in itertools.pairwise(offsets.tolist()):
                 yield ids[start:stop].tolist()
+            self._release()
 
     def chunks(self, drain: bool = False) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """Each chunk: the position of its first document, its ids and their offsets. With
@@ -64,6 +71,11 @@ class TokenIds(Sequence[list[int]]):
             ids, offsets = chunks.pop()
             yield start, ids, offsets
             del ids, offsets
+            self._release()
+
+    def _release(self) -> None:
+        if self._pages is not None:
+            release_pages(self._pages)
 
     def lengths(self) -> np.ndarray:
         """The number of tokens of every document (int64)."""
@@ -72,7 +84,7 @@ class TokenIds(Sequence[list[int]]):
 
     @property
     def nbytes(self) -> int:
-        """Bytes held for the ids and their offsets."""
+        """Bytes of the ids (on disk, mapped) and their offsets (in memory)."""
         return sum(ids.nbytes + offsets.nbytes for ids, offsets in self._chunks)
 
 
@@ -81,18 +93,42 @@ def tokenize_corpus(
     tokenize: Tokenize,
     rows: int | None = None,
     show_progress: bool = False,
+    folder: str | Path | None = None,
 ) -> tuple[TokenIds, dict[str, int]]:
     """Token ids of every text and the vocabulary (token -> id), ``rows`` texts at a time
-    (default :data:`TOKENIZE_ROWS`)."""
+    (default :data:`TOKENIZE_ROWS`); the ids go to a temporary file in ``folder`` (default
+    ``TMPDIR``)."""
     rows = rows or TOKENIZE_ROWS
     vocab: dict[str, int] = {}
-    chunks = []
-    with progress_bar(show_progress, len(texts), "BM25: tokenize documents") as advance:
-        for start in range(0, len(texts), rows):
-            part = list(texts[start : start + rows])
-            chunks.append(_chunk_ids(tokenize(part), vocab))
-            advance(len(part))
-    return TokenIds(chunks), vocab
+    lengths, offsets = [], []
+    fd, name = tempfile.mkstemp(prefix="trueneg-bm25-", suffix=".ids", dir=folder)
+    path = Path(name)
+    try:
+        bar = progress_bar(show_progress, len(texts), "BM25: tokenize documents")
+        with os.fdopen(fd, "wb") as out, bar as advance:
+            for start in range(0, len(texts), rows):
+                part = list(texts[start : start + rows])
+                ids, chunk_offsets = _chunk_ids(tokenize(part), vocab)
+                out.write(ids.tobytes())
+                lengths.append(ids.size)
+                offsets.append(chunk_offsets)
+                advance(len(part))
+        return _mapped(path, lengths, offsets), vocab
+    finally:
+        unlink_mapped(path)
+
+
+def _mapped(path: Path, lengths: list[int], offsets: list[np.ndarray]) -> TokenIds:
+    """The ids written to ``path``, chunk by chunk, as views of its mapping."""
+    if not sum(lengths):  # nothing to map (a mapping cannot be empty)
+        return TokenIds([(np.zeros(0, dtype=np.int32), o) for o in offsets])
+    pages = map_pages(path)
+    starts = itertools.accumulate(lengths, initial=0)
+    chunks = [
+        (np.frombuffer(pages, dtype=np.int32, count=n, offset=4 * first), o)
+        for first, n, o in zip(starts, lengths, offsets, strict=False)
+    ]
+    return TokenIds(chunks, pages)
 
 
 def _chunk_ids(tokenized: Any, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
