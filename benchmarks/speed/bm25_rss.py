@@ -1,11 +1,12 @@
-"""BM25's memory on a large corpus: peak RSS of load + BM25 search (the index of every
-document, then 200 queries at depth 100) in a subprocess, at each size; the older whole-corpus
-tokenization at the first size when ``--old-src`` is given.
+r"""BM25's memory on a large corpus: peak RSS of load, the BM25 index of every document and a
+search of 1,000 queries at depth 100, in a subprocess, at each size; the older whole-corpus
+tokenization (one query at a time) at the first size when ``--old-src`` is given.
 
 The corpus is ``loader_rss``'s synthetic BEIR folder (SciFact/NFCorpus sentences recombined,
 ~350 characters a document), generated once under /tmp. Run:
 
-    nice -n 10 python -m benchmarks.speed.bm25_rss --sizes 1000000 10000000 --old-src /tmp/old-bm25/src
+    nice -n 10 python -m benchmarks.speed.bm25_rss --sizes 1000000 10000000 \
+        --old-src /tmp/old-bm25/src
 
 ``--old-src`` is a checkout's ``src`` from before chunked tokenization
 (``mkdir -p /tmp/old-bm25 && git archive 1a77d87 src | tar -x -C /tmp/old-bm25``).

@@ -3,6 +3,8 @@ but not there. torch is imported only when a device has to be resolved."""
 
 from __future__ import annotations
 
+import os
+
 from trueneg.errors import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -38,3 +40,10 @@ def pick_device(device: str) -> str:
     if device == "cuda":
         require_cuda(device, "Pass --device cpu (or auto), or install a CUDA build of torch")
     return device
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -175,3 +175,27 @@ def test_a_corpus_without_any_token_maps_nothing(tmp_path):
     assert list(ids) == [[], [], []] and vocab == {} and ids.lengths().tolist() == [0, 0, 0]
     empty, _ = tokenize_corpus([], tokenize, folder=tmp_path)
     assert len(empty) == 0 and list(tmp_path.iterdir()) == []
+
+
+def test_query_threads_do_not_change_the_result(sample, monkeypatch):
+    docs, queries = sample
+    inputs = SearchInput(queries, docs, [np.array([i % 50]) for i in range(len(queries))])
+    results = []
+    for threads in (1, 4):
+        monkeypatch.setattr("trueneg.retrieve.bm25.query_threads", lambda n, t=threads: t)
+        results.append(BM25Retriever(stemmer=None).search_with_positive_scores(inputs, 30))
+    (one, one_pos), (four, four_pos) = results
+    for name in ("offsets", "doc_index", "score", "rank", "positive_min", "positive_rank"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(four, name))
+    assert all(np.array_equal(a, b) for a, b in zip(one_pos, four_pos, strict=True))
+
+
+def test_query_threads_are_bounded_by_cores_and_memory(monkeypatch):
+    from trueneg.retrieve.bm25 import QUERY_MEMORY, query_threads
+
+    monkeypatch.setattr("trueneg.retrieve.bm25.usable_cores", lambda: 64)
+    assert query_threads(1_000) == 16
+    assert query_threads(10_000_000) == QUERY_MEMORY // (16 * 10_000_000) == 6
+    assert query_threads(10**12) == 1
+    monkeypatch.setattr("trueneg.retrieve.bm25.usable_cores", lambda: 2)
+    assert query_threads(1_000) == 2

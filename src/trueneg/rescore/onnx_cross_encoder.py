@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from trueneg.devices import usable_cores
 from trueneg.errors import ConfigError, ModelError
 from trueneg.rescore.batching import score_in_batches, sigmoid
 from trueneg.rescore.cache import folder_digest, make_fingerprint
@@ -51,7 +51,7 @@ def make_session(model_path: Path, device: str) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = _usable_cores()
+    options.intra_op_num_threads = usable_cores()
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
@@ -60,12 +60,6 @@ def make_session(model_path: Path, device: str) -> Any:
         if isinstance(exc, ModelError | ConfigError):
             raise
         raise ModelError(f"onnxruntime could not load {model_path}: {exc}") from exc
-
-
-def _usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def default_max_length(folder: Path) -> int:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
+from trueneg.devices import usable_cores
 from trueneg.errors import ConfigError
+from trueneg.progress import progress_bar
 from trueneg.retrieve.base import RETRIEVERS, Candidates, SearchInput
 from trueneg.retrieve.bm25_index import index_token_ids
 from trueneg.retrieve.bm25_tokens import tokenize_corpus
@@ -19,6 +22,7 @@ from trueneg.retrieve.topk import check_search_input, chunk_topk, drop_masked, j
 logger = logging.getLogger(__name__)
 
 METHODS = ("lucene", "robertson", "atire", "bm25l", "bm25+")
+QUERY_MEMORY = 1 << 30  # bytes of per-query arrays the query threads may hold together
 # ``bm25:KEY=VALUE,...``: what each key sets. ``language`` sets the stemmer and the stop words.
 SPEC_KEYS = ("method", "language", "stemmer", "stopwords")
 SPEC_SYNTAX = (
@@ -78,14 +82,38 @@ class BM25Retriever:
         check_search_input(inputs, depth, embeddings=False)
         stemmer = self._stemmer()
         index = self.build_index(inputs.doc_texts, stemmer, show_progress)
+        return self._search(index, inputs, depth, show_progress, stemmer)
+
+    def search_index(
+        self, index: Any, inputs: SearchInput, depth: int, show_progress: bool = False
+    ) -> tuple[Candidates, list[np.ndarray]]:
+        """:meth:`search_with_positive_scores` with an index :meth:`build_index` made of
+        ``inputs.doc_texts`` (built once, searched by several sets of queries).
+
+        Queries are scored on :func:`query_threads` threads (numpy lets go of the GIL), each
+        query on its own, so the result does not depend on the number of threads."""
+        check_search_input(inputs, depth, embeddings=False)
+        return self._search(index, inputs, depth, show_progress, self._stemmer())
+
+    def _search(
+        self, index: Any, inputs: SearchInput, depth: int, show_progress: bool, stemmer: Any
+    ) -> tuple[Candidates, list[np.ndarray]]:
         queries = self._tokenize(inputs.query_texts, stemmer, ids=False, show=False)
-        rows, positive_scores = [], []
-        for tokens, positives in zip(queries, inputs.positives, strict=True):
+
+        def one(tokens: list[str], positives: Any) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
             token_ids = index.get_tokens_ids(tokens)
             scores = query_scores(index, token_ids)
             pos = np.asarray(positives, dtype=np.int64).ravel()
-            positive_scores.append(scores[pos].copy())
-            rows.append(_query_row(scores, pos, _matched(index, token_ids), depth))
+            return scores[pos].copy(), _query_row(scores, pos, _matched(index, token_ids), depth)
+
+        threads = query_threads(len(inputs.doc_texts))
+        rows, positive_scores = [], []
+        bar = progress_bar(show_progress, len(queries), "BM25: search queries")
+        with ThreadPoolExecutor(threads) as pool, bar as advance:
+            for found, row in pool.map(one, queries, inputs.positives):
+                positive_scores.append(found)
+                rows.append(row)
+                advance(1)
         return join_parts(rows, inputs.num_queries), positive_scores
 
     def build_index(
@@ -181,6 +209,12 @@ def _needs_pystemmer(language: str) -> ConfigError:
         received=language,
         fix="pip install PyStemmer, or turn stemming off (stemmer=None; bm25:stemmer=none)",
     )
+
+
+def query_threads(num_docs: int) -> int:
+    """Threads that score queries at once: every usable core, at most 16, and no more than
+    keep :data:`QUERY_MEMORY` bytes of per-query arrays (about 16 bytes a document) alive."""
+    return max(1, min(usable_cores(), 16, QUERY_MEMORY // max(16 * num_docs, 1)))
 
 
 def query_scores(index: Any, token_ids: list[int]) -> np.ndarray:
