@@ -32,41 +32,59 @@ def index_token_ids(
     token ids of every document, as ``index.index(Tokenized(ids, vocab))`` would. The ids are
     used up (each chunk is let go once its scores are written) and ``vocab`` becomes the
     index's vocabulary, with the empty token bm25s adds."""
-    from bm25s import scoring
-
     n_docs, n_vocab = len(ids), len(vocab)
     lengths = ids.lengths()
-    avg_doc_len = lengths.mean() if n_docs else 0.0
     doc_freqs = np.zeros(n_vocab, dtype=np.int64)
     for _, _, tokens, _ in _pairs(ids, n_vocab):
         doc_freqs += np.bincount(tokens, minlength=n_vocab)
-    frequencies = _Frequencies(doc_freqs)
-    idf_fn = scoring._select_idf_scorer(index.idf_method)
-    idf = scoring._build_idf_array(frequencies, n_docs, idf_fn, dtype=index.dtype)
-    tfc_fn = scoring._select_tfc_scorer(index.method)
-    settings = {"l_avg": avg_doc_len, "k1": index.k1, "b": index.b, "delta": index.delta}
-    nonoccurrence = None
-    if index.method in index.methods_requiring_nonoccurrence:
-        nonoccurrence = scoring._build_nonoccurrence_array(
-            frequencies, n_docs, idf_fn, tfc_fn, l_d=avg_doc_len, dtype=index.dtype, **settings
-        )
+    scorer = _Scorer(index, doc_freqs, n_docs, lengths.mean() if n_docs else 0.0)
     indptr = np.concatenate(([0], np.cumsum(doc_freqs)))
     data = np.empty(int(indptr[-1]), dtype=index.dtype)
     indices = np.empty(int(indptr[-1]), dtype=index.int_dtype)
     cursor = indptr[:-1].copy()
     with progress_bar(show_progress, n_docs, "BM25: index documents") as advance:
         for count, docs, tokens, tf in _pairs(ids, n_vocab, drain=True):
-            scores = idf[tokens] * tfc_fn(tf_array=tf, l_d=lengths[docs], **settings)
-            if nonoccurrence is not None:
-                scores -= nonoccurrence[tokens]
+            scores = scorer(tokens, tf, lengths[docs])
             _place(cursor, docs, tokens, scores, data, indices)
             advance(count)
     index.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": n_docs}
-    index.nonoccurrence_array = nonoccurrence
+    index.nonoccurrence_array = scorer.nonoccurrence
     vocab.setdefault("", n_vocab)
     index.vocab_dict = vocab
     # bm25s's ``retrieve`` asks ``id in unique_token_ids_set``; the ids are 0..len - 1
     index.unique_token_ids_set = range(len(vocab))
+
+
+class _Scorer:
+    """The BM25 weight of (document, term) pairs, with bm25s's functions for the index's
+    method: idf from the document frequencies, term-frequency part from the counts and the
+    document's length; BM25L and BM25+ take off the score of a term's absence, as bm25s does."""
+
+    def __init__(self, index: Any, doc_freqs: np.ndarray, n_docs: int, avg_doc_len: Any) -> None:
+        from bm25s import scoring
+
+        frequencies = _Frequencies(doc_freqs)
+        idf_fn = scoring._select_idf_scorer(index.idf_method)
+        self.idf = scoring._build_idf_array(frequencies, n_docs, idf_fn, dtype=index.dtype)
+        self.tfc = scoring._select_tfc_scorer(index.method)
+        self.settings = {"l_avg": avg_doc_len, "k1": index.k1, "b": index.b, "delta": index.delta}
+        self.nonoccurrence = None
+        if index.method in index.methods_requiring_nonoccurrence:
+            self.nonoccurrence = scoring._build_nonoccurrence_array(
+                frequencies,
+                n_docs,
+                idf_fn,
+                self.tfc,
+                l_d=avg_doc_len,
+                dtype=index.dtype,
+                **self.settings,
+            )
+
+    def __call__(self, tokens: np.ndarray, tf: np.ndarray, doc_len: np.ndarray) -> np.ndarray:
+        scores = self.idf[tokens] * self.tfc(tf_array=tf, l_d=doc_len, **self.settings)
+        if self.nonoccurrence is not None:
+            scores -= self.nonoccurrence[tokens]
+        return scores
 
 
 class _Frequencies:
