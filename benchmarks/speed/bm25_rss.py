@@ -19,22 +19,10 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from benchmarks.common import ROOT, write_result
-from benchmarks.speed.loader_rss import DATA, disk, generate
-
-
-def measure(folder: Path, src: Path, label: str) -> dict:
-    """Run the child on ``folder`` with the package at ``src``; its JSON line."""
-    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{ROOT}", "TMPDIR": str(DATA)}
-    command = [sys.executable, "-m", "benchmarks.speed.bm25_rss_child", str(folder)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{label} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+from benchmarks.speed.loader_rss import DATA, disk, generate, measure
 
 
 def main() -> None:
@@ -52,7 +40,7 @@ def main() -> None:
             runs.append(("whole corpus", args.old_src))
         for label, src in runs:
             row = {"documents": n, "tokenization": label, "input_bytes": disk(folder)}
-            row.update(measure(folder, src, label))
+            row.update(measure(folder, src, label, "benchmarks.speed.bm25_rss_child"))
             print(json.dumps(row), flush=True)
             rows.append(row)
             write_result("bm25_rss.json", {"rows": rows, "cores": os.cpu_count()})

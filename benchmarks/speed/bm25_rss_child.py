@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 import trueneg
-from benchmarks.speed.loader_rss_child import Peaks
+from benchmarks.speed.loader_rss_child import Steps
 from trueneg.data import load_dataset
 from trueneg.retrieve import BM25Retriever, SearchInput, bm25
 
@@ -26,11 +25,7 @@ DEPTH = 100
 
 def main() -> None:
     folder = Path(sys.argv[1])
-    peaks, steps, start = Peaks(), {}, time.perf_counter()
-
-    def step(name: str) -> None:
-        steps[name] = {"seconds": round(time.perf_counter() - start, 1), **peaks.snapshot()}
-
+    step = Steps()
     dataset = load_dataset(folder)
     step("load")
     streaming = hasattr(dataset, "doc_text_view")
@@ -48,7 +43,7 @@ def main() -> None:
     step("search")
     counts = {"kept_documents": dataset.num_docs, "queries": len(queries), "threads": threads}
     counts.update(rows=found.num_rows, package=str(Path(trueneg.__file__).parent))
-    print(json.dumps({"steps": steps, **counts}))
+    print(json.dumps({"steps": step.steps, **counts}))
 
 
 if __name__ == "__main__":

@@ -77,10 +77,12 @@ def disk(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def measure(folder: Path, src: Path, label: str) -> dict:
-    """Run the child on ``folder`` with the package at ``src``; its JSON line."""
+def measure(
+    folder: Path, src: Path, label: str, child: str = "benchmarks.speed.loader_rss_child"
+) -> dict:
+    """Run the ``child`` module on ``folder`` with the package at ``src``; its JSON line."""
     env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{ROOT}", "TMPDIR": str(DATA)}
-    command = [sys.executable, "-m", "benchmarks.speed.loader_rss_child", str(folder), label]
+    command = [sys.executable, "-m", child, str(folder), label]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{label} failed:\n{done.stderr[-3000:]}")

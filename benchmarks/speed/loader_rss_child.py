@@ -85,13 +85,20 @@ def status() -> dict[str, int]:
         return {k: int(v.split()[0]) for k, v in pairs if k in ("VmHWM", "RssAnon", "RssFile")}
 
 
+class Steps:
+    """``step(name)`` records seconds since start and the peaks so far under ``name``."""
+
+    def __init__(self) -> None:
+        self.peaks, self.steps, self.start = Peaks(), {}, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        seconds = round(time.perf_counter() - self.start, 1)
+        self.steps[name] = {"seconds": seconds, **self.peaks.snapshot()}
+
+
 def main() -> None:
     folder = Path(sys.argv[1])
-    peaks, steps, start = Peaks(), {}, time.perf_counter()
-
-    def step(name: str) -> None:
-        steps[name] = {"seconds": round(time.perf_counter() - start, 1), **peaks.snapshot()}
-
+    step = Steps()
     dataset = load_dataset(folder)
     step("load")
     with tempfile.TemporaryDirectory() as work:
@@ -112,7 +119,7 @@ def main() -> None:
         counts = {"kept_documents": dataset.num_docs, "aliases": len(dataset.doc_aliases)}
         counts["queries"], counts["vectors"] = len(prepared.query_ids), int(vectors.shape[0])
         counts["exported_queries"] = exported.num_queries
-    print(json.dumps({"steps": steps, **counts}))
+    print(json.dumps({"steps": step.steps, **counts}))
 
 
 if __name__ == "__main__":
