@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import mmap
+import os
+import tempfile
 import weakref
 from pathlib import Path
 
@@ -59,6 +61,13 @@ class Releaser:
         if self._since >= self.rows:
             self._since = 0
             release_pages()
+
+
+def temp_path(prefix: str, suffix: str, folder: str | Path | None = None) -> Path:
+    """A new, empty temporary file (in ``folder``, else ``TMPDIR``) for data to be mapped."""
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
+    os.close(fd)
+    return Path(name)
 
 
 def unlink_mapped(path: Path) -> None:

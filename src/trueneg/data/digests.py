@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import mmap
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from trueneg.hashing import DIGEST_SIZE
-from trueneg.mapping import map_pages, release_pages, unlink_mapped
+from trueneg.mapping import map_pages, release_pages, temp_path, unlink_mapped
 
 KEY = np.dtype(f"S{DIGEST_SIZE}")
 MEMORY_ROWS = 1 << 20  # entries a run may hold in memory; larger runs live on disk
@@ -120,7 +118,7 @@ class DigestIndex:
     def _write(self, blocks: Iterator[Run], rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Write the sorted ``blocks`` to two temporary files and map them back; the fence
         (every ``FENCE``-th key) is taken from the blocks as they pass, not read back."""
-        paths = [_run_path(self.folder, "keys"), _run_path(self.folder, "values")]
+        paths = [temp_path(RUN_PREFIX, f".{part}", self.folder) for part in ("keys", "values")]
         fence, written = [], 0
         try:
             with open(paths[0], "wb") as key_file, open(paths[1], "wb") as value_file:
@@ -177,9 +175,3 @@ def merged_blocks(a: Run, b: Run, block: int = MERGE_BLOCK) -> Iterator[Run]:
 def _read(path: Path, dtype: np.dtype, rows: int) -> np.ndarray:
     """``rows`` values of ``dtype`` mapped from ``path`` (``array.base.obj`` is the mapping)."""
     return np.frombuffer(memoryview(map_pages(path)), dtype=dtype, count=rows)
-
-
-def _run_path(folder: str | Path | None, part: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix=RUN_PREFIX, suffix=f".{part}", dir=folder)
-    os.close(fd)
-    return Path(name)

@@ -17,8 +17,6 @@ against a hash table of the wanted ids (:func:`positions_of`), not a table of ev
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -29,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from trueneg.data.tables import CHUNK_ROWS, CORPUS_SCHEMA, document_texts, take_rows
-from trueneg.mapping import map_file, release_pages, unlink_mapped
+from trueneg.mapping import map_file, release_pages, temp_path, unlink_mapped
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +94,7 @@ class CorpusSpool:
 
 def spool_path(folder: str | Path | None = None) -> Path:
     """A new temporary file for a spooled corpus (in ``folder``, else the temp folder)."""
-    fd, name = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=".arrow", dir=folder)
-    os.close(fd)
-    return Path(name)
+    return temp_path(SPOOL_PREFIX, ".arrow", folder)
 
 
 def map_table(path: str | Path, unlink: bool = False) -> pa.Table:

@@ -98,7 +98,7 @@ class BM25Retriever:
     def _search(
         self, index: Any, inputs: SearchInput, depth: int, show_progress: bool, stemmer: Any
     ) -> tuple[Candidates, list[np.ndarray]]:
-        queries = self._tokenize(inputs.query_texts, stemmer, ids=False, show=False)
+        queries = self._tokenize(inputs.query_texts, stemmer, ids=False)
 
         def one(tokens: list[str], positives: Any) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
             token_ids = index.get_tokens_ids(tokens)
@@ -124,12 +124,12 @@ class BM25Retriever:
         import bm25s
 
         index = bm25s.BM25(k1=self.k1, b=self.b, method=self.method)
-        tokenize = partial(self._tokenize, stemmer=stemmer, ids=True, show=False)
+        tokenize = partial(self._tokenize, stemmer=stemmer, ids=True)
         ids, vocab = tokenize_corpus(doc_texts, tokenize, show_progress=show_progress)
         index_token_ids(index, ids, vocab, show_progress=show_progress)
         return index
 
-    def _tokenize(self, texts: list[str], stemmer: Any, *, ids: bool, show: bool) -> Any:
+    def _tokenize(self, texts: Sequence[str], stemmer: Any, *, ids: bool) -> Any:
         import bm25s
 
         return bm25s.tokenize(
@@ -137,7 +137,7 @@ class BM25Retriever:
             stopwords=self.stopwords,
             stemmer=stemmer,
             return_ids=ids,
-            show_progress=show,
+            show_progress=False,
         )
 
     def _stemmer(self) -> Any:

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import itertools
 import operator
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from trueneg.mapping import map_pages, release_pages, unlink_mapped
+from trueneg.mapping import map_pages, release_pages, temp_path, unlink_mapped
 from trueneg.progress import progress_bar
 
 TOKENIZE_ROWS = 65_536  # texts read and tokenized at a time
@@ -100,33 +98,32 @@ def tokenize_corpus(
     ``TMPDIR``)."""
     rows = rows or TOKENIZE_ROWS
     vocab: dict[str, int] = {}
-    lengths, offsets = [], []
-    fd, name = tempfile.mkstemp(prefix="trueneg-bm25-", suffix=".ids", dir=folder)
-    path = Path(name)
+    sizes, offsets = [], []
+    path = temp_path("trueneg-bm25-", ".ids", folder)
     try:
         bar = progress_bar(show_progress, len(texts), "BM25: tokenize documents")
-        with os.fdopen(fd, "wb") as out, bar as advance:
+        with open(path, "wb") as out, bar as advance:
             for start in range(0, len(texts), rows):
-                part = list(texts[start : start + rows])
+                part = texts[start : start + rows]
                 ids, chunk_offsets = _chunk_ids(tokenize(part), vocab)
                 out.write(ids.tobytes())
-                lengths.append(ids.size)
+                sizes.append(ids.size)
                 offsets.append(chunk_offsets)
                 advance(len(part))
-        return _mapped(path, lengths, offsets), vocab
+        return _mapped(path, sizes, offsets), vocab
     finally:
         unlink_mapped(path)
 
 
-def _mapped(path: Path, lengths: list[int], offsets: list[np.ndarray]) -> TokenIds:
-    """The ids written to ``path``, chunk by chunk, as views of its mapping."""
-    if not sum(lengths):  # nothing to map (a mapping cannot be empty)
+def _mapped(path: Path, sizes: list[int], offsets: list[np.ndarray]) -> TokenIds:
+    """The ids written to ``path`` (``sizes[i]`` of chunk ``i``), as views of its mapping."""
+    if not sum(sizes):  # nothing to map (a mapping cannot be empty)
         return TokenIds([(np.zeros(0, dtype=np.int32), o) for o in offsets])
     pages = map_pages(path)
-    starts = itertools.accumulate(lengths, initial=0)
+    starts = itertools.accumulate(sizes, initial=0)
     chunks = [
         (np.frombuffer(pages, dtype=np.int32, count=n, offset=4 * first), o)
-        for first, n, o in zip(starts, lengths, offsets, strict=False)
+        for first, n, o in zip(starts, sizes, offsets, strict=False)
     ]
     return TokenIds(chunks, pages)
 
