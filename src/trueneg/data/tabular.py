@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trueneg.data import spool
-from trueneg.data.jsonl import is_json_list, iter_json, iter_jsonl
+from trueneg.data.json_list import iter_json_list
+from trueneg.data.jsonl import is_json_list, iter_jsonl
 from trueneg.data.textio import empty_file_error, iter_lines, strip_gz
 from trueneg.errors import DataError
 
@@ -68,7 +69,9 @@ def read_records(path: Path, formats: Iterable[str] = RECORD_FORMATS) -> Records
     if fmt == ".jsonl":
         return _json_records(path, iter_jsonl(path), "line")
     if fmt == ".json":
-        return _json_records(path, iter_json(path), "item" if is_json_list(path) else "line")
+        if is_json_list(path):  # the file's head is read once, here
+            return _json_records(path, iter_json_list(path), "item")
+        return _json_records(path, iter_jsonl(path), "line")
     if fmt in (".csv", ".tsv"):
         return _csv_records(path, "\t" if fmt == ".tsv" else ",")
     if fmt == ".parquet":
