@@ -15,37 +15,13 @@ Writes benchmarks/results/bm25_rss.json.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import shutil
-from pathlib import Path
-
-from benchmarks.common import ROOT, write_result
-from benchmarks.speed.loader_rss import DATA, disk, generate, measure
+from benchmarks.speed.loader_rss import compare_sizes
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--old-src", type=Path, help="src/ from before chunked tokenization")
-    parser.add_argument("--keep", action="store_true", help="keep the generated folders")
-    args = parser.parse_args()
-    DATA.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, n in enumerate(args.sizes):
-        folder = generate(n)
-        runs = [("chunked", ROOT / "src")]
-        if i == 0 and args.old_src:
-            runs.append(("whole corpus", args.old_src))
-        for label, src in runs:
-            row = {"documents": n, "tokenization": label, "input_bytes": disk(folder)}
-            row.update(measure(folder, src, label, "benchmarks.speed.bm25_rss_child"))
-            print(json.dumps(row), flush=True)
-            rows.append(row)
-            write_result("bm25_rss.json", {"rows": rows, "cores": os.cpu_count()})
-        if not args.keep:
-            shutil.rmtree(folder, ignore_errors=True)
+    child, labels = "benchmarks.speed.bm25_rss_child", ("chunked", "whole corpus")
+    old_help = "src/ from before chunked tokenization"
+    compare_sizes("bm25_rss.json", child, "tokenization", labels, old_help)
 
 
 if __name__ == "__main__":

@@ -89,28 +89,37 @@ def measure(
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def compare_sizes(
+    result: str, child: str, column: str, labels: tuple[str, str], old_help: str
+) -> None:
+    """The command line of this benchmark and ``bm25_rss``: the ``child`` module at each size
+    with this checkout (``labels[0]``) and, at the first size, ``--old-src`` (``labels[1]``);
+    each row written to ``result`` as it comes."""
+    parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--old-src", type=Path, help="src/ of the in-memory loader")
+    parser.add_argument("--old-src", type=Path, help=old_help)
     parser.add_argument("--keep", action="store_true", help="keep the generated folders")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     rows = []
     for i, n in enumerate(args.sizes):
         folder = generate(n)
-        input_bytes = disk(folder)
-        runs = [("streaming", ROOT / "src")]
+        runs = [(labels[0], ROOT / "src")]
         if i == 0 and args.old_src:
-            runs.append(("in-memory", args.old_src))
+            runs.append((labels[1], args.old_src))
         for label, src in runs:
-            row = {"documents": n, "loader": label, "input_bytes": input_bytes}
-            row.update(measure(folder, src, label))
+            row = {"documents": n, column: label, "input_bytes": disk(folder)}
+            row.update(measure(folder, src, label, child))
             print(json.dumps(row), flush=True)
             rows.append(row)
+            write_result(result, {"rows": rows, "cores": os.cpu_count()})
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
-    write_result("loader_rss.json", {"rows": rows, "cores": os.cpu_count()})
+
+
+def main() -> None:
+    child, labels = "benchmarks.speed.loader_rss_child", ("streaming", "in-memory")
+    compare_sizes("loader_rss.json", child, "loader", labels, "src/ of the in-memory loader")
 
 
 if __name__ == "__main__":
