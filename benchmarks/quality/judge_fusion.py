@@ -12,7 +12,11 @@ benchmark scored are free) and measures every combination on the same pairs:
 * per-query z-mean and rank-mean: the same within each query's candidates;
 * max of the standardised scores;
 * the cascade ``A > B`` (``top:0.25``; :mod:`trueneg.rescore.cascade`) applied to the judged
-  pairs as one batch (the audit scores them in the batches its cache leaves missing).
+  pairs as one batch (the audit scores them in the batches its cache leaves missing);
+* positive-aware signals: how close the candidate is to the query's one kept positive (the
+  retriever's cosine between the two documents, bge-small-en's score with the positive as the
+  query, the cross-encoder's with the positive's first 1,000 characters as the query), alone
+  and added to the judges. Documents relevant to the same query might resemble each other.
 
 Reported per row: ROC AUC with the audit's query-bootstrap interval, the paired bootstrap
 interval of its AUC gain over each single judge, and precision/recall (clustered Wilson) at two
@@ -39,7 +43,7 @@ from benchmarks.common import CACHE, write_result
 from benchmarks.quality.judge_quality import JUDGES, K
 from trueneg.audit.context import AuditContext
 from trueneg.audit.evidence import bootstrapped, query_bootstrap
-from trueneg.audit.hidden import build_split, query_positions, strategies_for
+from trueneg.audit.hidden import build_split, hide_positives, query_positions, strategies_for
 from trueneg.audit.judge_estimate import estimate_with_judge, score_pairs
 from trueneg.audit.judge_metrics import roc_auc
 from trueneg.audit.judge_quality import calibration_queries, judged_rows
@@ -49,6 +53,8 @@ from trueneg.rescore.cascade import DEFAULT_RULE, parse_rule
 from trueneg.select.judge import JudgeThreshold
 
 CE, BE, RETRIEVER = "cross-encoder", "bi-encoder", "retriever"
+NEAR_RT, NEAR_BE, NEAR_CE = "kept positive: retriever", "kept positive: bi", "kept positive: cross"
+POSITIVE_CHARS = 1_000  # of the kept positive, as the cross-encoder's query
 Scores = dict[str, np.ndarray]
 
 
@@ -61,6 +67,7 @@ class Pairs:
     labels: np.ndarray
     queries: np.ndarray
     retriever: np.ndarray
+    kept_positives: list[str]  # each pair's query's visible positive
 
 
 def judged_pairs(run: trueneg.Run, budget: int, seed: int) -> tuple[AuditContext, Pairs]:
@@ -76,13 +83,23 @@ def judged_pairs(run: trueneg.Run, budget: int, seed: int) -> tuple[AuditContext
     calibration = calibration_queries(split, estimate, seed)
     rows = judged_rows(split, calibration, budget, seed, known=set(ctx.judged))
     table = split.table.take(rows)
+    query_ids = table["query_id"].to_pylist()
+    kept = kept_positives(ctx, seed)
     return ctx, Pairs(
-        table["query_id"].to_pylist(),
+        query_ids,
         table["doc_id"].to_pylist(),
         split.is_hidden[rows],
         query_positions(split)[rows],
         table["score"].to_numpy().astype(np.float64),
+        [kept[q] for q in query_ids],
     )
+
+
+def kept_positives(ctx: AuditContext, seed: int) -> dict[str, str]:
+    """The positive each query keeps under the split (``hide_fraction=1``: exactly one)."""
+    p = ctx.prepared
+    visible, _ = hide_positives(p.query_ids, p.positives, p.doc_ids, 1.0, seed)
+    return {q: p.doc_ids[v[0]] for q, v in zip(p.query_ids, visible, strict=True) if v.size}
 
 
 def single_scores(ctx: AuditContext, pairs: Pairs) -> Scores:
@@ -92,6 +109,26 @@ def single_scores(ctx: AuditContext, pairs: Pairs) -> Scores:
         result = score_pairs(ctx, load_judge(str(path)), pairs.query_ids, pairs.doc_ids)
         out[name] = result.scores.astype(np.float64)
     out[CE] = logit(out[CE])
+    return out | positive_scores(ctx, pairs)
+
+
+def positive_scores(ctx: AuditContext, pairs: Pairs) -> Scores:
+    """How close each candidate is to its query's kept positive, by the retriever's vectors
+    and by each judge with the positive's text as the query (not cached: not a query)."""
+    vectors = ctx.vectors
+    if vectors is None:
+        raise SystemExit("the run has no embeddings to compare documents with")
+    where = {d: i for i, d in enumerate(ctx.prepared.doc_ids)}
+    docs = vectors[1]
+    pairs_ids = zip(pairs.doc_ids, pairs.kept_positives, strict=True)
+    near = [docs[where[d]] @ docs[where[k]] for d, k in pairs_ids]
+    text = ctx.doc_text
+    positives = [text[k][:POSITIVE_CHARS] for k in pairs.kept_positives]
+    candidates = [text[d] for d in pairs.doc_ids]
+    out: Scores = {NEAR_RT: np.asarray(near, dtype=np.float64)}
+    for name, path in ((NEAR_CE, JUDGES[0]), (NEAR_BE, JUDGES[1])):
+        out[name] = load_judge(str(path)).score(positives, candidates).astype(np.float64)
+    out[NEAR_CE] = logit(out[NEAR_CE])
     return out
 
 
@@ -150,7 +187,19 @@ def combinations(s: Scores, queries: np.ndarray) -> Scores:
         + per_query(be, queries, ranks),
         "cascade cross > bi (top:0.25)": cascade(probability, be),
         "cascade bi > cross (top:0.25)": cascade(be, probability),
+        **positive_aware(s),
     }
+
+
+def positive_aware(s: Scores) -> Scores:
+    """The kept-positive signals alone, and each added (standardised) to the judges' z-mean."""
+    judges = standard(s[CE]) + standard(s[BE])
+    out: Scores = {}
+    for name in (NEAR_RT, NEAR_BE, NEAR_CE):
+        out[name] = s[name]
+        out[f"z-mean cross + {name}"] = standard(s[CE]) + standard(s[name])
+        out[f"z-mean cross + bi + {name}"] = judges + standard(s[name])
+    return out
 
 
 def thresholds(score: np.ndarray, labels: np.ndarray, flagged: int) -> list[tuple[str, float]]:
@@ -199,7 +248,7 @@ def headline(row: dict[str, Any]) -> str:
         for p in row["operating_points"]
     )
     return (
-        f"{row['setting']:32s} AUC {auc['value']:.3f} ({auc['ci_low']:.3f}-{auc['ci_high']:.3f})"
+        f"{row['setting']:44s} AUC {auc['value']:.3f} ({auc['ci_low']:.3f}-{auc['ci_high']:.3f})"
         f"  vs cross {gain['value']:+.3f} ({gain['ci_low']:+.3f}..{gain['ci_high']:+.3f})"
         f"  {points}"
     )
