@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
+# TRUENEG_BENCH_RESULTS moves the results elsewhere (the GPU kit writes to its own folder, so
+# a dry run here leaves the committed ones alone).
+RESULTS = Path(os.environ.get("TRUENEG_BENCH_RESULTS") or ROOT / "benchmarks" / "results")
 CACHE = ROOT / "benchmarks" / ".cache"
 
 

@@ -35,7 +35,9 @@
 # "80 80 150 160" s), and the next one still runs; search rewrites its results after every row
 # and mine_big returns the run's state.json, so a step cut short keeps what it finished.
 #
-# Works in $WORK (default /tmp/trueneg-gpu); results go to $OUT (default $WORK/out).
+# Works in $WORK (default /tmp/trueneg-gpu); results go to $OUT (default $WORK/out). The
+# benchmarks write their JSON to $WORK/results, never to benchmarks/results, so a dry run here
+# leaves the committed results as they are.
 # COMPARE_ARGS adds options to the compare steps (e.g. "--seed 0 --mining auto");
 # SKIP_WHEELS=1 uses the Python environment as it is (a machine that has trueneg's needs).
 set -euo pipefail
@@ -44,6 +46,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CARRY=${CARRY:-$ROOT/.carry/gpu}
 WORK=${WORK:-/tmp/trueneg-gpu}
 OUT=${OUT:-$WORK/out}
+# The benchmarks write here, not to benchmarks/results (a dry run keeps the committed files).
+export TRUENEG_BENCH_RESULTS=${TRUENEG_BENCH_RESULTS:-$WORK/results}
 PY=${PYTHON:-python3}
 STEP_LIMIT=${STEP_LIMIT:-480}
 if [ "${SIZES:-full}" = tiny ]; then
@@ -57,7 +61,7 @@ fi
 CONFIG=$ROOT/benchmarks/configs/reproduce_st_table.toml
 
 setup() {
-    mkdir -p "$WORK" "$OUT"
+    mkdir -p "$WORK" "$OUT" "$TRUENEG_BENCH_RESULTS"
     if [ -z "${SKIP_WHEELS:-}" ] && [ ! -f "$WORK/site/.installed" ]; then
         "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
             --target "$WORK/site" "$CARRY"/wheels/*.whl
@@ -76,7 +80,7 @@ setup() {
 }
 
 fresh() {  # copy the results named $1_*.json written by this invocation (not stale ones) to $OUT
-    find benchmarks/results -name "$1_*.json" -newer "$WORK/.started" -exec cp {} "$OUT/" \;
+    find "$TRUENEG_BENCH_RESULTS" -name "$1_*.json" -newer "$WORK/.started" -exec cp {} "$OUT/" \;
 }
 
 step_check() {
@@ -142,7 +146,7 @@ step_speed() {
 
 step_scale() {
     "$PY" -m benchmarks.speed.scale --part gpu 2>&1 | tee "$OUT/scale.log"
-    cp benchmarks/results/scale_gpu.json "$OUT/"
+    cp "$TRUENEG_BENCH_RESULTS/scale_gpu.json" "$OUT/"
 }
 
 step_compare() {
@@ -206,7 +210,7 @@ step_st() {
     for seed in 0 1 2; do
         "$PY" -m benchmarks.quality.st_reference --dataset "$1" --seed "$seed" --work "$WORK/st" \
             >"$OUT/st_reference_$1_seed$seed.log" 2>&1 || return $?
-        cp "benchmarks/results/st_reference_$1_seed${seed}_cuda.json" "$OUT/"
+        cp "$TRUENEG_BENCH_RESULTS/st_reference_$1_seed${seed}_cuda.json" "$OUT/"
     done
 }
 

@@ -113,10 +113,13 @@ def cache_write_seconds(vectors: np.ndarray, chunk: int = 1024) -> float:
         return time.perf_counter() - start
 
 
-def attention_rows(encoder: Any, batches: list, device: str, names: list[str]) -> list[dict]:
+def attention_rows(
+    encoder: Any, batches: list, device: str, names: list[str], done: Any = None
+) -> list[dict]:
+    """The forward pass timed with each attention implementation; ``done(rows)`` after each."""
     from trueneg.encode.fast import load_model
 
-    rows = []
+    rows: list[dict] = []
     for name in names:
         try:
             model = load_model(encoder.spec, device, encoder.precision, name)
@@ -126,6 +129,8 @@ def attention_rows(encoder: Any, batches: list, device: str, names: list[str]) -
         except Exception as exc:  # a missing kernel is a result here
             rows.append({"attention": name, "error": f"{type(exc).__name__}: {exc}"[:300]})
         print(rows[-1], flush=True)
+        if done is not None:
+            done(rows)
     return rows
 
 
@@ -178,17 +183,25 @@ def run(args: argparse.Namespace) -> Path:
             "seconds": pipelined,
             "docs_per_s": len(texts) / pipelined,
         },
-        "attention": attention_rows(encoder, batches, device, args.attention)
-        if args.attention
-        else [],
+        "attention": [],
         "slowest_part": max(parts, key=parts.get),
     }
-    if on_cuda:
-        import torch
+    name = f"encode_profile_{device}.json"
 
-        payload["gpu"] = torch.cuda.get_device_name()
-        payload["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
-    return write_result(f"encode_profile_{device}.json", payload)
+    def save(attention: list[dict]) -> Path:
+        # written before the attention rows and after each, so a step stopped by a time limit
+        # (a slow kernel compile) keeps what it measured
+        payload["attention"] = attention
+        if on_cuda:
+            import torch
+
+            payload["gpu"] = torch.cuda.get_device_name()
+            payload["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        return write_result(name, payload)
+
+    path = save([])
+    attention_rows(encoder, batches, device, args.attention, save)
+    return path
 
 
 def _first_batches(encoder: Any, texts: list[str], settings: Any) -> list:
