@@ -1,11 +1,19 @@
 """Which device torch runs on: ``auto`` resolved once, and one error when CUDA is asked for
-but not there. torch is imported only when a device has to be resolved."""
+but not there; the CPU cores a pool may use and a pool's results in order. torch is imported
+only when a device has to be resolved."""
 
 from __future__ import annotations
 
 import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from typing import TypeVar
 
 from trueneg.errors import ConfigError
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -47,3 +55,20 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def in_order(submit: Callable[[T], Future[R]], tasks: Iterable[T], ahead: int) -> Iterator[R]:
+    """``submit(task)``'s result for each task, in task order, with no more than ``ahead``
+    tasks submitted and not yet given back; those still queued are cancelled when the caller
+    stops early."""
+    pending: deque[Future[R]] = deque()
+    try:
+        for task in tasks:
+            pending.append(submit(task))
+            if len(pending) >= ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()

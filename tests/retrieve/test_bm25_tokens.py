@@ -1,5 +1,9 @@
-"""The corpus tokenized a chunk at a time gives bm25s's own index, score for score."""
+"""The corpus tokenized a chunk at a time gives bm25s's own index, score for score; the chunks
+tokenized in worker processes give the ids and vocabulary of one process."""
 
+import importlib.util
+import multiprocessing
+import os
 from collections.abc import Sequence
 
 import bm25s
@@ -8,8 +12,16 @@ import pytest
 
 from trueneg.data import demo_data_path, load_dataset
 from trueneg.retrieve import BM25Retriever, SearchInput
-from trueneg.retrieve.bm25 import METHODS, query_scores
-from trueneg.retrieve.bm25_tokens import TokenIds, tokenize_corpus
+from trueneg.retrieve.bm25 import METHODS, DocumentTokens, query_scores
+from trueneg.retrieve.bm25_tokens import (
+    MAX_WORKERS,
+    PARALLEL_TEXTS,
+    TokenIds,
+    tokenize_corpus,
+    tokenize_workers,
+)
+
+HAS_STEMMER = importlib.util.find_spec("Stemmer") is not None
 
 DOCS = [
     "Apple banana, apple!",
@@ -24,6 +36,13 @@ DOCS = [
 
 def tokenize(texts):
     return bm25s.tokenize(texts, stopwords="en", return_ids=True, show_progress=False)
+
+
+def failing(texts):
+    """Fails on the chunk with "zebra", saying in which process (module level: it pickles)."""
+    if "zebra" in texts:
+        raise RuntimeError(f"tokenizer failed in process {os.getpid()}")
+    return tokenize(texts)
 
 
 class CountingTexts(Sequence):
@@ -160,12 +179,7 @@ def test_the_ids_file_is_removed_at_once_and_on_an_error(tmp_path):
     assert list(tmp_path.iterdir()) == []
     assert list(ids) == list(tokenize_corpus(DOCS, tokenize, rows=100)[0])
 
-    def failing(texts):
-        if "zebra" in texts:
-            raise RuntimeError("tokenizer failed")
-        return tokenize(texts)
-
-    with pytest.raises(RuntimeError, match="tokenizer failed"):
+    with pytest.raises(RuntimeError, match=f"tokenizer failed in process {os.getpid()}$"):
         tokenize_corpus(DOCS, failing, rows=2, folder=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
@@ -199,3 +213,72 @@ def test_query_threads_are_bounded_by_cores_and_memory(monkeypatch):
     assert query_threads(10**12) == 1
     monkeypatch.setattr("trueneg.retrieve.bm25.usable_cores", lambda: 2)
     assert query_threads(1_000) == 2
+
+
+def test_workers_by_corpus_size_and_cores(monkeypatch):
+    monkeypatch.setattr("trueneg.retrieve.bm25_tokens.usable_cores", lambda: 64)
+    assert tokenize_workers(PARALLEL_TEXTS - 1) == 1
+    assert tokenize_workers(PARALLEL_TEXTS) == MAX_WORKERS == 16
+    monkeypatch.setattr("trueneg.retrieve.bm25_tokens.usable_cores", lambda: 2)
+    assert tokenize_workers(10_000_000) == 2
+
+
+def test_one_chunk_is_tokenized_here_whatever_the_workers():
+    unpicklable = lambda texts: tokenize(texts)  # noqa: E731 (a pool could not send it)
+    ids, _ = tokenize_corpus(DOCS, unpicklable, rows=len(DOCS), workers=2)
+    assert list(ids) == list(tokenize_corpus(DOCS, tokenize, rows=3)[0])
+    with pytest.raises(RuntimeError, match=f"in process {os.getpid()}$"):
+        tokenize_corpus(DOCS, failing, rows=len(DOCS), workers=2)
+
+
+@pytest.mark.parametrize(
+    "stemmer",
+    ["auto", pytest.param("french", marks=pytest.mark.skipif(not HAS_STEMMER, reason="PyStemmer"))],
+)
+def test_workers_give_the_ids_and_vocabulary_of_one_process(sample, stemmer):
+    docs, _ = sample
+    tokens = DocumentTokens(BM25Retriever(stemmer=stemmer))  # its stemmer made in each worker
+    one, one_vocab = tokenize_corpus(docs, tokens, rows=97, workers=1)
+    two, two_vocab = tokenize_corpus(docs, tokens, rows=97, workers=2)
+    assert list(two) == list(one) and list(two_vocab.items()) == list(one_vocab.items())
+    _, unstemmed = tokenize_corpus(docs, DocumentTokens(BM25Retriever(stemmer=None)))
+    assert (set(one_vocab) != set(unstemmed)) == HAS_STEMMER  # "auto" stems with PyStemmer
+
+
+@pytest.mark.parametrize("method", ["lucene", "bm25+"])
+def test_search_is_the_same_with_workers(sample, method, monkeypatch):
+    """Every method scores the same ids (above); two of them searched end to end."""
+    docs, queries = sample
+    inputs = SearchInput(queries, docs, [np.array([i % 50]) for i in range(len(queries))])
+    one, one_pos = BM25Retriever(method=method).search_with_positive_scores(inputs, 30)
+    monkeypatch.setattr("trueneg.retrieve.bm25_tokens.TOKENIZE_ROWS", 97)
+    monkeypatch.setattr("trueneg.retrieve.bm25_tokens.PARALLEL_TEXTS", 0)
+    monkeypatch.setattr("trueneg.retrieve.bm25_tokens.usable_cores", lambda: 2)
+    two, two_pos = BM25Retriever(method=method).search_with_positive_scores(inputs, 30)
+    for name in ("offsets", "doc_index", "score", "rank", "positive_min", "positive_rank"):
+        np.testing.assert_array_equal(getattr(two, name), getattr(one, name))
+    assert all(np.array_equal(a, b) for a, b in zip(one_pos, two_pos, strict=True))
+
+
+class InterruptedTexts(CountingTexts):
+    """Ctrl-C in this process while the workers tokenize: the third read is interrupted."""
+
+    def __getitem__(self, index):
+        if len(self.reads) == 2:
+            raise KeyboardInterrupt
+        return super().__getitem__(index)
+
+
+@pytest.mark.parametrize(
+    ("texts", "error"),
+    [(DOCS, RuntimeError), (InterruptedTexts(DOCS), KeyboardInterrupt)],
+    ids=["worker-error", "interrupted"],
+)
+def test_an_error_shuts_the_workers_down_and_removes_the_ids_file(tmp_path, texts, error):
+    with pytest.raises(error) as raised:
+        tokenize_corpus(texts, failing, rows=2, folder=tmp_path, workers=2)
+    if error is RuntimeError:  # raised in a worker, given back as the serial path raises it
+        pid = int(str(raised.value).rpartition(" ")[2])
+        assert pid != os.getpid()
+    assert multiprocessing.active_children() == []
+    assert list(tmp_path.iterdir()) == []

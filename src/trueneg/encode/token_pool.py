@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from functools import partial
 from typing import Any
 
+from trueneg.devices import in_order
 from trueneg.encode.batching import windows
 from trueneg.encode.tokenize import BatchSettings, TokenBatch, tokenize_window
 
@@ -47,18 +48,11 @@ class TokenizerPool:
         """Every text's batch, window by window in input order, tokenized in the workers."""
         executor = self._start()
         size = window_for(len(texts), window_size, self.workers)
-        spans = iter(windows(len(texts), size))
-        pending: deque[Future] = deque()
-        try:
-            for span in spans:
-                pending.append(self._submit(executor, texts, span, settings))
-                if len(pending) >= self.ahead:
-                    yield from pending.popleft().result()
-            while pending:
-                yield from pending.popleft().result()
-        finally:
-            for future in pending:  # the caller stopped early: drop what is queued
-                future.cancel()
+        spans = windows(len(texts), size)
+        submit = partial(self._submit, executor, texts, settings=settings)
+        with closing(in_order(submit, spans, self.ahead)) as done:  # stopped early: drops the queue
+            for batches in done:
+                yield from batches
 
     def close(self) -> None:
         if self._executor is not None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -80,9 +80,8 @@ class BM25Retriever:
     ) -> tuple[Candidates, list[np.ndarray]]:
         """Like ``search``, plus the BM25 score of every positive, in ``positives`` order."""
         check_search_input(inputs, depth, embeddings=False)
-        stemmer = self._stemmer()
-        index = self.build_index(inputs.doc_texts, stemmer, show_progress)
-        return self._search(index, inputs, depth, show_progress, stemmer)
+        index = self.build_index(inputs.doc_texts, show_progress)
+        return self._search(index, inputs, depth, show_progress)
 
     def search_index(
         self, index: Any, inputs: SearchInput, depth: int, show_progress: bool = False
@@ -93,12 +92,12 @@ class BM25Retriever:
         Queries are scored on :func:`query_threads` threads (numpy lets go of the GIL), each
         query on its own, so the result does not depend on the number of threads."""
         check_search_input(inputs, depth, embeddings=False)
-        return self._search(index, inputs, depth, show_progress, self._stemmer())
+        return self._search(index, inputs, depth, show_progress)
 
     def _search(
-        self, index: Any, inputs: SearchInput, depth: int, show_progress: bool, stemmer: Any
+        self, index: Any, inputs: SearchInput, depth: int, show_progress: bool
     ) -> tuple[Candidates, list[np.ndarray]]:
-        queries = self._tokenize(inputs.query_texts, stemmer, ids=False)
+        queries = self._tokenize(inputs.query_texts, self._stemmer(), ids=False)
 
         def one(tokens: list[str], positives: Any) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
             token_ids = index.get_tokens_ids(tokens)
@@ -116,15 +115,15 @@ class BM25Retriever:
                 advance(1)
         return join_parts(rows, inputs.num_queries), positive_scores
 
-    def build_index(
-        self, doc_texts: Sequence[str], stemmer: Any = None, show_progress: bool = False
-    ) -> Any:
-        """A ``bm25s.BM25`` index of the documents, read, tokenized and indexed a chunk at a
-        time (:mod:`trueneg.retrieve.bm25_tokens`, :mod:`trueneg.retrieve.bm25_index`)."""
+    def build_index(self, doc_texts: Sequence[str], show_progress: bool = False) -> Any:
+        """A ``bm25s.BM25`` index of the documents (tokenized with this retriever's stop words
+        and stemmer, like the queries), read, tokenized and indexed a chunk at a time
+        (:mod:`trueneg.retrieve.bm25_tokens`, on every usable core on a large corpus;
+        :mod:`trueneg.retrieve.bm25_index`)."""
         import bm25s
 
         index = bm25s.BM25(k1=self.k1, b=self.b, method=self.method)
-        tokenize = partial(self._tokenize, stemmer=stemmer, ids=True)
+        tokenize = DocumentTokens(self)
         ids, vocab = tokenize_corpus(doc_texts, tokenize, show_progress=show_progress)
         index_token_ids(index, ids, vocab, show_progress=show_progress)
         return index
@@ -147,10 +146,31 @@ class BM25Retriever:
             import Stemmer
         except ImportError:
             if self.stemmer == "auto":
-                logger.info("PyStemmer is not installed: BM25 runs without stemming")
+                _note_no_stemming()
                 return None
             raise _needs_pystemmer(self.stemmer) from None
         return Stemmer.Stemmer("english" if self.stemmer == "auto" else self.stemmer)
+
+
+class DocumentTokens:
+    """``texts -> bm25s's Tokenized(ids, vocab)`` with a retriever's stop words and stemmer.
+    It pickles as the retriever's settings (a PyStemmer stemmer does not pickle): a worker
+    process that unpickles it makes its own stemmer, once."""
+
+    def __init__(self, retriever: BM25Retriever) -> None:
+        self.retriever, self.stemmer = retriever, retriever._stemmer()
+
+    def __call__(self, texts: list[str]) -> Any:
+        return self.retriever._tokenize(texts, self.stemmer, ids=True)
+
+    def __reduce__(self) -> tuple[type[DocumentTokens], tuple[BM25Retriever]]:
+        return type(self), (self.retriever,)
+
+
+@functools.cache
+def _note_no_stemming() -> None:
+    """Said once a process (an index and its queries each ask for the stemmer)."""
+    logger.info("PyStemmer is not installed: BM25 runs without stemming")
 
 
 def parse_spec(value: str) -> dict[str, str | None]:

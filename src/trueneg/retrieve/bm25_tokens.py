@@ -7,25 +7,50 @@ mapped into one vocabulary for the corpus and written as int32 (4 bytes a token)
 temporary file in ``TMPDIR``, memory-mapped back once all are written (its name removed at
 once) and given back to the kernel a chunk at a time as they are read. Only the vocabulary
 and each document's offsets stay in memory. The order of the vocabulary's ids can differ from
-bm25s's; no score depends on it.
+bm25s's (it is the order in which the tokens first appear in the corpus); no score depends
+on it.
+
+On a large corpus the chunks are tokenized in worker processes, one per usable core, a few
+chunks ahead of this process, which reads each chunk's texts and maps the chunks' ids into
+the vocabulary in chunk order: the vocabulary and the ids are those of a run in one process.
 """
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import operator
+import signal
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from trueneg.devices import in_order, usable_cores
 from trueneg.mapping import map_pages, release_pages, temp_path, unlink_mapped
 from trueneg.progress import progress_bar
 
 TOKENIZE_ROWS = 65_536  # texts read and tokenized at a time
+PARALLEL_TEXTS = 2 * TOKENIZE_ROWS
+"""Fewer texts are tokenized in this process by default: starting the workers (a second or
+two) would cost about what they save."""
+MAX_WORKERS = 16
 
-Tokenize = Callable[[list[str]], Any]  # texts -> bm25s's Tokenized(ids, vocab)
+Tokenize = Callable[[list[str]], Any]  # texts -> bm25s's Tokenized(ids, vocab); workers: pickles
+
+_TOKENIZE: Any = None  # a worker's tokenize, set by _init
+
+
+class Chunk(NamedTuple):
+    """A chunk of documents tokenized, in the chunk's own vocabulary."""
+
+    tokens: list[str]  # the chunk's tokens, in order of first appearance
+    token_ids: np.ndarray  # their ids in the chunk
+    ids: np.ndarray  # every document's token ids, end to end
+    offsets: np.ndarray  # where each document's ids start, and the end
 
 
 class TokenIds(Sequence[list[int]]):
@@ -92,27 +117,71 @@ def tokenize_corpus(
     rows: int | None = None,
     show_progress: bool = False,
     folder: str | Path | None = None,
+    workers: int | None = None,
 ) -> tuple[TokenIds, dict[str, int]]:
     """Token ids of every text and the vocabulary (token -> id), ``rows`` texts at a time
     (default :data:`TOKENIZE_ROWS`); the ids go to a temporary file in ``folder`` (default
-    ``TMPDIR``)."""
+    ``TMPDIR``). The chunks are tokenized by ``workers`` processes (default
+    :func:`tokenize_workers`; ``tokenize`` must then pickle), at most one a chunk; with one
+    they are tokenized here."""
     rows = rows or TOKENIZE_ROWS
+    workers = tokenize_workers(len(texts)) if workers is None else workers
+    workers = min(workers, -(-len(texts) // rows))
     vocab: dict[str, int] = {}
     sizes, offsets = [], []
     path = temp_path("trueneg-bm25-", ".ids", folder)
     try:
         bar = progress_bar(show_progress, len(texts), "BM25: tokenize documents")
-        with open(path, "wb") as out, bar as advance:
-            for start in range(0, len(texts), rows):
-                part = texts[start : start + rows]
-                ids, chunk_offsets = _chunk_ids(tokenize(part), vocab)
+        chunks = _tokenized_chunks(texts, tokenize, rows, workers)
+        with open(path, "wb") as out, bar as advance, chunks as tokenized:
+            for chunk in tokenized:
+                ids = _corpus_ids(chunk, vocab)
                 out.write(ids.tobytes())
                 sizes.append(ids.size)
-                offsets.append(chunk_offsets)
-                advance(len(part))
+                offsets.append(chunk.offsets)
+                advance(len(chunk.offsets) - 1)
         return _mapped(path, sizes, offsets), vocab
     finally:
         unlink_mapped(path)
+
+
+def tokenize_workers(num_texts: int) -> int:
+    """Processes that tokenize a corpus of ``num_texts`` texts: every usable core, at most
+    :data:`MAX_WORKERS`; below :data:`PARALLEL_TEXTS` texts, this process alone."""
+    return 1 if num_texts < PARALLEL_TEXTS else min(usable_cores(), MAX_WORKERS)
+
+
+@contextmanager
+def _tokenized_chunks(
+    texts: Sequence[str], tokenize: Tokenize, rows: int, workers: int
+) -> Iterator[Iterator[Chunk]]:
+    """Every chunk tokenized (:func:`_local_ids`), in chunk order: here, or by a pool of
+    ``workers`` processes with ``workers + 1`` chunks in flight, shut down on leaving."""
+    starts = range(0, len(texts), rows)
+    if workers <= 1:
+        yield (_local_ids(tokenize(texts[start : start + rows])) for start in starts)
+        return
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter, as for the devices
+    pool = ProcessPoolExecutor(workers, context, initializer=_init, initargs=(tokenize,))
+    try:
+        yield in_order(
+            lambda start: pool.submit(_tokenize_chunk, texts[start : start + rows]),
+            starts,
+            ahead=workers + 1,
+        )
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _init(tokenize: Tokenize) -> None:
+    """Runs first in every worker: Ctrl-C is left to the parent, which shuts the pool down."""
+    global _TOKENIZE
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _TOKENIZE = tokenize
+
+
+def _tokenize_chunk(texts: list[str]) -> Chunk:
+    return _local_ids(_TOKENIZE(texts))
 
 
 def _mapped(path: Path, sizes: list[int], offsets: list[np.ndarray]) -> TokenIds:
@@ -128,13 +197,27 @@ def _mapped(path: Path, sizes: list[int], offsets: list[np.ndarray]) -> TokenIds
     return TokenIds(chunks, pages)
 
 
-def _chunk_ids(tokenized: Any, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """One chunk's ids in the corpus vocabulary (which grows by the chunk's new tokens)."""
-    remap = np.empty(len(tokenized.vocab), dtype=np.int32)
-    for token, local in tokenized.vocab.items():
-        remap[local] = vocab.setdefault(token, len(vocab))
+def _local_ids(tokenized: Any) -> Chunk:
+    """One chunk's tokens in order of first appearance (then any no document has) and the
+    documents' ids in the chunk's vocabulary. bm25s numbers a stemmed vocabulary in the order
+    of a set, which changes with the process's string hashes: the order of first appearance
+    is the same in every process."""
     lengths = np.fromiter(map(len, tokenized.ids), dtype=np.int64, count=len(tokenized.ids))
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     flat = itertools.chain.from_iterable(tokenized.ids)
-    local_ids = np.fromiter(flat, dtype=np.int32, count=int(offsets[-1]))
-    return remap[local_ids], offsets
+    ids = np.fromiter(flat, dtype=np.int32, count=int(offsets[-1]))
+    first = np.full(len(tokenized.vocab), ids.size, dtype=np.int64)
+    np.minimum.at(first, ids, np.arange(ids.size))
+    order = np.argsort(first, kind="stable")
+    words = np.empty(len(tokenized.vocab), dtype=object)
+    for token, local in tokenized.vocab.items():
+        words[local] = token
+    return Chunk(words[order].tolist(), order, ids, offsets)
+
+
+def _corpus_ids(chunk: Chunk, vocab: dict[str, int]) -> np.ndarray:
+    """One chunk's ids in the corpus vocabulary (which grows by the chunk's new tokens)."""
+    remap = np.empty(len(chunk.tokens), dtype=np.int32)
+    new = (vocab.setdefault(token, len(vocab)) for token in chunk.tokens)
+    remap[chunk.token_ids] = np.fromiter(new, dtype=np.int32, count=len(chunk.tokens))
+    return remap[chunk.ids]
