@@ -10,7 +10,10 @@ The corpus is ``loader_rss``'s synthetic BEIR folder (SciFact/NFCorpus sentences
 
 ``--old-src`` is a checkout's ``src`` from before chunked tokenization
 (``mkdir -p /tmp/old-bm25 && git archive 1a77d87 src | tar -x -C /tmp/old-bm25``).
-Writes benchmarks/results/bm25_rss.json.
+Writes benchmarks/results/bm25_rss.json, or ``--out NAME`` there (the 1M runs with the
+tokenizer workers: ``--sizes 1000000 --out bm25_rss_workers.json``). The peaks of the
+tokenizer workers, children of the measured process, are recorded beside its own
+(:mod:`benchmarks.speed.bm25_rss_child`).
 """
 
 from __future__ import annotations

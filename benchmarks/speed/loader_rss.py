@@ -94,11 +94,12 @@ def compare_sizes(
 ) -> None:
     """The command line of this benchmark and ``bm25_rss``: the ``child`` module at each size
     with this checkout (``labels[0]``) and, at the first size, ``--old-src`` (``labels[1]``);
-    each row written to ``result`` as it comes."""
+    each row written to ``result`` (or ``--out``) in benchmarks/results as it comes."""
     parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--old-src", type=Path, help=old_help)
     parser.add_argument("--keep", action="store_true", help="keep the generated folders")
+    parser.add_argument("--out", default=result, help=f"results file name (default {result})")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -112,7 +113,7 @@ def compare_sizes(
             row.update(measure(folder, src, label, child))
             print(json.dumps(row), flush=True)
             rows.append(row)
-            write_result(result, {"rows": rows, "cores": os.cpu_count()})
+            write_result(args.out, {"rows": rows, "cores": os.cpu_count()})
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
 
