@@ -1,6 +1,6 @@
 """Which device torch runs on: ``auto`` resolved once, and one error when CUDA is asked for
-but not there; the CPU cores a pool may use and a pool's results in order. torch is imported
-only when a device has to be resolved."""
+but not there; the CPU cores and memory a pool may use and a pool's results in order. torch
+is imported only when a device has to be resolved."""
 
 from __future__ import annotations
 
@@ -55,6 +55,22 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping (Linux's ``MemAvailable``, else
+    the free pages); None where the platform does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def in_order(submit: Callable[[T], Future[R]], tasks: Iterable[T], ahead: int) -> Iterator[R]:

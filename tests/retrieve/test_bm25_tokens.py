@@ -4,6 +4,7 @@ tokenized in worker processes give the ids and vocabulary of one process."""
 import importlib.util
 import multiprocessing
 import os
+import re
 from collections.abc import Sequence
 
 import bm25s
@@ -11,11 +12,13 @@ import numpy as np
 import pytest
 
 from trueneg.data import demo_data_path, load_dataset
+from trueneg.errors import TruenegError
 from trueneg.retrieve import BM25Retriever, SearchInput
 from trueneg.retrieve.bm25 import METHODS, DocumentTokens, query_scores
 from trueneg.retrieve.bm25_tokens import (
     MAX_WORKERS,
     PARALLEL_TEXTS,
+    WORKER_BYTES,
     TokenIds,
     tokenize_corpus,
     tokenize_workers,
@@ -36,6 +39,13 @@ DOCS = [
 
 def tokenize(texts):
     return bm25s.tokenize(texts, stopwords="en", return_ids=True, show_progress=False)
+
+
+def dying(texts):
+    """Ends the worker process that runs it (as the system does to one out of memory)."""
+    if "zebra" in texts:
+        os._exit(3)
+    return tokenize(texts)
 
 
 def failing(texts):
@@ -215,12 +225,25 @@ def test_query_threads_are_bounded_by_cores_and_memory(monkeypatch):
     assert query_threads(1_000) == 2
 
 
-def test_workers_by_corpus_size_and_cores(monkeypatch):
+def test_workers_by_corpus_size_cores_and_memory(monkeypatch):
     monkeypatch.setattr("trueneg.retrieve.bm25_tokens.usable_cores", lambda: 64)
-    assert tokenize_workers(PARALLEL_TEXTS - 1) == 1
-    assert tokenize_workers(PARALLEL_TEXTS) == MAX_WORKERS == 16
+    plenty = 2**40
+    assert tokenize_workers(PARALLEL_TEXTS - 1, plenty) == 1
+    assert tokenize_workers(PARALLEL_TEXTS, plenty) == MAX_WORKERS == 16
+    # at most half of the available memory, at WORKER_BYTES a worker, and never none
+    assert tokenize_workers(PARALLEL_TEXTS, 6 * WORKER_BYTES) == 3
+    assert tokenize_workers(PARALLEL_TEXTS, 0) == 1
     monkeypatch.setattr("trueneg.retrieve.bm25_tokens.usable_cores", lambda: 2)
-    assert tokenize_workers(10_000_000) == 2
+    assert tokenize_workers(10_000_000, plenty) == 2
+    assert 1 <= tokenize_workers(10_000_000) <= 2  # this system's memory
+
+
+def test_a_worker_that_dies_is_named_with_the_fix(tmp_path):
+    with pytest.raises(TruenegError, match=re.escape('if __name__ == "__main__":')) as raised:
+        tokenize_corpus(DOCS, dying, rows=2, folder=tmp_path, workers=2)
+    assert "2 worker processes" in str(raised.value)
+    assert multiprocessing.active_children() == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_one_chunk_is_tokenized_here_whatever_the_workers():

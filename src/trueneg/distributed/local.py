@@ -18,7 +18,6 @@ import multiprocessing
 import os
 import pickle
 import re
-from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import pairwise
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from trueneg.devices import in_order
 from trueneg.encode.base import Encoder, TextKind
 from trueneg.encode.cache import EmbeddingCache, EntryWriter
 from trueneg.errors import ConfigError
@@ -120,13 +120,13 @@ class DeviceWorkers:
     def ordered(self, tasks: Iterator[tuple[Any, ...]], ahead: int = 2) -> Iterator[Any]:
         """Run ``(function, *args)`` tasks round-robin over the devices (``ahead`` queued on
         each); results in task order."""
-        pools, pending = self.pools(), deque[Future]()
-        for i, (function, *args) in enumerate(tasks):
-            pending.append(pools[i % len(pools)].submit(function, *args))
-            if len(pending) >= ahead * len(pools):
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        pools = self.pools()
+
+        def submit(task: tuple[int, tuple[Any, ...]]) -> Future:
+            i, (function, *args) = task
+            return pools[i % len(pools)].submit(function, *args)
+
+        yield from in_order(submit, enumerate(tasks), ahead * len(pools))
 
     def close(self) -> None:
         for pool in self._pools:

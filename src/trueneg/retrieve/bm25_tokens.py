@@ -23,13 +23,15 @@ import operator
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from trueneg.devices import in_order, usable_cores
+from trueneg.devices import available_memory, in_order, usable_cores
+from trueneg.errors import TruenegError
 from trueneg.mapping import map_pages, release_pages, temp_path, unlink_mapped
 from trueneg.progress import progress_bar
 
@@ -38,6 +40,9 @@ PARALLEL_TEXTS = 2 * TOKENIZE_ROWS
 """Fewer texts are tokenized in this process by default: starting the workers (a second or
 two) would cost about what they save."""
 MAX_WORKERS = 16
+WORKER_BYTES = 512 * 2**20
+"""What one worker holds at most: bm25s and its imports (~150 MB) and one chunk's texts and
+tokens (418-496 MB measured at 1M documents, ``benchmarks/results/bm25_rss_workers.json``)."""
 
 Tokenize = Callable[[list[str]], Any]  # texts -> bm25s's Tokenized(ids, vocab); workers: pickles
 
@@ -145,10 +150,16 @@ def tokenize_corpus(
         unlink_mapped(path)
 
 
-def tokenize_workers(num_texts: int) -> int:
+def tokenize_workers(num_texts: int, memory: int | None = None) -> int:
     """Processes that tokenize a corpus of ``num_texts`` texts: every usable core, at most
-    :data:`MAX_WORKERS`; below :data:`PARALLEL_TEXTS` texts, this process alone."""
-    return 1 if num_texts < PARALLEL_TEXTS else min(usable_cores(), MAX_WORKERS)
+    :data:`MAX_WORKERS`, and no more than fill half of the ``memory`` available (default: what
+    the system says, :func:`~trueneg.devices.available_memory`) at :data:`WORKER_BYTES` each;
+    below :data:`PARALLEL_TEXTS` texts, this process alone."""
+    if num_texts < PARALLEL_TEXTS:
+        return 1
+    memory = available_memory() if memory is None else memory
+    by_memory = MAX_WORKERS if memory is None else memory // (2 * WORKER_BYTES)
+    return max(1, min(usable_cores(), MAX_WORKERS, by_memory))
 
 
 @contextmanager
@@ -169,8 +180,22 @@ def _tokenized_chunks(
             starts,
             ahead=workers + 1,
         )
+    except BrokenProcessPool as exc:
+        raise _broken(workers) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _broken(workers: int) -> TruenegError:
+    return TruenegError(
+        "A BM25 tokenizer worker process stopped before it finished its chunk",
+        received=f"{workers} worker processes (spawned: each starts a fresh interpreter)",
+        expected="every worker to tokenize its chunks and return them",
+        fix="In a Python script, put the code that runs BM25 under `if __name__ == "
+        '"__main__":` (a spawned worker imports the script it was started from); if the system '
+        "killed a worker for memory, run with fewer cores (e.g. `taskset -c 0-3 trueneg mine "
+        "...`)",
+    )
 
 
 def _init(tokenize: Tokenize) -> None:
