@@ -12,7 +12,7 @@ width. Pairs/s is timed apart, on 64 kept pairs, after a warm-up. Run:
 
 The cross-encoder scores a few pairs/s on a 2-core CPU: ``--queries N`` audits N random
 eligible queries (the whole corpus stays). Writes benchmarks/results/judge_quality_nfcorpus.json
-(``_qN`` for a subset).
+(``_qN`` for a subset), or ``--out NAME`` there.
 """
 
 from __future__ import annotations
@@ -129,6 +129,9 @@ def main() -> None:
         help="pairs for the estimate and again for judge quality (default: 8 per query)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--out", help="results file name (default judge_quality_nfcorpus[_qN].json)"
+    )
     args = parser.parse_args()
     suffix = f"_q{args.queries}" if args.queries else ""
     work = CACHE / f"judge-quality-nfcorpus{suffix}"
@@ -148,7 +151,7 @@ def main() -> None:
     for row in rows:
         print(headline(row), flush=True)
     path = write_result(
-        f"judge_quality_nfcorpus{suffix}.json",
+        args.out or f"judge_quality_nfcorpus{suffix}.json",
         {
             "dataset": "nfcorpus",
             "split": "train",
