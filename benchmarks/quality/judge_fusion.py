@@ -14,7 +14,7 @@ benchmark scored are free) and measures every combination on the same pairs:
 * the cascade ``A > B`` (``top:0.25``; :mod:`trueneg.rescore.cascade`) applied to the judged
   pairs as one batch (the audit scores them in the batches its cache leaves missing);
 * positive-aware signals: how close the candidate is to the query's one kept positive (the
-  retriever's cosine between the two documents, bge-small-en's score with the positive as the
+  retriever's cosine between the two documents, the bi-encoder's score with the positive as the
   query, the cross-encoder's with the positive's first 1,000 characters as the query), alone
   and added to the judges. Documents relevant to the same query might resemble each other.
 
@@ -26,7 +26,9 @@ Run ``judge_quality`` for the same ``--queries`` first, then:
 
     python -m benchmarks.quality.judge_fusion --queries 200 [--judge-sample 400]
 
-Writes benchmarks/results/judge_fusion_nfcorpus_qN.json.
+The bi-encoder judge is bge-small-en unless ``--bi-encoder FOLDER`` names another (e.g. a
+sentence-transformers folder). Writes benchmarks/results/judge_fusion_nfcorpus_qN.json, or
+``--out NAME`` there.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,17 +105,18 @@ def kept_positives(ctx: AuditContext, seed: int) -> dict[str, str]:
     return {q: p.doc_ids[v[0]] for q, v in zip(p.query_ids, visible, strict=True) if v.size}
 
 
-def single_scores(ctx: AuditContext, pairs: Pairs) -> Scores:
-    """Each judge's scores (the cross-encoder's probabilities as logits) and the retriever's."""
+def single_scores(ctx: AuditContext, pairs: Pairs, bi: Path) -> Scores:
+    """Each judge's scores (the cross-encoder's probabilities as logits) and the retriever's;
+    ``bi`` is the bi-encoder judge's folder."""
     out: Scores = {RETRIEVER: pairs.retriever}
-    for name, path in zip((CE, BE), JUDGES, strict=True):
+    for name, path in ((CE, JUDGES[0]), (BE, bi)):
         result = score_pairs(ctx, load_judge(str(path)), pairs.query_ids, pairs.doc_ids)
         out[name] = result.scores.astype(np.float64)
     out[CE] = logit(out[CE])
-    return out | positive_scores(ctx, pairs)
+    return out | positive_scores(ctx, pairs, bi)
 
 
-def positive_scores(ctx: AuditContext, pairs: Pairs) -> Scores:
+def positive_scores(ctx: AuditContext, pairs: Pairs, bi: Path) -> Scores:
     """How close each candidate is to its query's kept positive, by the retriever's vectors
     and by each judge with the positive's text as the query (not cached: not a query)."""
     vectors = ctx.vectors
@@ -126,7 +130,7 @@ def positive_scores(ctx: AuditContext, pairs: Pairs) -> Scores:
     positives = [text[k][:POSITIVE_CHARS] for k in pairs.kept_positives]
     candidates = [text[d] for d in pairs.doc_ids]
     out: Scores = {NEAR_RT: np.asarray(near, dtype=np.float64)}
-    for name, path in ((NEAR_CE, JUDGES[0]), (NEAR_BE, JUDGES[1])):
+    for name, path in ((NEAR_CE, JUDGES[0]), (NEAR_BE, bi)):
         out[name] = load_judge(str(path)).score(positives, candidates).astype(np.float64)
     out[NEAR_CE] = logit(out[NEAR_CE])
     return out
@@ -259,6 +263,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=None, help="as judge_quality's")
     parser.add_argument("--judge-sample", type=int, default=None, help="as judge_quality's")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--bi-encoder", type=Path, default=JUDGES[1], help="the bi-encoder judge's folder"
+    )
+    parser.add_argument("--out", help="results file name (default judge_fusion_nfcorpus[_qN].json)")
     args = parser.parse_args()
     suffix = f"_q{args.queries}" if args.queries else ""
     path = CACHE / f"judge-quality-nfcorpus{suffix}" / "naive-top4"
@@ -267,7 +275,7 @@ def main() -> None:
     run = trueneg.Run(path)
     budget = args.judge_sample or max(300, 2 * K * run.summary().queries)
     ctx, pairs = judged_pairs(run, budget, args.seed)
-    singles = single_scores(ctx, pairs)
+    singles = single_scores(ctx, pairs, args.bi_encoder)
     flagged = int((singles[CE] >= logit(np.array(JudgeThreshold().threshold))).sum())
     rows = [
         setting_row(name, score, pairs, singles, flagged, args.seed)
@@ -276,13 +284,13 @@ def main() -> None:
     for row in rows:
         print(headline(row), flush=True)
     out = write_result(
-        f"judge_fusion_nfcorpus{suffix}.json",
+        args.out or f"judge_fusion_nfcorpus{suffix}.json",
         {
             "dataset": "nfcorpus",
             "split": "train",
             "protocol": "judge_quality's pairs: hidden qrels, one positive kept per query, naive "
             "top-4 of all-MiniLM-L6-v2, the judge estimate's calibration half left out",
-            "judges": {CE: str(JUDGES[0].name), BE: str(JUDGES[1].name)},
+            "judges": {CE: str(JUDGES[0].name), BE: str(args.bi_encoder.name)},
             "queries": len(set(pairs.queries.tolist())),
             "pairs": len(pairs.query_ids),
             "hidden_positives": int(pairs.labels.sum()),
