@@ -52,8 +52,7 @@ _TOKENIZE: Any = None  # a worker's tokenize, set by _init
 class Chunk(NamedTuple):
     """A chunk of documents tokenized, in the chunk's own vocabulary."""
 
-    tokens: list[str]  # the chunk's tokens, in order of first appearance
-    token_ids: np.ndarray  # their ids in the chunk
+    tokens: list[str]  # the chunk's tokens, in order of first appearance: token i has id i
     ids: np.ndarray  # every document's token ids, end to end
     offsets: np.ndarray  # where each document's ids start, and the end
 
@@ -224,7 +223,7 @@ def _mapped(path: Path, sizes: list[int], offsets: list[np.ndarray]) -> TokenIds
 
 def _local_ids(tokenized: Any) -> Chunk:
     """One chunk's tokens in order of first appearance (then any no document has) and the
-    documents' ids in the chunk's vocabulary. bm25s numbers a stemmed vocabulary in the order
+    documents' ids renumbered in that order. bm25s numbers a stemmed vocabulary in the order
     of a set, which changes with the process's string hashes: the order of first appearance
     is the same in every process."""
     lengths = np.fromiter(map(len, tokenized.ids), dtype=np.int64, count=len(tokenized.ids))
@@ -233,16 +232,17 @@ def _local_ids(tokenized: Any) -> Chunk:
     ids = np.fromiter(flat, dtype=np.int32, count=int(offsets[-1]))
     first = np.full(len(tokenized.vocab), ids.size, dtype=np.int64)
     np.minimum.at(first, ids, np.arange(ids.size))
-    order = np.argsort(first, kind="stable")
+    order = np.argsort(first, kind="stable")  # bm25s's ids in order of first appearance
+    renumber = np.empty(order.size, dtype=np.int32)
+    renumber[order] = np.arange(order.size, dtype=np.int32)
     words = np.empty(len(tokenized.vocab), dtype=object)
     for token, local in tokenized.vocab.items():
         words[local] = token
-    return Chunk(words[order].tolist(), order, ids, offsets)
+    return Chunk(words[order].tolist(), renumber[ids], offsets)
 
 
 def _corpus_ids(chunk: Chunk, vocab: dict[str, int]) -> np.ndarray:
     """One chunk's ids in the corpus vocabulary (which grows by the chunk's new tokens)."""
-    remap = np.empty(len(chunk.tokens), dtype=np.int32)
     new = (vocab.setdefault(token, len(vocab)) for token in chunk.tokens)
-    remap[chunk.token_ids] = np.fromiter(new, dtype=np.int32, count=len(chunk.tokens))
+    remap = np.fromiter(new, dtype=np.int32, count=len(chunk.tokens))
     return remap[chunk.ids]
