@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import trueneg
-from benchmarks.speed.loader_rss_child import Steps
+from benchmarks.speed.loader_rss_child import Steps, status
 from trueneg.data import load_dataset
 from trueneg.retrieve import BM25Retriever, SearchInput, bm25
 
@@ -57,7 +57,7 @@ class TreePeaks:
             self.snapshot()
 
     def snapshot(self) -> dict[str, float]:
-        parts = [tree_status(pid) for pid in [os.getpid(), *children()]]
+        parts = [status(pid) for pid in [os.getpid(), *children()]]
         self.rss = max(self.rss, sum(p.get("VmRSS", 0) for p in parts))
         self.anon = max(self.anon, sum(p.get("RssAnon", 0) for p in parts))
         return {
@@ -79,15 +79,6 @@ def children() -> list[int]:
             if fields[1] == me:
                 found.append(int(entry.name))
     return found
-
-
-def tree_status(pid: int) -> dict[str, int]:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            pairs = [line.split(":", 1) for line in handle]
-    except OSError:  # the child has just ended
-        return {}
-    return {k: int(v.split()[0]) for k, v in pairs if k in ("VmRSS", "RssAnon")}
 
 
 def tokenize_workers(num_texts: int) -> int:

@@ -105,11 +105,12 @@ def compare_sizes(
     rows = []
     for i, n in enumerate(args.sizes):
         folder = generate(n)
+        input_bytes = disk(folder)
         runs = [(labels[0], ROOT / "src")]
         if i == 0 and args.old_src:
             runs.append((labels[1], args.old_src))
         for label, src in runs:
-            row = {"documents": n, column: label, "input_bytes": disk(folder)}
+            row = {"documents": n, column: label, "input_bytes": input_bytes}
             row.update(measure(folder, src, label, child))
             print(json.dumps(row), flush=True)
             rows.append(row)

@@ -79,10 +79,15 @@ def negatives(dataset, per_query: int = 10) -> pa.Table:
     )
 
 
-def status() -> dict[str, int]:
-    with open("/proc/self/status", encoding="ascii") as handle:
-        pairs = (line.split(":", 1) for line in handle)
-        return {k: int(v.split()[0]) for k, v in pairs if k in ("VmHWM", "RssAnon", "RssFile")}
+def status(pid: int | str = "self") -> dict[str, int]:
+    """VmHWM, VmRSS, RssAnon and RssFile (kB) of a process; {} for one that has just ended."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            pairs = [line.split(":", 1) for line in handle]
+    except OSError:
+        return {}
+    keys = ("VmHWM", "VmRSS", "RssAnon", "RssFile")
+    return {k: int(v.split()[0]) for k, v in pairs if k in keys}
 
 
 class Steps:
