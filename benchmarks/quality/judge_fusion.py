@@ -51,7 +51,7 @@ from trueneg.audit.judge_estimate import estimate_with_judge, score_pairs
 from trueneg.audit.judge_metrics import roc_auc
 from trueneg.audit.judge_quality import calibration_queries, judged_rows
 from trueneg.audit.judge_threshold import operating_point
-from trueneg.rescore import load_judge
+from trueneg.rescore import Judge, load_judge
 from trueneg.rescore.cascade import DEFAULT_RULE, parse_rule
 from trueneg.select.judge import JudgeThreshold
 
@@ -73,14 +73,16 @@ class Pairs:
     kept_positives: list[str]  # each pair's query's visible positive
 
 
-def judged_pairs(run: trueneg.Run, budget: int, seed: int) -> tuple[AuditContext, Pairs]:
+def judged_pairs(
+    run: trueneg.Run, budget: int, seed: int, cross: Judge
+) -> tuple[AuditContext, Pairs]:
     """The pairs ``judge_quality`` judges: the estimate (scored with the cross-encoder, from the
     cache) decides the calibration half and which queries come first, as in the audit."""
     ctx = AuditContext(run, show_progress=True)
     split, why = build_split(ctx, 1.0, seed, strategies_for(ctx.config, None))
     if split is None:
         raise SystemExit(f"no hidden-qrels split: {why}")
-    estimate, why = estimate_with_judge(ctx, split, load_judge(str(JUDGES[0])), budget, seed)
+    estimate, why = estimate_with_judge(ctx, split, cross, budget, seed)
     if estimate is None:
         raise SystemExit(f"no judge estimate: {why}")
     calibration = calibration_queries(split, estimate, seed)
@@ -105,18 +107,18 @@ def kept_positives(ctx: AuditContext, seed: int) -> dict[str, str]:
     return {q: p.doc_ids[v[0]] for q, v in zip(p.query_ids, visible, strict=True) if v.size}
 
 
-def single_scores(ctx: AuditContext, pairs: Pairs, bi: Path) -> Scores:
+def single_scores(ctx: AuditContext, pairs: Pairs, judges: dict[str, Judge]) -> Scores:
     """Each judge's scores (the cross-encoder's probabilities as logits) and the retriever's;
-    ``bi`` is the bi-encoder judge's folder."""
+    ``judges`` holds the cross-encoder (CE) and the bi-encoder (BE)."""
     out: Scores = {RETRIEVER: pairs.retriever}
-    for name, path in ((CE, JUDGES[0]), (BE, bi)):
-        result = score_pairs(ctx, load_judge(str(path)), pairs.query_ids, pairs.doc_ids)
-        out[name] = result.scores.astype(np.float64)
+    for name, judge in judges.items():
+        out[name] = score_pairs(ctx, judge, pairs.query_ids, pairs.doc_ids).scores
+        out[name] = out[name].astype(np.float64)
     out[CE] = logit(out[CE])
-    return out | positive_scores(ctx, pairs, bi)
+    return out | positive_scores(ctx, pairs, judges)
 
 
-def positive_scores(ctx: AuditContext, pairs: Pairs, bi: Path) -> Scores:
+def positive_scores(ctx: AuditContext, pairs: Pairs, judges: dict[str, Judge]) -> Scores:
     """How close each candidate is to its query's kept positive, by the retriever's vectors
     and by each judge with the positive's text as the query (not cached: not a query)."""
     vectors = ctx.vectors
@@ -130,8 +132,8 @@ def positive_scores(ctx: AuditContext, pairs: Pairs, bi: Path) -> Scores:
     positives = [text[k][:POSITIVE_CHARS] for k in pairs.kept_positives]
     candidates = [text[d] for d in pairs.doc_ids]
     out: Scores = {NEAR_RT: np.asarray(near, dtype=np.float64)}
-    for name, path in ((NEAR_CE, JUDGES[0]), (NEAR_BE, bi)):
-        out[name] = load_judge(str(path)).score(positives, candidates).astype(np.float64)
+    for name, judge in ((NEAR_CE, judges[CE]), (NEAR_BE, judges[BE])):
+        out[name] = judge.score(positives, candidates).astype(np.float64)
     out[NEAR_CE] = logit(out[NEAR_CE])
     return out
 
@@ -274,8 +276,9 @@ def main() -> None:
         raise SystemExit(f"{path} not found: run benchmarks.quality.judge_quality first")
     run = trueneg.Run(path)
     budget = args.judge_sample or max(300, 2 * K * run.summary().queries)
-    ctx, pairs = judged_pairs(run, budget, args.seed)
-    singles = single_scores(ctx, pairs, args.bi_encoder)
+    judges = {CE: load_judge(str(JUDGES[0])), BE: load_judge(str(args.bi_encoder))}
+    ctx, pairs = judged_pairs(run, budget, args.seed, judges[CE])
+    singles = single_scores(ctx, pairs, judges)
     flagged = int((singles[CE] >= logit(np.array(JudgeThreshold().threshold))).sum())
     rows = [
         setting_row(name, score, pairs, singles, flagged, args.seed)
