@@ -4,6 +4,7 @@ two GPUs: the vectors, the candidates and a whole mine equal the single-process 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -30,6 +31,26 @@ def two_cpus():
     workers = DeviceWorkers(("cpu", "cpu"))
     yield workers
     workers.close()
+
+
+@contextmanager
+def torch_threads(n: int):
+    """This process's matrix products on ``n`` threads, as in one CPU worker: on some CPUs
+    (seen with AVX-512/AMX) 1 and 2 threads sum in different orders and the last bits differ."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def encode_alone(encoder, texts, folder, workers) -> np.ndarray:
+    """The single-process vectors, on the thread count of one of ``workers``."""
+    with torch_threads(workers.cpu_threads):
+        return np.asarray(encode_cached(encoder, texts, "document", folder, chunk_size=8))
 
 
 def tied_inputs(n_queries=45, n_docs=260, dim=4, seed=0) -> SearchInput:
@@ -82,7 +103,7 @@ def test_query_shards_give_the_single_process_candidates(two_cpus, chunks, tmp_p
 def test_shards_of_texts_give_the_single_process_vectors(two_cpus, minilm_path, tmp_path):
     texts = [positive(t) for t in TOPICS] + [f"What does {t} do?" for t in TOPICS]
     encoder = FastEncoder(minilm_path, device="cpu")
-    alone = np.asarray(encode_cached(encoder, texts, "document", tmp_path / "a", chunk_size=8))
+    alone = encode_alone(encoder, texts, tmp_path / "a", two_cpus)
     spread = encode_on_devices(encoder, texts, "document", tmp_path / "b", two_cpus, chunk_size=8)
     np.testing.assert_array_equal(np.asarray(spread), alone)
     cache = EmbeddingCache(tmp_path / "b")  # the entry a single-device run looks up
@@ -105,7 +126,7 @@ def test_a_lazy_corpus_view_is_read_one_shard_at_a_time(two_cpus, minilm_path, t
     texts = [positive(t) for t in TOPICS] * 3
     view = CountedTexts(make_corpus([f"d{i}" for i in range(len(texts))], texts))
     encoder = FastEncoder(minilm_path, device="cpu")
-    alone = np.asarray(encode_cached(encoder, list(view), "document", tmp_path / "a", chunk_size=8))
+    alone = encode_alone(encoder, list(view), tmp_path / "a", two_cpus)
     spread = encode_on_devices(encoder, view, "document", tmp_path / "b", two_cpus, chunk_size=8)
     np.testing.assert_array_equal(np.asarray(spread), alone)
     assert view.largest == 8 < len(texts)
@@ -115,7 +136,8 @@ def test_a_lazy_corpus_view_is_read_one_shard_at_a_time(two_cpus, minilm_path, t
 def test_a_mine_on_two_cpu_workers_equals_the_single_process_mine(tmp_path):
     pairs = write_pairs(tmp_path / "pairs.jsonl")
     options = {"encoder": "fast", "depth": 10}
-    one = trueneg.mine(pairs, tmp_path / "one", cache_dir=tmp_path / "c1", **options)
+    with torch_threads(DeviceWorkers(("cpu", "cpu")).cpu_threads):
+        one = trueneg.mine(pairs, tmp_path / "one", cache_dir=tmp_path / "c1", **options)
     two = trueneg.mine(
         pairs, tmp_path / "two", cache_dir=tmp_path / "c2", devices="cpu,cpu", **options
     )

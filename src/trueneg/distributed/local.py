@@ -107,13 +107,19 @@ class DeviceWorkers:
         self.devices = devices
         self._pools: list[ProcessPoolExecutor] = []
 
+    @property
+    def cpu_threads(self) -> int:
+        """Torch threads of each CPU worker: the machine's cores shared out among the devices.
+        A CPU worker's vectors are bit-for-bit those of one process at this thread count; a
+        matrix product on another count may sum in another order (last bits differ)."""
+        return max(1, (os.cpu_count() or 1) // len(self.devices))
+
     def pools(self) -> list[ProcessPoolExecutor]:
         if not self._pools:
             context = multiprocessing.get_context("spawn")  # a fresh interpreter: no CUDA state
-            threads = max(1, (os.cpu_count() or 1) // len(self.devices))
+            args = [(d, self.cpu_threads) for d in self.devices]
             self._pools = [
-                ProcessPoolExecutor(1, context, initializer=_init_worker, initargs=(d, threads))
-                for d in self.devices
+                ProcessPoolExecutor(1, context, initializer=_init_worker, initargs=a) for a in args
             ]
         return self._pools
 
