@@ -90,6 +90,9 @@ def _wait_ready(proc: subprocess.Popen, server: ChatServer) -> None:
             )
             if answer.status_code == 200:
                 return
+            if "failed to load" in answer.text:  # the model's process exited: no use waiting
+                stop(proc)
+                pytest.fail(f"llama-server could not load the model:\n{tail(server.log)}")
         except requests.RequestException:
             pass
         time.sleep(0.5)
