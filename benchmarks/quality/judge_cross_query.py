@@ -21,13 +21,14 @@ it), batches of 16 pairs, 10% warm-up, seed 0. Run, then measure the judge as th
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import time
 from pathlib import Path
 
 from benchmarks.common import ROOT, shared_data
+from trueneg.data.beir import iter_qrels
+from trueneg.data.jsonl import iter_jsonl
 
 BASE = ROOT / ".models" / "ms-marco-MiniLM-L-12-v2-torch"
 NEGATIVES = ("cross-query", "cross-query+random")
@@ -35,18 +36,11 @@ PER_POSITIVE = 3  # negatives per positive
 BATCH = 16
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def dev_labels(data: Path) -> dict[str, set[str]]:
     """Each dev query's labeled positives (score > 0)."""
     labels: dict[str, set[str]] = {}
-    lines = (data / "qrels" / "dev.tsv").read_text(encoding="utf-8").splitlines()[1:]
-    for line in lines:
-        query, doc, score = line.split("\t")
-        if int(score) > 0:
+    for query, doc, score in iter_qrels(data / "qrels" / "dev.tsv"):
+        if score > 0:
             labels.setdefault(query, set()).add(doc)
     return labels
 
@@ -56,7 +50,7 @@ def describe(data: Path) -> str:
     some dev query, and how much a dev query's positives overlap its closest neighbour's."""
     labels = dev_labels(data)
     labeled = set().union(*labels.values())
-    corpus = sum(1 for line in (data / "corpus.jsonl").open(encoding="utf-8") if line.strip())
+    corpus = sum(1 for _ in iter_jsonl(data / "corpus.jsonl"))
     closest = [
         max(len(mine & other) / len(mine | other) for o, other in labels.items() if o != q)
         for q, mine in labels.items()
@@ -71,10 +65,10 @@ def training_pairs(data: Path, negatives: str, pairs: int, seed: int) -> dict[st
     """``pairs`` labeled (query, document) pairs: a random dev query's random positive, then
     ``PER_POSITIVE`` documents not labeled for it: other dev queries' positives (all of them
     for ``cross-query``; the last one a random corpus document for ``cross-query+random``)."""
-    queries = {r["_id"]: r["text"] for r in read_jsonl(data / "queries.jsonl")}
+    queries = {r["_id"]: r["text"] for _, r in iter_jsonl(data / "queries.jsonl")}
     docs = {
         r["_id"]: f"{r.get('title', '')} {r['text']}".strip()
-        for r in read_jsonl(data / "corpus.jsonl")
+        for _, r in iter_jsonl(data / "corpus.jsonl")
     }
     labels = dev_labels(data)
     labeled = sorted({d for ds in labels.values() for d in ds})
