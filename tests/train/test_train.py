@@ -20,6 +20,7 @@ from trueneg.errors import ConfigError, DataError, RunDirError
 from trueneg.run import RunDir
 from trueneg.train import LOSSES, train
 from trueneg.train.card import CARD_HEADING
+from trueneg.train.checks import cpu_has_native_bf16
 
 pytest.importorskip("accelerate", reason="training needs `pip install accelerate`")
 pytest.importorskip("datasets", reason="training needs `pip install datasets`")
@@ -191,11 +192,73 @@ def test_bad_settings_are_config_errors_naming_the_option(
     assert f"received: {next(iter(setting.values()))}" in str(caught.value)
 
 
-def test_bf16_on_a_cpu_is_refused_before_training(run_dir: Path, tmp_path: Path):
-    with pytest.raises(ConfigError, match="bf16 training needs a CUDA GPU") as caught:
-        train(run_dir, tmp_path / "model", precision="bf16", device="cpu", max_steps=1)
-    assert "--precision fp32" in str(caught.value)
-    assert not (tmp_path / "model").exists()
+def _linear_dtypes(seen: list) -> object:
+    """A callback that records the dtype of every ``nn.Linear`` output during training."""
+    import torch
+    from transformers import TrainerCallback
+
+    class LinearDtypes(TrainerCallback):
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            for module in model.modules():
+                if isinstance(module, torch.nn.Linear):
+                    module.register_forward_hook(lambda _m, _i, out: seen.append(out.dtype))
+            return control
+
+    return LinearDtypes()
+
+
+def test_bf16_on_a_cpu_trains_in_bf16_where_the_cpu_has_it_and_is_refused_elsewhere(
+    run_dir: Path, tmp_path: Path
+):
+    out = tmp_path / "model"
+    if not cpu_has_native_bf16():
+        with pytest.raises(ConfigError, match="bf16 training needs a CUDA GPU") as caught:
+            train(run_dir, out, precision="bf16", device="cpu", max_steps=1)
+        assert "neither AMX nor AVX512-BF16" in str(caught.value)
+        assert "--precision fp32" in str(caught.value)
+        assert not out.exists()
+        return
+    seen: list = []
+    result = train(
+        run_dir, out, precision="bf16", device="cpu", max_steps=1, callbacks=[_linear_dtypes(seen)]
+    )
+    import torch
+
+    assert result.precision == "bf16"
+    assert seen and set(seen) == {torch.bfloat16}  # every linear layer ran under bf16 autocast
+    assert '"precision": "bf16"' in (out / "README.md").read_text(encoding="utf-8")
+
+
+def test_fp32_on_a_cpu_runs_every_linear_layer_in_fp32(run_dir: Path, tmp_path: Path):
+    import torch
+
+    seen: list = []
+    result = train(
+        run_dir,
+        tmp_path / "model",
+        precision="fp32",
+        device="cpu",
+        max_steps=1,
+        callbacks=[_linear_dtypes(seen)],
+    )
+    assert result.precision == "fp32"
+    assert seen and set(seen) == {torch.float32}
+
+
+def test_the_bf16_probe_agrees_with_the_cpu_flags_linux_reports():
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists() or "flags" not in cpuinfo.read_text(encoding="utf-8"):
+        pytest.skip("no /proc/cpuinfo with x86 flags on this machine")
+    flags = set(
+        next(
+            line
+            for line in cpuinfo.read_text(encoding="utf-8").splitlines()
+            if line.startswith("flags")
+        )
+        .split(":", 1)[1]
+        .split()
+    )
+    assert cpu_has_native_bf16() == bool({"amx_tile", "avx512_bf16"} & flags)
 
 
 def test_a_non_empty_output_folder_is_refused(run_dir: Path, tmp_path: Path):

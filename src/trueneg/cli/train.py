@@ -112,7 +112,7 @@ def train_command(
         str,
         typer.Option(
             help="auto (bf16 mixed precision on a CUDA GPU that supports it, else fp32) | "
-            "bf16 (CUDA only) | fp32 (sentence-transformers' default; the reference recipe)."
+            "bf16 (a CUDA GPU, or a CPU with AMX or AVX512-BF16) | fp32 (sentence-transformers' default; the reference recipe)."
         ),
     ] = TRAIN.precision,
     checkpoint_minutes: Annotated[

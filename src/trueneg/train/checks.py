@@ -101,20 +101,36 @@ def check_precision(precision: str, where: str = "--precision") -> None:
 
 
 def precision_on(precision: str, device: str) -> str:
-    """``bf16`` or ``fp32``: what ``precision`` means on ``device`` (already resolved)."""
+    """``bf16`` or ``fp32``: what ``precision`` means on ``device`` (already resolved).
+
+    ``auto`` is bf16 on a CUDA GPU that supports it, fp32 elsewhere. ``bf16`` is also allowed on
+    a CPU that computes bfloat16 natively (:func:`cpu_has_native_bf16`); on any other CPU torch
+    would emulate it, so it is refused there."""
     import torch
 
     on_gpu = device.startswith("cuda")
-    bf16_ok = on_gpu and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    gpu_bf16 = on_gpu and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     if precision == "auto":
-        return "bf16" if bf16_ok else "fp32"
-    if precision == "bf16" and not bf16_ok:
+        return "bf16" if gpu_bf16 else "fp32"
+    cpu_bf16 = device == "cpu" and cpu_has_native_bf16()
+    if precision == "bf16" and not (gpu_bf16 or cpu_bf16):
+        why = " (this CPU has neither AMX nor AVX512-BF16)" if device == "cpu" else ""
         raise ConfigError(
-            "bf16 training needs a CUDA GPU that supports bfloat16",
-            received=f"precision bf16 on device {device}",
-            fix="Use --precision fp32 (or auto, which picks bf16 only where it is supported)",
+            "bf16 training needs a CUDA GPU that supports bfloat16 or a CPU that computes it "
+            "natively (AMX or AVX512-BF16)",
+            received=f"precision bf16 on device {device}{why}",
+            fix="Use --precision fp32 (or auto, which picks bf16 only on a CUDA GPU)",
         )
     return precision
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU has bfloat16 instructions (Intel AMX tiles or AVX512-BF16), as torch
+    reports them (x86 only); without them torch emulates bfloat16 arithmetic."""
+    import torch
+
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
 
 
 def resolve_device(device: str) -> str:

@@ -121,7 +121,8 @@ def train(
     100, the queries whose positive ranks in it) unless ``all_queries``. A bi-encoder trains
     with the run's query/document prompts (:mod:`trueneg.train.prompts`) and saves them as its
     own. Seeds python, numpy and torch. ``precision``: ``auto`` (bf16 mixed precision on a CUDA
-    GPU that supports it, else fp32), ``bf16`` (a CUDA GPU only) or ``fp32``. The model is
+    GPU that supports it, else fp32), ``bf16`` (a CUDA GPU, or a CPU with AMX or AVX512-BF16)
+    or ``fp32``. The model is
     saved to ``out`` with a README section naming the base model, the run, the mining settings
     it used and the training settings.
     """
