@@ -122,9 +122,8 @@ def train(
     with the run's query/document prompts (:mod:`trueneg.train.prompts`) and saves them as its
     own. Seeds python, numpy and torch. ``precision``: ``auto`` (bf16 mixed precision on a CUDA
     GPU that supports it, else fp32), ``bf16`` (a CUDA GPU, or a CPU with AMX or AVX512-BF16)
-    or ``fp32``. The model is
-    saved to ``out`` with a README section naming the base model, the run, the mining settings
-    it used and the training settings.
+    or ``fp32``. The model is saved to ``out`` with a README section naming the base model, the
+    run, the mining settings it used and the training settings.
     """
     s = (settings or TrainSettings()).replace(**overrides)
     loss_obj = LOSSES.resolve(s.loss_or_default())
