@@ -144,3 +144,26 @@ def test_a_judge_tightens_the_scifact_estimate_and_the_summary_shows_it(
     text = console.export_text()
     assert f"judge's bound by rank ({evidence['judged_positives']} judged positives" in text
     assert "1: " in text.split("judge's bound by rank")[1]
+
+
+def test_auto_reasons_about_relabeling_from_the_count_the_relabel_filter_produces(
+    scifact_60, mine_real, judge_model_dir
+):
+    """``auto``'s relabel decision rests on how many candidates the rule would relabel and how
+    many relevant documents its estimate leaves among the judged ones; the first is the count
+    the relabel filter produces when asked for, and the decision follows both tests. (That
+    SciFact as a whole fails the second test is in ``benchmarks/quality/verdict_fn.py``.)"""
+    from trueneg.select.auto_relabel import MIN_PRECISION, MIN_RECALL
+
+    judge = {"judge": str(judge_model_dir), "judge_depth": 5, "num_negatives": 4}
+    auto = mine_real(scifact_60, **judge).manifest["auto"]
+    relabel = auto["evidence"]["relabel"]
+    forced = mine_real(scifact_60, relabel="on", **judge)
+    assert relabel["relabeled"] == forced.summary().dropped.get("relabel", 0) > 0
+    assert relabel["expected_relevant"] > 0
+    bound = min(1.0, relabel["expected_relevant"] / relabel["relabeled"])
+    assert relabel["precision_bound"] == pytest.approx(bound, abs=0.01)
+    trusted = relabel["recall_lower"] >= MIN_RECALL and bound >= MIN_PRECISION
+    assert (relabel["chosen"] == "relabel:0.9,0.5") == trusted
+    assert any(f.startswith("relabel") for f in auto["filters"]) == trusted
+    assert "can be right" in auto["reason"]

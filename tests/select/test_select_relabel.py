@@ -6,7 +6,14 @@ import pytest
 
 from trueneg.errors import ConfigError
 from trueneg.select import FILTERS, SAMPLERS, Mix, Relabel, negative_weights, select
-from trueneg.select.auto_relabel import MIN_POSITIVES, relabel_advice
+from trueneg.select.auto import MIN_QUERIES
+from trueneg.select.auto_relabel import (
+    MIN_POSITIVES,
+    MIN_PRECISION,
+    Relabelable,
+    relabel_advice,
+    relabelable,
+)
 
 # One query whose labeled positive the judge scores 0.8 (its retriever score is 0.9).
 #   d1 judge 0.95  rated above the positive: an unlabeled relevant document → relabel
@@ -127,14 +134,47 @@ def test_mix_respects_eligibility(make_frame):
 
 def test_auto_relabels_only_with_a_judge_that_knows_the_labeled_positives():
     rng = np.random.default_rng(0)
-    trusted = relabel_advice(rng.uniform(0.7, 1.0, 200))
+    room = Relabelable(relabeled=40, expected_relevant=30.0, queries_ranked=200)
+    trusted = relabel_advice(rng.uniform(0.7, 1.0, 200), room)
     assert trusted.spec == "relabel:0.9,0.5" and "200/200" in trusted.reason
+    assert trusted.evidence["precision_bound"] == 0.75 and "at most 75%" in trusted.reason
     # an out-of-domain judge: labeled positives near 0 (as ms-marco on NFCorpus)
-    doubtful = relabel_advice(rng.uniform(0.0, 0.01, 200))
+    doubtful = relabel_advice(rng.uniform(0.0, 0.01, 200), room)
     assert doubtful.spec is None and "not trusted" in doubtful.reason
-    thin = relabel_advice(np.full(MIN_POSITIVES - 1, 0.9))
+    thin = relabel_advice(np.full(MIN_POSITIVES - 1, 0.9), room)
     assert thin.spec is None and f"only {MIN_POSITIVES - 1}" in thin.reason
-    assert relabel_advice(np.array([np.nan] * 40)).evidence["judged_positives"] == 0
+    assert relabel_advice(np.array([np.nan] * 40), room).evidence["judged_positives"] == 0
+
+
+def test_auto_does_not_relabel_more_than_the_unlabeled_relevant_documents_can_fill():
+    """Nearly complete labels (SciFact): the judge knows the positives, but would relabel 1,080
+    candidates where the estimate leaves room for about 260 relevant ones."""
+    known = np.full(200, 0.9)
+    crowded = relabel_advice(known, Relabelable(1080, 260.2, 809))
+    assert crowded.spec is None and "at most 24%" in crowded.reason
+    assert "1,080" in crowded.reason and "only filters" in crowded.reason
+    assert crowded.evidence["precision_bound"] == pytest.approx(0.2409, abs=1e-4)
+    edge = relabel_advice(known, Relabelable(100, 100 * MIN_PRECISION, 809))
+    assert edge.spec == "relabel:0.9,0.5"  # exactly at the bar relabels
+    nothing = relabel_advice(known, Relabelable(0, 12.0, 809))
+    assert nothing.spec is None and "calls no candidate relevant" in nothing.reason
+    few = relabel_advice(known, Relabelable(10, 50.0, MIN_QUERIES - 1))
+    assert few.spec is None and f"rests on {MIN_QUERIES - 1} queries" in few.reason
+
+
+def test_relabelable_counts_what_the_rule_relabels_and_sums_the_estimate_over_judged_ranks():
+    # two queries: 3 and 2 candidates; the second query's positive was not judged (NaN)
+    offsets = np.array([0, 3, 5])
+    rank = np.array([1, 2, 3, 1, 2])
+    judge = np.array([0.95, 0.6, np.nan, 0.55, 0.4])
+    positive = np.array([0.9, np.nan])
+    f = np.array([0.5, 0.2, 0.1])
+    would = relabelable(Relabel(), judge, positive, offsets, rank, f, queries_ranked=2)
+    # query 1's bar is max(0.9 - 0.09, 0.5) = 0.81: only 0.95; query 2's is the floor: 0.55
+    assert would.relabeled == 2
+    assert would.expected_relevant == pytest.approx(0.5 + 0.2 + 0.5 + 0.2)  # judged ranks only
+    deep = relabelable(Relabel(), judge, positive, offsets, np.array([1, 9, 3, 1, 2]), f, 2)
+    assert deep.expected_relevant == pytest.approx(0.5 + 0.1 + 0.5 + 0.2)  # past depth: last
 
 
 def test_the_relabel_setting_reads_on_off_and_rules():

@@ -7,10 +7,9 @@ import logging
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
 
-from trueneg.pipeline.auto import auto_choice, given_relabel
+from trueneg.pipeline.auto import auto_choice
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.frames import candidate_frame, row_keys
 from trueneg.pipeline.prepared import Prepared
@@ -25,7 +24,6 @@ from trueneg.select import (
     select,
 )
 from trueneg.select.auto import AutoChoice
-from trueneg.select.auto_relabel import relabel_advice
 from trueneg.select.base import CandidateFrame
 from trueneg.select.weights import WEIGHT_COLUMN, negative_weights
 from trueneg.settings import MineConfig
@@ -72,10 +70,6 @@ def choose_strategies(ctx: MineContext, prepared: Prepared) -> Selection:
     if not cfg.auto_filters:
         return Selection(plan.filters, plan.sampler)
     choice = auto_choice(ctx.run_dir, cfg, prepared)
-    if cfg.judge and cfg.relabel is None:
-        _advise_relabel(ctx, choice)
-    else:
-        choice.filters = [*choice.filters, *given_relabel(cfg)]
     filters = resolve_filters(choice.filters)
     sampler = resolve_sampler(choice.sampler) if cfg.auto_sampler else plan.sampler
     logger.info(
@@ -92,16 +86,6 @@ def _relabel_and_weights(cfg: MineConfig) -> tuple[object, ...]:
     so runs mined before they existed keep their fingerprint."""
     extra = (cfg.relabel_query_limit, cfg.negative_weights)
     return () if extra == (None, None) else extra
-
-
-def _advise_relabel(ctx: MineContext, choice: AutoChoice) -> None:
-    """Add ``auto``'s relabel decision (and why) to its choice."""
-    pairs = ctx.run_dir.read_table("judge_positive_pairs.parquet", columns=["judge"])
-    advice = relabel_advice(pairs["judge"].to_numpy(zero_copy_only=False).astype(np.float64))
-    if advice.spec:
-        choice.filters = [*choice.filters, advice.spec]
-    choice.reason = f"{choice.reason}; {advice.reason}"
-    choice.evidence["relabel"] = {"chosen": advice.spec, **advice.evidence}
 
 
 def select_stage(

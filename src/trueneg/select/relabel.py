@@ -61,7 +61,11 @@ class Relabel(Filter):
     def relevant(self, frame: CandidateFrame) -> np.ndarray:
         """True where the candidate is relabeled as a positive."""
         judge = frame.column(self.on, self.spec())
-        baseline = positive_baseline(frame, self.on, self.spec())
+        return self.reaches(judge, positive_baseline(frame, self.on, self.spec()))
+
+    def reaches(self, judge: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+        """True where a judge score reaches the bar set by its query's positive ``baseline``
+        (both per candidate; NaN judge scores never do, a NaN baseline leaves the floor)."""
         scaled = baseline - np.abs(baseline) * (1.0 - self.ratio)
         bar = np.where(np.isnan(scaled), self.floor, np.fmax(scaled, self.floor))
         return np.nan_to_num(judge, nan=-np.inf) >= bar

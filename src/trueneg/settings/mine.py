@@ -148,7 +148,8 @@ class MineConfig:
         default=None,
         metadata={
             DEFAULT_TEXT: "auto: with a judge and no --filter, on when the judge calls most of "
-            "the labeled positives relevant; otherwise off"
+            "the labeled positives relevant and the run has room for its relabels to be mostly "
+            "right (labels far from complete); otherwise off"
         },
     )
     relabel_query_limit: int | None = field(
