@@ -141,6 +141,7 @@ def test_auto_relabels_only_with_a_judge_that_knows_the_labeled_positives():
     # an out-of-domain judge: labeled positives near 0 (as ms-marco on NFCorpus)
     doubtful = relabel_advice(rng.uniform(0.0, 0.01, 200), room)
     assert doubtful.spec is None and "not trusted" in doubtful.reason
+    assert doubtful.evidence["precision_bound"] == 0.75  # recorded whichever test decides
     thin = relabel_advice(np.full(MIN_POSITIVES - 1, 0.9), room)
     assert thin.spec is None and f"only {MIN_POSITIVES - 1}" in thin.reason
     assert relabel_advice(np.array([np.nan] * 40), room).evidence["judged_positives"] == 0

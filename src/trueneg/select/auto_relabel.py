@@ -88,7 +88,16 @@ def relabel_advice(
     scores = positive_judge[np.isfinite(positive_judge)]
     n = int(scores.size)
     hits = int(np.count_nonzero(scores >= rule.floor))
-    evidence: dict[str, Any] = {"judged_positives": n, "called_relevant": hits, "floor": rule.floor}
+    k, expected = would.relabeled, would.expected_relevant
+    evidence: dict[str, Any] = {
+        "judged_positives": n,
+        "called_relevant": hits,
+        "floor": rule.floor,
+        "relabeled": k,
+        "expected_relevant": round(expected, 1),
+    }
+    if k:
+        evidence["precision_bound"] = round(min(1.0, expected / k), 4)
     if n < MIN_POSITIVES:
         why = f"only {n} labeled positives were judged (< {MIN_POSITIVES}): no relabeling"
         return RelabelAdvice(None, why, evidence)
@@ -113,7 +122,6 @@ def _precision_advice(
 ) -> RelabelAdvice:
     """The second test: can the relabels be mostly right?"""
     k, expected = would.relabeled, would.expected_relevant
-    evidence.update(relabeled=k, expected_relevant=round(expected, 1))
     if would.queries_ranked < MIN_QUERIES:
         return RelabelAdvice(
             None,
@@ -125,7 +133,6 @@ def _precision_advice(
     if k == 0:
         return RelabelAdvice(None, f"{summary}, but it calls no candidate relevant", evidence)
     precision = min(1.0, expected / k)
-    evidence["precision_bound"] = round(precision, 4)
     found = (
         f"it would relabel {k:,} candidates, and the contamination estimate puts about "
         f"{expected:.0f} relevant documents nobody labeled among the judged ones: at most "
