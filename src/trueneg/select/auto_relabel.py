@@ -55,6 +55,11 @@ class Relabelable:
     expected_relevant: float
     queries_ranked: int
 
+    @property
+    def precision_bound(self) -> float | None:
+        """At most this share of the relabels can be right (None when nothing is relabeled)."""
+        return min(1.0, self.expected_relevant / self.relabeled) if self.relabeled else None
+
 
 def relabelable(
     rule: Relabel,
@@ -88,16 +93,15 @@ def relabel_advice(
     scores = positive_judge[np.isfinite(positive_judge)]
     n = int(scores.size)
     hits = int(np.count_nonzero(scores >= rule.floor))
-    k, expected = would.relabeled, would.expected_relevant
     evidence: dict[str, Any] = {
         "judged_positives": n,
         "called_relevant": hits,
         "floor": rule.floor,
-        "relabeled": k,
-        "expected_relevant": round(expected, 1),
+        "relabeled": would.relabeled,
+        "expected_relevant": round(would.expected_relevant, 1),
     }
-    if k:
-        evidence["precision_bound"] = round(min(1.0, expected / k), 4)
+    if would.precision_bound is not None:
+        evidence["precision_bound"] = round(would.precision_bound, 4)
     if n < MIN_POSITIVES:
         why = f"only {n} labeled positives were judged (< {MIN_POSITIVES}): no relabeling"
         return RelabelAdvice(None, why, evidence)
@@ -121,7 +125,7 @@ def _precision_advice(
     rule: Relabel, would: Relabelable, summary: str, evidence: dict[str, Any]
 ) -> RelabelAdvice:
     """The second test: can the relabels be mostly right?"""
-    k, expected = would.relabeled, would.expected_relevant
+    k, expected, precision = would.relabeled, would.expected_relevant, would.precision_bound
     if would.queries_ranked < MIN_QUERIES:
         return RelabelAdvice(
             None,
@@ -130,9 +134,8 @@ def _precision_advice(
             "no relabeling",
             evidence,
         )
-    if k == 0:
+    if precision is None:
         return RelabelAdvice(None, f"{summary}, but it calls no candidate relevant", evidence)
-    precision = min(1.0, expected / k)
     found = (
         f"it would relabel {k:,} candidates, and the contamination estimate puts about "
         f"{expected:.0f} relevant documents nobody labeled among the judged ones: at most "
