@@ -1,8 +1,9 @@
 """Bi-encoder judges: cosine similarity of a query vector and a doc vector.
 
 ``OnnxBiEncoder`` runs an ONNX export (CLS or mean pooling, e.g. INT8 bge-small-en) without
-torch; ``STBiEncoder`` wraps a sentence-transformers folder. Each text is encoded once per
-``score`` call, however many pairs it appears in.
+torch; a dynamically quantized one encodes each text on its own, as the ONNX cross-encoder
+scores each pair on its own. ``STBiEncoder`` wraps a sentence-transformers folder. Each text is
+encoded once per ``score`` call, however many pairs it appears in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from trueneg.rescore.onnx_cross_encoder import (
     default_max_length,
     load_tokenizer,
     make_session,
+    quantizes_per_batch,
+    run_alone,
     session_feed,
 )
 
@@ -78,6 +81,8 @@ class OnnxBiEncoder:
         self.session = make_session(self.folder / "model.onnx", device)
         self.tokenizer = load_tokenizer(self.folder, self.max_length)
         self.output = _embedding_output(self.session, self.folder)
+        self.alone = quantizes_per_batch(self.folder / "model.onnx")
+        batching = {"batching": "none"} if self.alone else {}
         self.fingerprint = make_fingerprint(
             self.kind,
             folder_digest(self.folder),
@@ -85,6 +90,7 @@ class OnnxBiEncoder:
             query_prompt=self.query_prompt,
             pooling=self.pooling,
             output=self.output,
+            **batching,
         )
 
     def score(self, queries: list[str], docs: list[str]) -> np.ndarray:
@@ -106,6 +112,11 @@ class OnnxBiEncoder:
         return out
 
     def _embed(self, texts: list[str]) -> np.ndarray:
+        if self.alone and len(texts) > 1:
+            return run_alone(self._embed_batch, texts)
+        return self._embed_batch(texts)
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
         feed = session_feed(self.session, encodings)
         (hidden,) = self.session.run([self.output], feed)
