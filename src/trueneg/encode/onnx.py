@@ -13,9 +13,11 @@ rename, never through a link), so two runs never read a half-written model:
   ones (``docs/benchmarks/speed.md``, encoders).
 
 INT8 vectors are close to, not equal to, sentence-transformers' (see
-``docs/benchmarks/speed.md`` for the measured cosine), and since activations are quantized per
-batch, an INT8 vector also depends slightly on the texts batched with it; float32 ONNX matches
-sentence-transformers.
+``docs/benchmarks/speed.md`` for the measured cosine); float32 ONNX matches sentence-transformers.
+The INT8 graph quantizes its activations with one scale per input tensor, so in a batch a vector
+would move with the texts beside it and their padding (cosine down to 0.992 between the two on
+NFCorpus abstracts). It therefore encodes one text at a time: a vector depends on its text alone,
+and on a CPU this is as fast as token-budget batches.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ class OnnxEncoder(FolderSpec):
             :func:`~trueneg.encode.user_cache.user_cache_dir`).
         query_prompt: as for :class:`~trueneg.encode.fast.FastEncoder`.
         document_prompt: as for :class:`~trueneg.encode.fast.FastEncoder`.
-        token_budget: the most padded tokens in one batch.
+        token_budget: the most padded tokens in one batch (float32 only: INT8 encodes one text
+            at a time).
         threads: ONNX Runtime intra-op threads (None: its default, one per core).
         max_seq_length: truncate to this many tokens (None keeps the model's).
         trust_remote_code: let transformers run code the model folder ships (off by default).
@@ -81,6 +84,7 @@ class OnnxEncoder(FolderSpec):
             )
         self.model_path = resolve_model(model)
         self.quantize = quantize
+        self.alone = quantize  # INT8 encodes one text at a time (see the module's docstring)
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.query_prompt = query_prompt
         self.document_prompt = document_prompt
@@ -111,6 +115,7 @@ class OnnxEncoder(FolderSpec):
                     "query_prompt": self.query_prompt,
                     "document_prompt": self.document_prompt,
                     "max_seq_length": self.max_length,
+                    **({"batching": "none"} if self.alone else {}),
                 }
             )
         return self._fingerprint
@@ -144,7 +149,8 @@ class OnnxEncoder(FolderSpec):
             kind, self.query_prompt if kind == "query" else self.document_prompt
         )
         texts = [prompt + t for t in texts] if prompt else list(texts)
-        settings = BatchSettings(self.token_budget, self.max_length)
+        cap = 1 if self.alone else None
+        settings = BatchSettings(self.token_budget, self.max_length, max_batch_size=cap)
         label = "Encoding queries" if kind == "query" else "Encoding documents"
         with progress_bar(show_progress, len(texts), label) as advance:
             for batch in iter_token_batches(self.tokenizer, texts, settings, window_size=4096):
