@@ -449,3 +449,51 @@ def test_restrict_narrows_the_plan_and_rejects_unknown_names(tmp_path: Path):
     )
     assert result.exit_code == 0 and "tiny/random/seed-2" in result.output
     assert "seed-0" not in result.output and "naive" not in result.output
+
+
+def test_a_distillation_row_trains_on_score_lists_under_a_triplet_train_table(
+    tmp_path: Path, minilm_path: str, judge_model_dir: Path
+):
+    """``rows = "triplet"`` is set for the table's MNRL; a row with ``loss = "mnrl+kl"`` needs
+    the judge's score lists, and trains on them instead of failing after its mining."""
+    (tmp_path / "judge").symlink_to(judge_model_dir)
+    table = CONFIG.split("[mine]")[0].replace(
+        'precision = "fp32"', 'precision = "fp32"\nrows = "triplet"'
+    )
+    text = (
+        table
+        + """[mine]
+retriever = "bm25"
+
+[[mining]]
+name = "naive"
+filters = "none"
+sampler = "top"
+num_negatives = 2
+
+[[mining]]
+name = "distill"
+filters = "none"
+sampler = "top"
+num_negatives = 2
+judge = "./judge"
+judge_depth = 3
+loss = "mnrl+kl"
+"""
+    )
+    config = _write(tmp_path, text)
+    cfg = load_config(config)
+    assert cfg.train.rows == "triplet"
+    assert cfg.train.for_loss(None) == cfg.train
+    assert cfg.train.for_loss("mnrl+kl").rows is None  # the loss's own score lists
+    assert cfg.train.for_loss("cached-mnrl").rows == "triplet"  # contrastive: triplets still
+    result = run_comparison(config)
+    assert result.counts == {"mined": 2, "trained": 2, "evaluated": 2}
+    cells = tmp_path / "out" / "tiny"
+    naive = json.loads((cells / "naive" / "seed-0" / "train.json").read_text())
+    distill = json.loads((cells / "distill" / "seed-0" / "train.json").read_text())
+    assert naive["loss"] == "mnrl" and distill["loss"] == "mnrl+kl"
+    # one score list a query (its positive, its negatives, the judge's scores), not triplets
+    assert distill["rows"] == distill["export_notes"]["queries_written"]
+    assert "negatives_per_row" in distill["export_notes"]
+    assert "negatives_per_row" not in naive["export_notes"]

@@ -29,6 +29,7 @@ from trueneg.settings import (
     default_of,
     renamed,
 )
+from trueneg.train.checks import rows_fit
 from trueneg.train.core import check_precision
 from trueneg.train.losses import LOSSES
 from trueneg.train.samplers import BATCH_SAMPLERS
@@ -75,7 +76,8 @@ class MiningSpec:
     same mining with and without a judge. ``relabel``, ``relabel_query_limit`` and
     ``negative_weights`` are ``trueneg mine``'s (what the row does with the judge's verdict),
     and ``loss`` overrides the ``[train]`` table's loss for this row (``mnrl+kl``: the
-    distillation recipe). ``all_queries = true`` trains an ``auto`` row on
+    distillation recipe; with its own row format where the table's ``rows`` cannot serve it,
+    :meth:`TrainSpec.for_loss`). ``all_queries = true`` trains an ``auto`` row on
     every query instead of ``auto``'s training queries (see
     :meth:`trueneg.api.Run.training_queries`). ``false_negative_cost`` (old name
     ``auto_cost``) sets an ``auto`` row's cost of a false negative (``trueneg mine
@@ -147,6 +149,19 @@ class TrainSpec:
     def settings(self, **owned: Any) -> TrainSettings:
         """The full :class:`~trueneg.settings.TrainSettings`, with the ``owned`` ones set."""
         return TrainSettings(**asdict(self), **owned)
+
+    def for_loss(self, loss: str | None) -> TrainSpec:
+        """This table with a ``[[mining]]`` row's ``loss`` in place of its own.
+
+        The table's ``rows`` stays where that loss can train on it. A loss with a format of its
+        own that ``rows`` cannot give (score lists for ``kl``, ``margin-mse`` and ``mnrl+kl``;
+        pairs or lists for a cross-encoder loss) trains on that format instead: ``rows =
+        "triplet"`` chosen for the table's MNRL does not stop a distillation row.
+        """
+        if loss is None or loss == self.loss:
+            return self
+        rows = self.rows if rows_fit(LOSSES.resolve(loss), self.rows) else None
+        return replace(self, loss=loss, rows=rows)
 
 
 @dataclass(frozen=True)

@@ -247,14 +247,12 @@ def _trained_model(
     # A killed training left its checkpoints in model.checkpoints; mining the same seed again
     # gives the same rows, so train() resumes from them.
     logger.info("compare: training %s", step.label)
-    settings = config.train.settings(
+    settings = config.train.for_loss(step.mining.loss).settings(
         model=config.model,
         seed=step.seed,
         device=config.device,
         all_queries=step.mining.all_queries,
     )
-    if step.mining.loss is not None:
-        settings = settings.replace(loss=step.mining.loss)
     result = train(run, model_dir, settings, show_progress=show_progress)
     _write_json(done, result.to_dict())
     counts["trained"] += 1

@@ -16,13 +16,21 @@ ROW_FORMATS = ("n-tuple", "triplet")
 PRECISIONS = ("auto", "bf16", "fp32")
 
 
+def rows_fit(loss: TrainLoss, rows: str | None) -> bool:
+    """Whether ``loss`` can train on ``rows``: its own format, or ``triplet`` and ``n-tuple``
+    for the contrastive losses (not for score lists or a cross-encoder's pairs and lists)."""
+    if rows is None or rows == loss.fmt:
+        return True
+    return not (loss.include_scores or loss.model_type == CROSS_ENCODER)
+
+
 def row_format(loss: TrainLoss, rows: str | None) -> str:
     """The export the loss trains on: its own, or ``triplet`` for the contrastive losses."""
     if rows is None or rows == loss.fmt:
         return loss.fmt
     if rows not in ROW_FORMATS:
         raise ConfigError("Unknown --rows", received=rows, expected=ROW_FORMATS)
-    if loss.include_scores or loss.model_type == CROSS_ENCODER:
+    if not rows_fit(loss, rows):
         what = "score lists" if loss.include_scores else f"{loss.fmt} rows"
         raise ConfigError(
             f"--loss {loss.name} trains on {what}, not {rows} rows",
