@@ -70,6 +70,32 @@ def test_mnrl_kl_trains_on_the_judges_scores(judged_run, tmp_path: Path):
     assert '"loss": "mnrl+kl"' in card and '"teacher_scores": "judge"' in card
 
 
+def test_mnrl_kl_names_the_judge_depth_that_would_cover_the_kept_negatives(
+    judge_model_dir: Path, minilm_path: str, tmp_path: Path
+):
+    # the judge looks at the top 2; the window keeps ranks 3-6: no teacher score for them
+    from trueneg.errors import DataError
+
+    run = trueneg.mine(
+        write_tiny_beir(tmp_path / "beir"),
+        tmp_path / "run",
+        retriever="exact",
+        filters=["rank-window:3-6"],
+        sampler="top",
+        num_negatives=2,
+        judge=str(judge_model_dir),
+        judge_depth=2,
+        device="cpu",
+        cache_dir=str(tmp_path / "cache"),
+    )
+    kept = run.negatives().filter(run.negatives()["kept"])
+    deepest = max(kept["rank"].to_pylist())
+    with pytest.raises(DataError, match="below the judge's depth of 2") as error:
+        train(run.path, tmp_path / "m", loss="mnrl+kl", max_steps=1, batch_size=4, device="cpu")
+    assert f"--judge-depth {deepest} or more" in str(error.value)
+    assert not (tmp_path / "m").exists()
+
+
 def test_weighted_loss_equals_mnrl_at_weight_one_and_lowers_with_a_zero_weight(minilm_path):
     import torch
     from sentence_transformers import SentenceTransformer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from trueneg.errors import DataError
@@ -57,7 +56,7 @@ def training_set(
             fix="Check `trueneg audit` / the run summary: were all negatives filtered?",
         )
     if column is not None:
-        _check_teacher_scores(table, column, run.path)
+        _check_teacher_scores(table, column, run)
     if notes.get("queries_not_for_training"):
         logger.info(
             "%s queries whose labeled positive the mining model ranks below its top %s are "
@@ -98,14 +97,40 @@ def teacher_column(run: Any, loss: TrainLoss) -> str | None:
     return "judge" if "judge" in run.negatives().column_names else "score"
 
 
-def _check_teacher_scores(table: Any, column: str, run_path: Path) -> None:
+def _check_teacher_scores(table: Any, column: str, run: Any) -> None:
     import numpy as np
 
     values = np.array(table["scores"].to_pylist(), dtype=np.float64)
-    if not np.isfinite(values).all():
-        raise DataError(
-            f"The run has no {column!r} teacher score for some positives or negatives",
-            received=f"{int((~np.isfinite(values)).sum())} missing scores in {run_path}",
-            expected="a judge (--judge) or a dense retriever (exact, faiss) when mining",
-            fix="Mine with --judge or --retriever exact, or train with --loss mnrl",
-        )
+    missing = int((~np.isfinite(values)).sum())
+    if not missing:
+        return
+    if column == "judge":
+        raise _unjudged_negatives(run, missing)
+    raise DataError(
+        f"The run has no {column!r} teacher score for some positives or negatives",
+        received=f"{missing} missing scores in {run.path}",
+        expected="a judge (--judge) or a dense retriever (exact, faiss) when mining",
+        fix="Mine with --judge or --retriever exact, or train with --loss mnrl",
+    )
+
+
+def _unjudged_negatives(run: Any, missing: int) -> DataError:
+    """The error for kept negatives deeper than the judge looked: where they lie, and what
+    judge depth would cover them."""
+    import pyarrow.compute as pc
+
+    negatives = run.negatives()
+    kept = negatives.filter(negatives["kept"])
+    unjudged = kept.filter(pc.is_null(kept["judge"], nan_is_null=True))
+    depth = run.manifest.get("config", {}).get("judge_depth")
+    deepest = pc.max(unjudged["rank"]).as_py() if unjudged.num_rows else None
+    where = f"below the judge's depth of {depth}" if depth else "that the judge did not score"
+    return DataError(
+        f"{unjudged.num_rows} kept negatives lie {where}, so the judge's scores cannot teach "
+        "on them",
+        received=f"{missing} missing teacher scores in {run.path} (deepest kept negative "
+        f"without one: rank {deepest})",
+        expected="a judge score for the positive and every kept negative",
+        fix=f"Mine again with --judge-depth {deepest} or more, or with a filter that keeps "
+        "negatives within the judged ranks, or train with --loss mnrl",
+    )
