@@ -5,9 +5,9 @@ The folder holds ``model.onnx`` (output ``logits``) and ``tokenizer.json``; an o
 
 A dynamically quantized graph (``DynamicQuantizeLinear``, as ``quantize_dynamic`` writes) picks
 one activation scale for the whole input tensor, so a pair's score would move with the pairs
-batched beside it and with their padding: up to 0.44 logit on the bundled INT8 reranker. Such
-graphs run one pair at a time, which makes a score depend on its pair alone (and, without
-padding, is also faster on a CPU).
+batched beside it and with their padding: by up to a logit on the bundled INT8 reranker
+(``benchmarks/speed/judge_batching.py``). Such graphs run one pair at a time, which makes a
+score depend on its pair alone (and, without padding, is also faster on a CPU).
 """
 
 from __future__ import annotations
