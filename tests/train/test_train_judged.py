@@ -70,15 +70,15 @@ def test_mnrl_kl_trains_on_the_judges_scores(judged_run, tmp_path: Path):
     assert '"loss": "mnrl+kl"' in card and '"teacher_scores": "judge"' in card
 
 
-def test_mnrl_kl_names_the_judge_depth_that_would_cover_the_kept_negatives(
-    judge_model_dir: Path, minilm_path: str, tmp_path: Path
+@pytest.fixture(scope="module")
+def shallow_judged_run(
+    tmp_path_factory: pytest.TempPathFactory, minilm_path: str, judge_model_dir: Path
 ):
-    # the judge looks at the top 2; the window keeps ranks 3-6: no teacher score for them
-    from trueneg.errors import DataError
-
-    run = trueneg.mine(
-        write_tiny_beir(tmp_path / "beir"),
-        tmp_path / "run",
+    """The judge looks at the top 2; the window keeps ranks 3-6: no judge score for them."""
+    root = tmp_path_factory.mktemp("shallow")
+    return trueneg.mine(
+        write_tiny_beir(root / "beir"),
+        root / "run",
         retriever="exact",
         filters=["rank-window:3-6"],
         sampler="top",
@@ -86,14 +86,56 @@ def test_mnrl_kl_names_the_judge_depth_that_would_cover_the_kept_negatives(
         judge=str(judge_model_dir),
         judge_depth=2,
         device="cpu",
-        cache_dir=str(tmp_path / "cache"),
+        cache_dir=str(root / "cache"),
     )
-    kept = run.negatives().filter(run.negatives()["kept"])
-    deepest = max(kept["rank"].to_pylist())
+
+
+def test_kl_names_the_judge_depth_that_would_cover_the_kept_negatives(
+    shallow_judged_run, tmp_path: Path
+):
+    from trueneg.errors import DataError
+
+    negatives = shallow_judged_run.negatives()
+    deepest = max(negatives.filter(negatives["kept"])["rank"].to_pylist())
     with pytest.raises(DataError, match="below the judge's depth of 2") as error:
-        train(run.path, tmp_path / "m", loss="mnrl+kl", max_steps=1, batch_size=4, device="cpu")
+        train(shallow_judged_run.path, tmp_path / "m", loss="kl", max_steps=1, device="cpu")
     assert f"--judge-depth {deepest} or more" in str(error.value)
+    assert "--loss mnrl+kl" in str(error.value)
     assert not (tmp_path / "m").exists()
+
+
+def test_mnrl_kl_trains_with_negatives_below_the_judges_depth(shallow_judged_run, tmp_path):
+    result = train(
+        shallow_judged_run.path,
+        tmp_path / "m",
+        loss="mnrl+kl",
+        max_steps=1,
+        batch_size=4,
+        device="cpu",
+    )
+    assert result.steps == 1 and np.isfinite(result.loss_history).all()
+
+
+def test_listwise_kl_leaves_unscored_negatives_out():
+    import torch
+
+    from trueneg.train.loss_modules import listwise_kl
+
+    torch.manual_seed(0)
+    anchor, pos, neg1, neg2 = (torch.randn(3, 8, requires_grad=True) for _ in range(4))
+    teacher = torch.tensor([[2.0, 0.5, float("nan")], [1.0, float("nan"), -1.0], [1.5, 0.1, -0.2]])
+    masked = listwise_kl([anchor, pos, neg1, neg2], teacher)
+    masked.backward()
+    assert torch.isfinite(masked)
+    assert all(torch.isfinite(t.grad).all() for t in (anchor, pos, neg1, neg2))
+    assert torch.all(neg2.grad[0] == 0) and torch.all(neg1.grad[1] == 0)  # not in the KL
+    # each row equals the plain KL over its scored entries (raw logits: outside [0, 1])
+    rows = [
+        listwise_kl([anchor[:1], pos[:1], neg1[:1]], teacher[:1, :2]),
+        listwise_kl([anchor[1:2], pos[1:2], neg2[1:2]], teacher[1:2, [0, 2]]),
+        listwise_kl([anchor[2:], pos[2:], neg1[2:], neg2[2:]], teacher[2:]),
+    ]
+    assert torch.allclose(masked, torch.stack(rows).mean(), atol=1e-6)
 
 
 def test_weighted_loss_equals_mnrl_at_weight_one_and_lowers_with_a_zero_weight(minilm_path):

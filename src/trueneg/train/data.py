@@ -56,7 +56,7 @@ def training_set(
             fix="Check `trueneg audit` / the run summary: were all negatives filtered?",
         )
     if column is not None:
-        _check_teacher_scores(table, column, run)
+        _check_teacher_scores(table, column, run, loss.skips_unscored)
     if notes.get("queries_not_for_training"):
         logger.info(
             "%s queries whose labeled positive the mining model ranks below its top %s are "
@@ -97,12 +97,20 @@ def teacher_column(run: Any, loss: TrainLoss) -> str | None:
     return "judge" if "judge" in run.negatives().column_names else "score"
 
 
-def _check_teacher_scores(table: Any, column: str, run: Any) -> None:
+def _check_teacher_scores(table: Any, column: str, run: Any, skips_unscored: bool) -> None:
     import numpy as np
 
     values = np.array(table["scores"].to_pylist(), dtype=np.float64)
     missing = int((~np.isfinite(values)).sum())
     if not missing:
+        return
+    if column == "judge" and skips_unscored and np.isfinite(values[:, 0]).all():
+        logger.info(
+            "%s of %s kept negatives lie below the judge's depth: the KL leaves them out, "
+            "the contrastive loss keeps them",
+            missing,
+            values[:, 1:].size,
+        )
         return
     if column == "judge":
         raise _unjudged_negatives(run, missing)
@@ -131,6 +139,6 @@ def _unjudged_negatives(run: Any, missing: int) -> DataError:
         received=f"{missing} missing teacher scores in {run.path} (deepest kept negative "
         f"without one: rank {deepest})",
         expected="a judge score for the positive and every kept negative",
-        fix=f"Mine again with --judge-depth {deepest} or more, or with a filter that keeps "
-        "negatives within the judged ranks, or train with --loss mnrl",
+        fix=f"Train with --loss mnrl+kl (its KL leaves them out), or mine again with "
+        f"--judge-depth {deepest} or more, or train with --loss mnrl",
     )

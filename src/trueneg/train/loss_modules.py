@@ -49,9 +49,11 @@ def weighted_contrastive_loss(embeddings: list[Tensor], weights: Tensor | None) 
 
 
 def teacher_logits(scores: Tensor) -> Tensor:
-    """A judge's probabilities as logits (its raw scale when they are not all in [0, 1])."""
+    """A judge's probabilities as logits (its raw scale when they are not all in [0, 1]);
+    a missing score (NaN) stays missing."""
     scores = scores.float()
-    if bool(((scores >= 0) & (scores <= 1)).all()):
+    in_unit = (scores >= 0) & (scores <= 1)
+    if bool((in_unit | torch.isnan(scores)).all()):
         p = scores.clamp(PROBABILITY_EPS, 1 - PROBABILITY_EPS)
         return torch.log(p) - torch.log1p(-p)
     return scores
@@ -59,11 +61,20 @@ def teacher_logits(scores: Tensor) -> Tensor:
 
 def listwise_kl(embeddings: list[Tensor], teacher: Tensor, temperature: float = 1.0) -> Tensor:
     """KL(teacher ‖ student) over each anchor's own list (positive, negative_1..k): the
-    student's scaled cosines against the teacher's logits at ``temperature``."""
+    student's scaled cosines against the teacher's logits at ``temperature``.
+
+    A negative the teacher did not score (NaN: below the judge's depth) is left out of both
+    distributions, so the KL covers the positive and the scored negatives; every negative still
+    counts in the contrastive part. Each anchor's positive must be scored.
+    """
     student = torch.stack([cos_sim_rows(embeddings[0], e) for e in embeddings[1:]], dim=1)
-    log_student = torch.log_softmax(student * SCALE, dim=1)
-    target = torch.softmax(teacher_logits(teacher) / temperature, dim=1)
-    return nn.functional.kl_div(log_student, target, reduction="batchmean")
+    logits = teacher_logits(teacher).to(student.device) / temperature
+    scored = ~torch.isnan(logits)
+    log_student = torch.log_softmax((student * SCALE).masked_fill(~scored, float("-inf")), dim=1)
+    target = torch.softmax(logits.masked_fill(~scored, float("-inf")), dim=1)
+    log_target = torch.log(target.clamp_min(torch.finfo(target.dtype).tiny))
+    terms = target * (log_target - torch.where(scored, log_student, 0.0))
+    return terms.sum() / len(student)
 
 
 def cos_sim_rows(a: Tensor, b: Tensor) -> Tensor:

@@ -40,6 +40,8 @@ class TrainLoss:
     fmt: ClassVar[str] = "n-tuple"
     include_scores: ClassVar[bool] = False
     reads_weights: ClassVar[bool] = False  # uses the run's negative weights when it has them
+    # teaches only on the negatives the teacher scored (the others stay contrastive negatives)
+    skips_unscored: ClassVar[bool] = False
 
     def build(self, model: SentenceTransformer, context: LossContext) -> nn.Module:
         raise NotImplementedError
@@ -149,7 +151,10 @@ class ListwiseKL(_TeacherScoreLoss):
 class MNRLDistill(_TeacherScoreLoss):
     """MNRL plus listwise KL to the teacher's scores (the run's judge, as logits) of the
     positive and the mined negatives: the distillation recipe in one option
-    (:class:`~trueneg.train.loss_modules.ContrastiveDistill`)."""
+    (:class:`~trueneg.train.loss_modules.ContrastiveDistill`). Negatives below the judge's
+    depth have no score: the KL leaves them out, MNRL keeps them."""
+
+    skips_unscored: ClassVar[bool] = True
 
     def build(self, model: SentenceTransformer, context: LossContext) -> nn.Module:
         from trueneg.train.loss_modules import ContrastiveDistill
