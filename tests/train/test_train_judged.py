@@ -17,26 +17,32 @@ pytest.importorskip("accelerate", reason="training needs `pip install accelerate
 pytest.importorskip("datasets", reason="training needs `pip install datasets`")
 
 
+def mine_judged(root: Path, judge_model_dir: Path, window: str, depth: int, **settings):
+    """The tiny BEIR set mined with exact search, top-2 of ``window``, the ms-marco judge on
+    the top ``depth``."""
+    return trueneg.mine(
+        write_tiny_beir(root / "beir"),
+        root / "run",
+        retriever="exact",
+        filters=[f"rank-window:{window}"],
+        sampler="top",
+        num_negatives=2,
+        judge=str(judge_model_dir),
+        judge_depth=depth,
+        device="cpu",
+        cache_dir=str(root / "cache"),
+        **settings,
+    )
+
+
 @pytest.fixture(scope="module")
 def judged_run(tmp_path_factory: pytest.TempPathFactory, minilm_path: str, judge_model_dir: Path):
     """Exact search, the ms-marco judge on every candidate, the default relabel rule, relative
     weights."""
     root = tmp_path_factory.mktemp("judged")
-    run = trueneg.mine(
-        write_tiny_beir(root / "beir"),
-        root / "run",
-        retriever="exact",
-        filters=["rank-window:1-9"],
-        sampler="top",
-        num_negatives=2,
-        judge=str(judge_model_dir),
-        judge_depth=8,
-        relabel="0.9,0.5",
-        negative_weights="relative",
-        device="cpu",
-        cache_dir=str(root / "cache"),
+    return mine_judged(
+        root, judge_model_dir, "1-9", 8, relabel="0.9,0.5", negative_weights="relative"
     )
-    return run
 
 
 def test_the_run_records_relabeled_rows_and_weights(judged_run):
@@ -75,19 +81,7 @@ def shallow_judged_run(
     tmp_path_factory: pytest.TempPathFactory, minilm_path: str, judge_model_dir: Path
 ):
     """The judge looks at the top 2; the window keeps ranks 3-6: no judge score for them."""
-    root = tmp_path_factory.mktemp("shallow")
-    return trueneg.mine(
-        write_tiny_beir(root / "beir"),
-        root / "run",
-        retriever="exact",
-        filters=["rank-window:3-6"],
-        sampler="top",
-        num_negatives=2,
-        judge=str(judge_model_dir),
-        judge_depth=2,
-        device="cpu",
-        cache_dir=str(root / "cache"),
-    )
+    return mine_judged(tmp_path_factory.mktemp("shallow"), judge_model_dir, "3-6", 2)
 
 
 def test_kl_names_the_judge_depth_that_would_cover_the_kept_negatives(

@@ -18,6 +18,7 @@ from trueneg.errors import ConfigError, ModelError
 from trueneg.rescore.batching import batch_slices, length_order
 from trueneg.rescore.cache import folder_digest, make_fingerprint
 from trueneg.rescore.onnx_cross_encoder import (
+    batching_setting,
     default_max_length,
     load_tokenizer,
     make_session,
@@ -82,7 +83,6 @@ class OnnxBiEncoder:
         self.tokenizer = load_tokenizer(self.folder, self.max_length)
         self.output = _embedding_output(self.session, self.folder)
         self.alone = quantizes_per_batch(self.folder / "model.onnx")
-        batching = {"batching": "none"} if self.alone else {}
         self.fingerprint = make_fingerprint(
             self.kind,
             folder_digest(self.folder),
@@ -90,7 +90,7 @@ class OnnxBiEncoder:
             query_prompt=self.query_prompt,
             pooling=self.pooling,
             output=self.output,
-            **batching,
+            **batching_setting(self.alone),
         )
 
     def score(self, queries: list[str], docs: list[str]) -> np.ndarray:

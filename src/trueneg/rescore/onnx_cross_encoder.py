@@ -83,6 +83,12 @@ def quantizes_per_batch(model_path: Path) -> bool:
             return data.find(PER_BATCH_QUANTIZATION_OP) != -1
 
 
+def batching_setting(alone: bool) -> dict[str, str]:
+    """The fingerprint setting of a judge that scores one pair at a time (none when batched, so
+    a float graph's fingerprint is what it always was)."""
+    return {"batching": "none"} if alone else {}
+
+
 def run_alone(run: Any, items: list[Any]) -> np.ndarray:
     """``run([item])`` for each item, stacked: no item shares a batch (or its padding)."""
     return np.concatenate([np.asarray(run([item])) for item in items])
@@ -156,13 +162,12 @@ class OnnxCrossEncoder:
         self.session = make_session(self.folder / "model.onnx", device)
         self.tokenizer = load_tokenizer(self.folder, self.max_length)
         self.alone = quantizes_per_batch(self.folder / "model.onnx")
-        batching = {"batching": "none"} if self.alone else {}
         self.fingerprint = make_fingerprint(
             self.kind,
             folder_digest(self.folder),
             max_length=self.max_length,
             score="sigmoid",
-            **batching,
+            **batching_setting(self.alone),
         )
         logger.info("Loaded ONNX cross-encoder %s (max_length %d)", self.folder, self.max_length)
 
