@@ -36,6 +36,9 @@ class TrainSettings:
     ``rows`` (None: the loss's own, ``n-tuple`` for the contrastive losses) may be
     ``triplet``. ``query_prompt`` / ``document_prompt`` (None: the run's, else the model's
     own) are prepended to a bi-encoder's texts unless ``prompts`` is False.
+    ``gradient_checkpointing`` keeps only each transformer layer's input during the forward
+    pass and recomputes the rest in the backward pass: the same gradients (dropout replays its
+    masks) for less memory and more time.
     """
 
     model: str | None = field(default=None, metadata={DEFAULT_TEXT: RUN_MODEL})
@@ -51,6 +54,7 @@ class TrainSettings:
     warmup_ratio: float = 0.1
     device: str = "auto"
     precision: str = "auto"
+    gradient_checkpointing: bool = False
     batch_sampler: str | Any | None = field(
         default=None, metadata={DEFAULT_TEXT: _by_type(DEFAULT_BATCH_SAMPLER)}
     )

@@ -66,6 +66,7 @@ class TrainResult:
     precision: str = "fp32"
     model_type: str = BI_ENCODER
     prompts: dict[str, str] = field(default_factory=dict)
+    gradient_checkpointing: bool = False
 
     @property
     def queries_short_of_k(self) -> int:
@@ -91,6 +92,7 @@ class TrainResult:
             "precision": self.precision,
             "model_type": self.model_type,
             "prompts": self.prompts,
+            "gradient_checkpointing": self.gradient_checkpointing,
         }
 
 
@@ -199,6 +201,7 @@ def train(
         **recorded,
         "rows": len(dataset),
         "all_queries": s.all_queries,
+        "gradient_checkpointing": s.gradient_checkpointing,
         "export_notes": notes,
         "steps": fitted.steps,
         "trueneg_version": __version__,
@@ -217,6 +220,7 @@ def train(
         precision=precision,
         model_type=s.model_type,
         prompts=as_dict(prompts),
+        gradient_checkpointing=s.gradient_checkpointing,
     )
 
 

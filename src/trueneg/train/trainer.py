@@ -8,6 +8,7 @@ DEBUG and the only bar is trueneg's own (:func:`trueneg.progress.progress_bar`, 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -71,7 +72,23 @@ def training_arguments(plan: FitPlan, batch_sampler: Any) -> dict[str, Any]:
         "report_to": "none",
         "disable_tqdm": True,  # one bar: TrainProgress's
         **({"prompts": dict(plan.prompts)} if plan.prompts else {}),
+        **(checkpointing_argument() if s.gradient_checkpointing else {}),
     }
+
+
+def checkpointing_argument() -> dict[str, bool]:
+    """The ``TrainingArguments`` field that turns on activation (gradient) checkpointing, under
+    the name this transformers version reads: ``activation_checkpointing`` (the newer name)
+    where it exists, else ``gradient_checkpointing``."""
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    name = (
+        "activation_checkpointing"
+        if "activation_checkpointing" in names
+        else "gradient_checkpointing"
+    )
+    return {name: True}
 
 
 def run_trainer(trainer: Any, plan: FitPlan) -> FitResult:

@@ -1,0 +1,157 @@
+"""Training memory on a CPU: peak RSS of a few training steps, with and without
+``--gradient-checkpointing``, for the losses of the comparison tables.
+
+SciFact train, BM25 top-4 without filters (the negatives' texts, not their quality, set the
+memory of a step), all-MiniLM-L6-v2 in fp32 on the CPU. ``mnrl`` trains on one triplet row per
+negative (3 texts a row: the shape of the reference recipe's cells); ``mnrl+kl`` on one score
+list per query (the query, its positive and 4 negatives: 6 texts a row, twice a triplet
+batch's texts at the same batch size; its teacher scores here are BM25's, the judge's in a
+real run, which does not change the memory). Each setting trains ``--steps`` steps in a
+process of its own; its peak RSS comes from the kernel (``wait4``) when it ends, beside its
+seconds a step (the median from the second step on) and its losses. Run:
+
+    python -m benchmarks.speed.train_memory        # → results/train_memory_cpu.json
+
+A setting is ``LOSS:BATCH:on`` (checkpointing) or ``LOSS:BATCH:off``; ``--settings`` picks
+them. The defaults leave out ``mnrl+kl:64:off``: it needs more than this machine's 24 GB (the
+kernel's OOM killer stopped it at 24.4 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.common import shared_data, write_result
+from benchmarks.speed.train_precision import cpu_model, mine, step_timer
+
+DEFAULT_SETTINGS = (
+    "mnrl:64:off",
+    "mnrl:64:on",
+    "mnrl+kl:16:off",
+    "mnrl+kl:16:on",
+    "mnrl+kl:32:off",
+    "mnrl+kl:64:on",
+)
+
+
+def parse_setting(text: str) -> tuple[str, int, bool]:
+    """``LOSS:BATCH:on|off`` as (loss, batch size, checkpointing)."""
+    try:
+        loss, batch, ckpt = text.split(":")
+        if ckpt not in ("on", "off"):
+            raise ValueError
+        return loss, int(batch), ckpt == "on"
+    except ValueError:
+        raise SystemExit(
+            f"--settings: {text!r} is not LOSS:BATCH:on|off (e.g. mnrl+kl:64:on)"
+        ) from None
+
+
+def child(run: str, out: str, loss: str, batch_size: int, checkpointing: bool, steps: int) -> None:
+    """The measured process: one fit; prints one JSON line."""
+    from trueneg.train import train
+
+    step_seconds: list[float] = []
+    result = train(
+        run,
+        out,
+        loss=loss,
+        rows="triplet" if loss == "mnrl" else None,
+        batch_size=batch_size,
+        max_steps=steps,
+        device="cpu",
+        precision="fp32",
+        gradient_checkpointing=checkpointing,
+        checkpoint_minutes=0,
+        seed=0,
+        callbacks=[step_timer(step_seconds)],
+    )
+    print(
+        json.dumps(
+            {
+                "steps": result.steps,
+                "rows": result.rows,
+                "seconds": round(result.seconds, 2),
+                "step_seconds": [round(x, 2) for x in step_seconds],
+                "loss_history": [round(x, 4) for x in result.loss_history],
+            }
+        )
+    )
+
+
+def measure(run: Path, folder: Path, setting: str, steps: int) -> dict:
+    """Run one setting in a child process; its output and the kernel's peak RSS for it."""
+    loss, batch_size, checkpointing = parse_setting(setting)
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.speed.train_memory",
+        "--child",
+        json.dumps([str(run), str(folder / "model"), loss, batch_size, checkpointing, steps]),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    row = {
+        "setting": setting,
+        "loss": loss,
+        "batch_size": batch_size,
+        "gradient_checkpointing": checkpointing,
+        "texts_per_step": batch_size * (3 if loss == "mnrl" else 6),
+        "peak_rss_gb": round(usage.ru_maxrss / 2**20, 2),  # ru_maxrss is in KiB on Linux
+        "exit_code": code,
+    }
+    if code != 0:
+        row["note"] = "killed (out of memory?)" if code < 0 else "failed"
+        return row
+    fit = json.loads(output.strip().splitlines()[-1])
+    later = fit["step_seconds"][1:] or fit["step_seconds"]
+    return {**row, **fit, "seconds_per_step": round(statistics.median(later), 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--settings", nargs="+", default=list(DEFAULT_SETTINGS))
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--dataset", default="scifact")
+    parser.add_argument("--out", default="train_memory_cpu.json")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*json.loads(args.child))
+        return
+    for setting in args.settings:
+        parse_setting(setting)
+    import torch
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        run = mine(shared_data() / args.dataset, Path(tmp) / "run").path
+        for setting in args.settings:
+            with tempfile.TemporaryDirectory(dir=tmp) as folder:
+                rows.append(measure(run, Path(folder), setting, args.steps))
+            print(json.dumps(rows[-1]), flush=True)
+    write_result(
+        args.out,
+        {
+            "command": "python -m benchmarks.speed.train_memory --steps "
+            f"{args.steps} --settings {' '.join(args.settings)}",
+            "dataset": args.dataset,
+            "cpu": cpu_model(),
+            "torch_threads": torch.get_num_threads(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            "rows": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
