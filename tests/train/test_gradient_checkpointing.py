@@ -131,3 +131,25 @@ def test_a_comparison_config_sets_it_for_every_cell():
     assert config.train.for_loss("mnrl").settings(seed=0).gradient_checkpointing is True
     off = parse_config({**raw, "train": {}}, base=Path("/tmp"))
     assert off.train.settings(seed=0).gradient_checkpointing is False
+
+
+def test_a_comparison_row_sets_it_for_its_own_cells_only():
+    raw = {
+        "experiment": {"name": "x", "out": "runs/x"},
+        "dataset": [{"name": "tiny", "path": "data/tiny"}],
+        "mining": [
+            {"name": "naive", "filters": "none", "sampler": "top"},
+            {"name": "distill", "loss": "mnrl+kl", "gradient_checkpointing": True},
+        ],
+        "train": {"rows": "triplet"},
+    }
+    config = parse_config(raw, base=Path("/tmp"))
+    naive, distill = (config.train.for_row(row) for row in config.mining)
+    assert naive == config.train and naive.settings(seed=0).gradient_checkpointing is False
+    assert distill.gradient_checkpointing is True and distill.loss == "mnrl+kl"
+    assert distill.rows is None  # the loss's own score lists, as for_loss gives
+    on = parse_config({**raw, "train": {"gradient_checkpointing": True}}, base=Path("/tmp"))
+    off_row = {**raw["mining"][1], "gradient_checkpointing": False}
+    on_off = parse_config({**raw, "train": {"gradient_checkpointing": True}, "mining": [off_row]})
+    assert on.train.for_row(on.mining[0]).gradient_checkpointing is True
+    assert on_off.train.for_row(on_off.mining[0]).gradient_checkpointing is False

@@ -77,7 +77,9 @@ class MiningSpec:
     ``negative_weights`` are ``trueneg mine``'s (what the row does with the judge's verdict),
     and ``loss`` overrides the ``[train]`` table's loss for this row (``mnrl+kl``: the
     distillation recipe; with its own row format where the table's ``rows`` cannot serve it,
-    :meth:`TrainSpec.for_loss`). ``all_queries = true`` trains an ``auto`` row on
+    :meth:`TrainSpec.for_loss`); ``gradient_checkpointing`` overrides the table's for this row
+    (the same training in less memory: a distillation row's score lists are twice a triplet
+    batch's texts). ``all_queries = true`` trains an ``auto`` row on
     every query instead of ``auto``'s training queries (see
     :meth:`trueneg.api.Run.training_queries`). ``false_negative_cost`` (old name
     ``auto_cost``) sets an ``auto`` row's cost of a false negative (``trueneg mine
@@ -99,6 +101,7 @@ class MiningSpec:
     relabel_query_limit: int | None = None
     negative_weights: str | None = None
     loss: str | None = None  # None here: the [train] table's
+    gradient_checkpointing: bool | None = None  # None here: the [train] table's
 
     @property
     def mine_overrides(self) -> dict[str, Any]:
@@ -163,6 +166,14 @@ class TrainSpec:
             return self
         rows = self.rows if rows_fit(LOSSES.resolve(loss), self.rows) else None
         return replace(self, loss=loss, rows=rows)
+
+    def for_row(self, row: MiningSpec) -> TrainSpec:
+        """This table as a ``[[mining]]`` row trains: its ``loss`` (:meth:`for_loss`) and its
+        ``gradient_checkpointing``, where it sets them."""
+        spec = self.for_loss(row.loss)
+        if row.gradient_checkpointing is not None:
+            spec = replace(spec, gradient_checkpointing=row.gradient_checkpointing)
+        return spec
 
 
 @dataclass(frozen=True)

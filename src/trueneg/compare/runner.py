@@ -247,7 +247,7 @@ def _trained_model(
     # A killed training left its checkpoints in model.checkpoints; mining the same seed again
     # gives the same rows, so train() resumes from them.
     logger.info("compare: training %s", step.label)
-    settings = config.train.for_loss(step.mining.loss).settings(
+    settings = config.train.for_row(step.mining).settings(
         model=config.model,
         seed=step.seed,
         device=config.device,
