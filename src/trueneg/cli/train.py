@@ -121,8 +121,8 @@ def train_command(
             "--gradient-checkpointing",
             help="Keep only each transformer layer's input in the forward pass and recompute "
             "the rest for the backward pass: the same training (the same gradients, dropout "
-            "included) in much less memory, about a third more time. For batches that do not "
-            "fit, e.g. --loss mnrl+kl at --batch-size 64 on a CPU machine with 24 GB.",
+            "included) in 2-4x less memory; each layer runs twice, usually slower. For batches "
+            "that do not fit, e.g. --loss mnrl+kl at --batch-size 64 on a CPU machine with 24 GB.",
         ),
     ] = TRAIN.gradient_checkpointing,
     checkpoint_minutes: Annotated[
