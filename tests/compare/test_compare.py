@@ -207,7 +207,7 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (("[mine]", "[mine]\nseed = 3"), "Unknown key in [mine]"),
         (
             ('name = "naive"', 'name = "naive"\nsamplr = "top"'),
-            "expected: all_queries, false_negative_cost, filters, judge, judge_cascade, "
+            "expected: all_queries, false_negative_cost, filters, gradient_checkpointing, judge, judge_cascade, "
             "judge_depth, loss, name, negative_weights, num_negatives, relabel, "
             "relabel_query_limit, sampler",
         ),
