@@ -7,16 +7,12 @@ the run without it. The layers' forward calls show that it was on.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
 import trueneg
 from fixtures import write_tiny_beir
-from trueneg.cli.train import train_command
 from trueneg.compare.config import parse_config
 from trueneg.train import train
 
@@ -91,32 +87,6 @@ def test_checkpointing_trains_the_same_weights_recomputing_each_layer(
     assert results[True].gradient_checkpointing and not results[False].gradient_checkpointing
     card = (tmp_path / "model-True" / "README.md").read_text(encoding="utf-8")
     assert '"gradient_checkpointing": true' in card
-
-
-def test_the_cli_option_turns_it_on_and_reports_it(run_dir: Path, tmp_path: Path):
-    app = typer.Typer()
-    app.command("train")(train_command)
-    app.command("noop")(lambda: None)
-    out = tmp_path / "model"
-    result = CliRunner().invoke(
-        app,
-        [
-            "train",
-            str(run_dir),
-            "--out",
-            str(out),
-            "--max-steps",
-            "1",
-            "--batch-size",
-            "4",
-            "--device",
-            "cpu",
-            "--gradient-checkpointing",
-            "--json",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout.strip().splitlines()[-1])["gradient_checkpointing"] is True
 
 
 def test_a_comparison_config_sets_it_for_every_cell():

@@ -286,6 +286,15 @@ def test_help_documents_every_option_and_loss():
         assert name in text, name
 
 
+def test_cli_gradient_checkpointing_is_reported(run_dir: Path, tmp_path: Path):
+    args = f"train {run_dir} --out {tmp_path / 'model'} --max-steps 1 --batch-size 4"
+    result = runner.invoke(
+        app, [*args.split(), "--device", "cpu", "--gradient-checkpointing", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["gradient_checkpointing"] is True
+
+
 def test_cli_trains_and_prints_json(run_dir: Path, tmp_path: Path, minilm_path: str):
     out = tmp_path / "model"
     result = runner.invoke(
