@@ -207,9 +207,9 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (("[mine]", "[mine]\nseed = 3"), "Unknown key in [mine]"),
         (
             ('name = "naive"', 'name = "naive"\nsamplr = "top"'),
-            "expected: all_queries, false_negative_cost, filters, gradient_checkpointing, judge, judge_cascade, "
-            "judge_depth, loss, name, negative_weights, num_negatives, relabel, "
-            "relabel_query_limit, sampler",
+            "expected: all_queries, false_negative_cost, filters, gradient_checkpointing, "
+            "judge, judge_cascade, judge_depth, loss, name, negative_weights, num_negatives, "
+            "relabel, relabel_query_limit, sampler",
         ),
         (("num_negatives = 2", 'num_negatives = 2\nrelabel = "1.5"'), "0 < R <= 1"),
         (("num_negatives = 2", 'num_negatives = 2\nnegative_weights = "x"'), "relative"),
