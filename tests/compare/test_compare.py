@@ -209,11 +209,16 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
             ('name = "naive"', 'name = "naive"\nsamplr = "top"'),
             "expected: all_queries, false_negative_cost, filters, gradient_checkpointing, "
             "judge, judge_cascade, judge_depth, loss, name, negative_weights, num_negatives, "
-            "relabel, relabel_query_limit, sampler",
+            "relabel, relabel_query_limit, rows, sampler",
         ),
         (("num_negatives = 2", 'num_negatives = 2\nrelabel = "1.5"'), "0 < R <= 1"),
         (("num_negatives = 2", 'num_negatives = 2\nnegative_weights = "x"'), "relative"),
         (("num_negatives = 2", 'num_negatives = 2\nloss = "triplet"'), "Unknown loss 'triplet'"),
+        (("num_negatives = 2", 'num_negatives = 2\nrows = "pairs"'), "sets rows = 'pairs'"),
+        (
+            ("num_negatives = 2", 'num_negatives = 2\nloss = "mnrl+kl"\nrows = "triplet"'),
+            "trains on score lists, not triplet rows",
+        ),
         (("num_negatives = 2", "num_negatives = 2\nrelabel_query_limit = 0"), "positive"),
         (("num_negatives = 2", "num_negatives = 2\nauto_cost = 3"), "only applies when auto"),
         (
@@ -479,6 +484,16 @@ num_negatives = 2
 judge = "./judge"
 judge_depth = 3
 loss = "mnrl+kl"
+
+# the distillation row's control: the same negatives, MNRL alone, on one row a query
+[[mining]]
+name = "lists"
+filters = "none"
+sampler = "top"
+num_negatives = 2
+judge = "./judge"
+judge_depth = 3
+rows = "n-tuple"
 """
     )
     config = _write(tmp_path, text)
@@ -487,13 +502,22 @@ loss = "mnrl+kl"
     assert cfg.train.for_loss(None) == cfg.train
     assert cfg.train.for_loss("mnrl+kl").rows is None  # the loss's own score lists
     assert cfg.train.for_loss("cached-mnrl").rows == "triplet"  # contrastive: triplets still
+    assert cfg.train.for_row(cfg.mining[2]).rows == "n-tuple"
     result = run_comparison(config)
-    assert result.counts == {"mined": 2, "trained": 2, "evaluated": 2}
+    assert result.counts == {"mined": 3, "trained": 3, "evaluated": 3}
     cells = tmp_path / "out" / "tiny"
-    naive = json.loads((cells / "naive" / "seed-0" / "train.json").read_text())
-    distill = json.loads((cells / "distill" / "seed-0" / "train.json").read_text())
-    assert naive["loss"] == "mnrl" and distill["loss"] == "mnrl+kl"
+    naive, distill, lists = (
+        json.loads((cells / name / "seed-0" / "train.json").read_text())
+        for name in ("naive", "distill", "lists")
+    )
+    assert naive["loss"] == "mnrl" and distill["loss"] == "mnrl+kl" and lists["loss"] == "mnrl"
     # one score list a query (its positive, its negatives, the judge's scores), not triplets
     assert distill["rows"] == distill["export_notes"]["queries_written"]
     assert "negatives_per_row" in distill["export_notes"]
     assert "negatives_per_row" not in naive["export_notes"]
+    # the control trains on the same queries in the same steps, without the judge's scores
+    assert lists["rows"] == distill["rows"] == lists["export_notes"]["queries_written"]
+    assert lists["steps"] == distill["steps"]
+    assert (
+        lists["export_notes"]["negatives_per_row"] == distill["export_notes"]["negatives_per_row"]
+    )

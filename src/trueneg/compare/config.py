@@ -29,7 +29,7 @@ from trueneg.settings import (
     default_of,
     renamed,
 )
-from trueneg.train.checks import rows_fit
+from trueneg.train.checks import ROW_FORMATS, row_format, rows_fit
 from trueneg.train.core import check_precision
 from trueneg.train.losses import LOSSES
 from trueneg.train.samplers import BATCH_SAMPLERS
@@ -77,9 +77,11 @@ class MiningSpec:
     ``negative_weights`` are ``trueneg mine``'s (what the row does with the judge's verdict),
     and ``loss`` overrides the ``[train]`` table's loss for this row (``mnrl+kl``: the
     distillation recipe; with its own row format where the table's ``rows`` cannot serve it,
-    :meth:`TrainSpec.for_loss`); ``gradient_checkpointing`` overrides the table's for this row
-    (the same training in less memory: a distillation row's score lists are twice a triplet
-    batch's texts). ``all_queries = true`` trains an ``auto`` row on
+    :meth:`TrainSpec.for_loss`); ``rows`` overrides the table's row format for this row
+    (``"n-tuple"``: one row a query, as a distillation row's score lists, so a contrastive
+    control trains on the same lists in the same steps); ``gradient_checkpointing`` overrides
+    the table's for this row (the same training in less memory: a distillation row's score
+    lists are twice a triplet batch's texts). ``all_queries = true`` trains an ``auto`` row on
     every query instead of ``auto``'s training queries (see
     :meth:`trueneg.api.Run.training_queries`). ``false_negative_cost`` (old name
     ``auto_cost``) sets an ``auto`` row's cost of a false negative (``trueneg mine
@@ -101,6 +103,7 @@ class MiningSpec:
     relabel_query_limit: int | None = None
     negative_weights: str | None = None
     loss: str | None = None  # None here: the [train] table's
+    rows: str | None = None  # None here: the [train] table's (or the row's loss's own format)
     gradient_checkpointing: bool | None = None  # None here: the [train] table's
 
     @property
@@ -168,9 +171,11 @@ class TrainSpec:
         return replace(self, loss=loss, rows=rows)
 
     def for_row(self, row: MiningSpec) -> TrainSpec:
-        """This table as a ``[[mining]]`` row trains: its ``loss`` (:meth:`for_loss`) and its
-        ``gradient_checkpointing``, where it sets them."""
+        """This table as a ``[[mining]]`` row trains: its ``loss`` (:meth:`for_loss`), its
+        ``rows`` and its ``gradient_checkpointing``, where it sets them."""
         spec = self.for_loss(row.loss)
+        if row.rows is not None:
+            spec = replace(spec, rows=row.rows)
         if row.gradient_checkpointing is not None:
             spec = replace(spec, gradient_checkpointing=row.gradient_checkpointing)
         return spec
@@ -248,12 +253,15 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
         mine = {**mine, "judge": _judge(mine["judge"], "[mine]", base)}
     check_types(mine, MineConfig, "[mine]")
     given = {key: exp[key] for key in ("model", "device", "metric") if key in exp}
+    train_spec = TrainSpec(**train)
+    for row in mining:
+        _check_rows(train_spec, row)
     return CompareConfig(
         name=str(exp["name"]),
         out=_path(exp["out"], base),
         datasets=datasets,
         mining=mining,
-        train=TrainSpec(**train),
+        train=train_spec,
         seeds=list(dict.fromkeys(seeds)),
         mine=mine,
         **given,
@@ -354,6 +362,22 @@ def _mining(raw: dict[str, Any], base: Path) -> MiningSpec:
     if spec.loss is not None:
         LOSSES.resolve(spec.loss)  # an unknown loss fails before any mining
     return spec
+
+
+def _check_rows(train: TrainSpec, row: MiningSpec) -> None:
+    """A row's ``rows`` is a format its loss trains on, checked before any mining."""
+    if row.rows is None:
+        return
+    spec = train.for_row(row)
+    try:
+        row_format(LOSSES.resolve(spec.settings().loss_or_default()), spec.rows)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"[[mining]] {row.name!r} sets rows = {row.rows!r}: {exc.what}",
+            received=exc.received,
+            expected=exc.expected or ROW_FORMATS,
+            fix=f"Drop 'rows' from [[mining]] {row.name!r}, or give it another loss",
+        ) from None
 
 
 def _positive(key: str, value: Any, expected: str) -> None:
