@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from fixtures import TINY_CORPUS, TINY_QRELS, TINY_QUERIES, write_beir
 from trueneg.cli.compare_cmd import compare_command
 from trueneg.compare import load_config, plan, restrict, run_comparison
+from trueneg.compare.config import parse_config
 from trueneg.errors import ConfigError
 
 pytest.importorskip("accelerate", reason="training needs `pip install accelerate`")
@@ -207,7 +208,7 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (("[mine]", "[mine]\nseed = 3"), "Unknown key in [mine]"),
         (
             ('name = "naive"', 'name = "naive"\nsamplr = "top"'),
-            "expected: all_queries, false_negative_cost, filters, gradient_checkpointing, "
+            "expected: all_queries, epochs, false_negative_cost, filters, gradient_checkpointing, "
             "judge, judge_cascade, judge_depth, loss, name, negative_weights, num_negatives, "
             "relabel, relabel_query_limit, rows, sampler",
         ),
@@ -215,6 +216,8 @@ def test_cli_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path):
         (("num_negatives = 2", 'num_negatives = 2\nnegative_weights = "x"'), "relative"),
         (("num_negatives = 2", 'num_negatives = 2\nloss = "triplet"'), "Unknown loss 'triplet'"),
         (("num_negatives = 2", 'num_negatives = 2\nrows = "pairs"'), "sets rows = 'pairs'"),
+        (("num_negatives = 2", "num_negatives = 2\nepochs = 0"), "epochs must be > 0"),
+        (("num_negatives = 2", 'num_negatives = 2\nepochs = "4"'), "epochs"),
         (
             ("num_negatives = 2", 'num_negatives = 2\nloss = "mnrl+kl"\nrows = "triplet"'),
             "trains on score lists, not triplet rows",
@@ -454,6 +457,30 @@ def test_restrict_narrows_the_plan_and_rejects_unknown_names(tmp_path: Path):
     )
     assert result.exit_code == 0 and "tiny/random/seed-2" in result.output
     assert "seed-0" not in result.output and "naive" not in result.output
+
+
+def test_a_row_sets_its_own_rows_and_epochs_over_the_train_table():
+    """A distillation row's control: MNRL on one row a query (``rows = "n-tuple"``), and the
+    same lists for k epochs (the steps of the table's triplets); other rows keep the table's."""
+    raw = {
+        "experiment": {"name": "x", "out": "runs/x"},
+        "dataset": [{"name": "tiny", "path": "data/tiny"}],
+        "mining": [
+            {"name": "naive", "filters": "none", "sampler": "top"},
+            {"name": "lists", "rows": "n-tuple"},
+            {"name": "lists-4", "rows": "n-tuple", "epochs": 4},
+            {"name": "distill-4", "loss": "mnrl+kl", "epochs": 4.5},
+        ],
+        "train": {"rows": "triplet", "epochs": 1},
+    }
+    naive, lists, lists_4, distill_4 = (
+        (spec.loss, spec.rows, spec.epochs)
+        for spec in map(parse_config(raw).train.for_row, parse_config(raw).mining)
+    )
+    assert naive == (None, "triplet", 1)
+    assert lists == (None, "n-tuple", 1)
+    assert lists_4 == (None, "n-tuple", 4)
+    assert distill_4 == ("mnrl+kl", None, 4.5)
 
 
 def test_a_distillation_row_trains_on_score_lists_under_a_triplet_train_table(

@@ -81,7 +81,9 @@ class MiningSpec:
     (``"n-tuple"``: one row a query, as a distillation row's score lists, so a contrastive
     control trains on the same lists in the same steps); ``gradient_checkpointing`` overrides
     the table's for this row (the same training in less memory: a distillation row's score
-    lists are twice a triplet batch's texts). ``all_queries = true`` trains an ``auto`` row on
+    lists are twice a triplet batch's texts); ``epochs`` overrides the table's for this row
+    (a row on one row a query trains in 1/k of its triplets' steps: ``epochs = k`` gives it
+    the same steps). ``all_queries = true`` trains an ``auto`` row on
     every query instead of ``auto``'s training queries (see
     :meth:`trueneg.api.Run.training_queries`). ``false_negative_cost`` (old name
     ``auto_cost``) sets an ``auto`` row's cost of a false negative (``trueneg mine
@@ -105,6 +107,7 @@ class MiningSpec:
     loss: str | None = None  # None here: the [train] table's
     rows: str | None = None  # None here: the [train] table's (or the row's loss's own format)
     gradient_checkpointing: bool | None = None  # None here: the [train] table's
+    epochs: float | None = None  # None here: the [train] table's
 
     @property
     def mine_overrides(self) -> dict[str, Any]:
@@ -171,14 +174,11 @@ class TrainSpec:
         return replace(self, loss=loss, rows=rows)
 
     def for_row(self, row: MiningSpec) -> TrainSpec:
-        """This table as a ``[[mining]]`` row trains: its ``loss`` (:meth:`for_loss`), its
-        ``rows`` and its ``gradient_checkpointing``, where it sets them."""
+        """This table as a ``[[mining]]`` row trains: its ``loss`` (:meth:`for_loss`), and its
+        ``rows``, ``epochs`` and ``gradient_checkpointing`` where it sets them."""
         spec = self.for_loss(row.loss)
-        if row.rows is not None:
-            spec = replace(spec, rows=row.rows)
-        if row.gradient_checkpointing is not None:
-            spec = replace(spec, gradient_checkpointing=row.gradient_checkpointing)
-        return spec
+        own = {key: getattr(row, key) for key in ("rows", "epochs", "gradient_checkpointing")}
+        return replace(spec, **{key: value for key, value in own.items() if value is not None})
 
 
 @dataclass(frozen=True)
@@ -361,6 +361,8 @@ def _mining(raw: dict[str, Any], base: Path) -> MiningSpec:
         _positive("relabel_query_limit", spec.relabel_query_limit, "e.g. 7")
     if spec.loss is not None:
         LOSSES.resolve(spec.loss)  # an unknown loss fails before any mining
+    if spec.epochs is not None and not spec.epochs > 0:
+        raise ConfigError(f"{where}: epochs must be > 0", received=spec.epochs, expected="e.g. 4")
     return spec
 
 
