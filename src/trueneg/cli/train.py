@@ -85,7 +85,9 @@ def train_command(
         typer.Option(
             help="n-tuple (one row per query with all its negatives; the default) or "
             "triplet (one row per negative, as sentence-transformers' "
-            "mine_hard_negatives writes by default). Contrastive losses only."
+            "mine_hard_negatives writes by default). Contrastive losses only. With k "
+            "negatives a query, an epoch of n-tuples is about 1/k of the triplets' steps: "
+            "on small data raise --epochs or use triplet (docs/training.md)."
         ),
     ] = TRAIN.rows,
     epochs: Annotated[float, typer.Option(help="Training epochs.")] = TRAIN.epochs,
