@@ -473,9 +473,9 @@ def test_a_row_sets_its_own_rows_and_epochs_over_the_train_table():
         ],
         "train": {"rows": "triplet", "epochs": 1},
     }
+    config = parse_config(raw)
     naive, lists, lists_4, distill_4 = (
-        (spec.loss, spec.rows, spec.epochs)
-        for spec in map(parse_config(raw).train.for_row, parse_config(raw).mining)
+        (spec.loss, spec.rows, spec.epochs) for spec in map(config.train.for_row, config.mining)
     )
     assert naive == (None, "triplet", 1)
     assert lists == (None, "n-tuple", 1)
