@@ -10,7 +10,7 @@
 # There, calls back to back on the same warm machine (one call carries at most 64 MiB and runs
 # at most 10 minutes; $WORK stays while the machine is held):
 #   benchmarks/gpu/judge_verdict.sh judge              # carry .carry/judge: → $WORK/judge
-#   benchmarks/gpu/judge_verdict.sh table scifact      # carry .carry/gpu: 13 rows x 3 seeds
+#   benchmarks/gpu/judge_verdict.sh table scifact      # carry .carry/gpu: 15 rows x 3 seeds
 #   benchmarks/gpu/judge_verdict.sh table nfcorpus     # (carry .carry/gpu again)
 # A row stopped by STEP_LIMIT (default 540 s) resumes from its finished cells when the same
 # call is made again on the same machine, or in a later session when the returned

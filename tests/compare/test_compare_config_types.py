@@ -83,3 +83,40 @@ def test_defaults_are_those_of_mine_and_train(tmp_path: Path):
     assert TrainSpec().settings() == TrainSettings()
     cfg = parse_config(RAW, base=tmp_path)
     assert cfg.train.settings(seed=2).replace(seed=0) == TrainSettings(max_steps=1, batch_size=4)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("sampler", "mixx:0.5", r"\[\[mining\]\] 'naive': Unknown sampler 'mixx'.*expected: mix"),
+        ("sampler", "mix:2", r"\[\[mining\]\] 'naive': mix needs 0 <= H <= 1"),
+        ("filters", ["percnt:0.95"], r"\[\[mining\]\] 'naive': Unknown filter 'percnt'"),
+        ("filters", "percent:abc", r"\[\[mining\]\] 'naive': 'percent' needs a number"),
+    ],
+)
+def test_unknown_strategies_fail_when_the_config_is_read(tmp_path: Path, key, value, says):
+    """A typo in a row's filters or sampler fails before any row mines, not after the rows
+    before it have trained."""
+    with pytest.raises(ConfigError, match=says):
+        parse_config(edited("mining", key, value), base=tmp_path)
+
+
+def test_a_judge_strategy_needs_a_judge_in_the_row_or_the_mine_table(tmp_path: Path):
+    raw = edited("mining", "filters", ["judge-threshold:0.5"])
+    with pytest.raises(ConfigError, match=r"'naive' reads judge scores but has no judge") as info:
+        parse_config(raw, base=tmp_path)
+    assert "judge-threshold:0.5" in str(info.value) and "[mine]" in str(info.value)
+    raw["mining"][0]["judge"] = "a-judge-name"
+    assert parse_config(raw, base=tmp_path).mining[0].judge == "a-judge-name"
+    raw["mining"][0].pop("judge")
+    raw["mine"]["judge"] = "a-judge-name"
+    assert parse_config(raw, base=tmp_path).mining[0].filters == ["judge-threshold:0.5"]
+
+
+@pytest.mark.parametrize(
+    "special", [{"filters": "none"}, {"filters": "auto"}, {"sampler": "auto"}, {"sampler": "none"}]
+)
+def test_none_auto_and_zero_shot_rows_pass_the_strategy_check(tmp_path: Path, special):
+    raw = copy.deepcopy(RAW)
+    raw["mining"] = [{"name": "row", **special}]
+    assert parse_config(raw, base=tmp_path).mining[0].name == "row"

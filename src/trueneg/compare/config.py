@@ -17,9 +17,11 @@ from typing import Any
 
 from trueneg.errors import ConfigError
 from trueneg.rescore.spec import is_cascade, is_remote, split_cascade
+from trueneg.select import resolve_filters, resolve_sampler
 from trueneg.select.weights import check_weight_rule
 from trueneg.settings import (
     ALIASES,
+    AUTO,
     MineConfig,
     TrainSettings,
     aliases,
@@ -256,6 +258,7 @@ def parse_config(raw: dict[str, Any], base: Path | None = None) -> CompareConfig
     train_spec = TrainSpec(**train)
     for row in mining:
         _check_rows(train_spec, row)
+        _check_strategies(row, mine.get("judge"))
     return CompareConfig(
         name=str(exp["name"]),
         out=_path(exp["out"], base),
@@ -380,6 +383,33 @@ def _check_rows(train: TrainSpec, row: MiningSpec) -> None:
             expected=exc.expected or ROW_FORMATS,
             fix=f"Drop 'rows' from [[mining]] {row.name!r}, or give it another loss",
         ) from None
+
+
+def _check_strategies(row: MiningSpec, table_judge: str | None) -> None:
+    """A row's filters and sampler are known strategies with valid arguments, and a judge is
+    there for those that read its scores: checked when the config is read, not after the rows
+    before it have mined and trained."""
+    if row.zero_shot:
+        return
+    where = f"[[mining]] {row.name!r}"
+    names = [row.filters] if isinstance(row.filters, str) else list(row.filters or [])
+    given = [] if names in ([], [AUTO], ["none"]) else names
+    try:
+        strategies = [*resolve_filters(given)]
+        if row.sampler != AUTO:
+            strategies.append(resolve_sampler(row.sampler))
+    except ConfigError as exc:
+        raise ConfigError(
+            f"{where}: {exc.what}", received=exc.received, expected=exc.expected, fix=exc.fix
+        ) from None
+    judged = [s.spec() for s in strategies if s.needs_judge]
+    if judged and not (row.judge or table_judge):
+        raise ConfigError(
+            f"{where} reads judge scores but has no judge",
+            received=judged,
+            expected='judge = "FOLDER_OR_NAME" in the row or in [mine]',
+            fix=f'Add e.g. judge = "../.models/ms-marco-MiniLM-L-12-v2" to {where}',
+        )
 
 
 def _positive(key: str, value: Any, expected: str) -> None:
