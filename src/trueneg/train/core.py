@@ -28,6 +28,7 @@ from trueneg.train.checks import (
     check_model_type,
     check_precision,
     check_settings,
+    few_steps_note,
     precision_on,
     resolve_device,
     row_format,
@@ -151,6 +152,9 @@ def train(
         dataset, notes = training_set(
             run, loss_obj, context.score_column, fmt, s.all_queries, context.weighted
         )
+    few_steps = few_steps_note(len(dataset), dataset.column_names, s, loss_obj)
+    if few_steps:
+        logger.warning(few_steps)
     context = loss_obj.fitted(context, dataset)
     sampler = sampler.resolved(dataset, batch_size=s.batch_size)
     prompts = _prompts(s, run, model_path)

@@ -1,0 +1,72 @@
+"""A run of rows with several negatives each and few optimizer steps says how to get more
+(`trueneg.train.checks.few_steps_note`), and `train` logs it before the model loads."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+import trueneg
+from fixtures import write_beir
+from trueneg.settings import TrainSettings
+from trueneg.train import LOSSES, train
+from trueneg.train.checks import FEW_STEPS, few_steps_note
+
+N_TUPLE = ["anchor", "positive", *(f"negative_{j}" for j in range(1, 5))]
+MNRL, KL = LOSSES.resolve("mnrl"), LOSSES.resolve("mnrl+kl")
+
+
+def settings(**values) -> TrainSettings:
+    return TrainSettings().replace(**{"batch_size": 64, "epochs": 1, **values})
+
+
+def test_scifact_sized_n_tuples_get_the_steps_and_both_fixes():
+    note = few_steps_note(809, N_TUPLE, settings(), MNRL)
+    assert note is not None
+    assert "809 rows of 4 negatives each, batch 64, 1 epoch(s): about 13 optimizer steps" in note
+    assert "--epochs 4 (or more) or --rows triplet" in note
+
+
+def test_score_lists_are_not_pointed_at_triplets():
+    note = few_steps_note(809, [*N_TUPLE, "scores"], settings(), KL)
+    assert note is not None and "--epochs 4" in note and "--rows triplet" not in note
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "values"),
+    [
+        (809, N_TUPLE, {"epochs": 4}),  # the triplets' steps already
+        (809, N_TUPLE, {"max_steps": 10}),  # chose its steps
+        (809, ["anchor", "positive", "negative"], {}),  # triplets: one negative a row
+        (809, ["anchor", "positive", "negative_1"], {}),  # one negative a row
+        (64 * FEW_STEPS, N_TUPLE, {}),  # enough steps in one epoch
+        (0, N_TUPLE, {}),
+    ],
+)
+def test_silent_where_the_steps_are_chosen_or_enough(rows, columns, values):
+    assert few_steps_note(rows, columns, settings(**values), MNRL) is None
+
+
+def test_a_fractional_epoch_counts_its_steps():
+    note = few_steps_note(809, N_TUPLE, settings(epochs=0.5), MNRL)
+    assert note is not None and "0.5 epoch(s): about 7 optimizer steps" in note
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_train_logs_the_note_on_a_real_tiny_run(
+    tmp_path: Path, minilm_path: str, caplog: pytest.LogCaptureFixture
+):
+    pytest.importorskip("datasets", reason="training needs `pip install datasets`")
+    pytest.importorskip("accelerate", reason="training needs `pip install accelerate`")
+    corpus = [(f"d{i}", "", f"vitamin study {i} of bone health, trial {i}") for i in range(12)]
+    queries = [(f"q{i}", f"vitamin bone trial {i}") for i in range(6)]
+    data = write_beir(tmp_path / "beir", corpus, queries, [(f"q{i}", f"d{i}", 1) for i in range(6)])
+    run = trueneg.mine(data, tmp_path / "run", retriever="bm25", filters=[], num_negatives=2)
+    with caplog.at_level(logging.WARNING, logger="trueneg.train.core"):
+        result = train(run.path, tmp_path / "model", batch_size=4, device="cpu")
+    notes = [r.getMessage() for r in caplog.records if "optimizer steps" in r.getMessage()]
+    assert len(notes) == 1
+    assert f"{result.rows} rows of 2 negatives each, batch 4, 1 epoch(s)" in notes[0]
+    assert "--epochs 2 (or more) or --rows triplet" in notes[0]
