@@ -107,6 +107,13 @@ def test_writes_layout_results_and_plot(finished: Path):
     assert all(0.0 <= row["mean"] <= 1.0 for row in rows.values())
     markdown = (out / "results.md").read_text()
     assert "| naive |" in markdown and "ndcg@10" in markdown and "median rank" in markdown
+    for mining in ("naive", "random"):  # each row's optimizer steps, from its cell
+        train_json = json.loads((out / "tiny" / mining / "seed-0" / "train.json").read_text())
+        assert rows[mining]["steps"] == train_json["steps"] > 0
+        assert rows[mining]["training"] == {}  # trained as [train] says
+    assert rows["zero-shot"]["steps"] is None
+    assert "| steps |" in markdown and "Trained unlike [train]" not in markdown
+    assert results["recipe"] == {"loss": "mnrl", "rows": None, "epochs": 1}
 
 
 def test_each_cell_records_its_negatives(finished: Path):
@@ -166,6 +173,8 @@ def test_report_only_tables_the_finished_cells_and_runs_nothing(finished: Path, 
     cli = runner.invoke(app, ["compare", str(finished), "--out", str(copy), "--report-only", "-q"])
     assert cli.exit_code == 0, cli.output
     assert "Left out 1 unfinished cell (--report-only)" in cli.output
+    assert "median rank" in cli.output and "; 1 step" in cli.output  # max_steps = 1
+    assert "Trained unlike [train]" not in cli.output
 
 
 def test_report_only_without_finished_cells_is_an_error(finished: Path, tmp_path: Path):
@@ -548,3 +557,17 @@ rows = "n-tuple"
     assert (
         lists["export_notes"]["negatives_per_row"] == distill["export_notes"]["negatives_per_row"]
     )
+    # the table says which rows trained unlike [train], and each row's steps
+    rows = {row["mining"]: row for row in result.rows()}
+    assert rows["naive"]["training"] == {} and rows["naive"]["steps"] == naive["steps"]
+    assert rows["distill"]["training"] == {"loss": "mnrl+kl", "rows": None}
+    assert rows["lists"]["training"] == {"rows": "n-tuple"}
+    assert rows["lists"]["steps"] == lists["steps"]
+    markdown = (tmp_path / "out" / "results.md").read_text()
+    assert (
+        "Trained unlike [train] (loss mnrl, rows triplet, epochs 1): distill (loss mnrl+kl, "
+        "rows of the loss's own format); lists (rows n-tuple)."
+    ) in markdown
+    cli = runner.invoke(app, ["compare", str(config), "--report-only", "-q"])
+    assert cli.exit_code == 0, cli.output
+    assert "Trained unlike [train]" in cli.output and "(rows n-tuple)" in cli.output

@@ -93,11 +93,13 @@ def compare_command(
             " (--report-only); --dry-run lists them."
         )
     for dataset, table in result.tables.items():
-        heading = "  negatives per config (FN rate, kept, median rank):"
+        heading = "  negatives per config (FN rate, kept, median rank; training steps):"
         console.print(Text.assemble((dataset, "bold"), heading))
         for row in (r for r in result.rows() if r["dataset"] == dataset):
-            console.print(f"  {row['mining']}: {_negatives_line(row)}")
+            console.print(f"  {row['mining']}: {_negatives_line(row)}{_steps_line(row)}")
         console.print(table)
+        if any(row["training"] for row in result.rows() if row["dataset"] == dataset):
+            console.print(result.training_note(dataset))
     console.print(f"Results in {result.out / 'results.md'} and {result.out / 'ndcg_vs_fn.png'}")
 
 
@@ -112,6 +114,18 @@ def _negatives_line(row: dict) -> str:
         else f"FN {row['fn_rate']:.1%}"
     )
     return f"{fn}, {row['negatives']:,.0f} kept, median rank {row['median_rank']:g}"
+
+
+def _steps_line(row: dict) -> str:
+    """``; 52 steps (rows n-tuple, epochs 4)``: a cell's optimizer steps, and how its row
+    trains unlike [train]."""
+    if row["steps"] is None:
+        return ""
+    from trueneg.compare.report import recipe_text
+
+    changes = recipe_text(row["training"])
+    unit = "step" if round(row["steps"]) == 1 else "steps"
+    return f"; {row['steps']:,.0f} {unit}" + (f" ({changes})" if changes else "")
 
 
 def _data_option(values: list[str] | None) -> dict[str, str] | None:

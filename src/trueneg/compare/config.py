@@ -134,6 +134,9 @@ class MiningSpec:
         return self.sampler == ZERO_SHOT
 
 
+RECIPE_KEYS = ("loss", "rows", "epochs")
+
+
 def _train(name: str) -> Any:
     return default_of(TrainSettings, name)
 
@@ -181,6 +184,19 @@ class TrainSpec:
         spec = self.for_loss(row.loss)
         own = {key: getattr(row, key) for key in ("rows", "epochs", "gradient_checkpointing")}
         return replace(spec, **{key: value for key, value in own.items() if value is not None})
+
+    def recipe(self) -> dict[str, Any]:
+        """The settings a comparison table names for each row: loss (resolved where the table
+        leaves it to ``trueneg train``'s default), row format and epochs."""
+        recipe = {key: getattr(self, key) for key in RECIPE_KEYS}
+        return {**recipe, "loss": self.settings().loss_or_default()}
+
+    def row_changes(self, row: MiningSpec) -> dict[str, Any]:
+        """What ``row`` trains with unlike this table (:meth:`recipe`'s keys; ``rows`` None:
+        its loss's own format). Gradient checkpointing is the same training in less memory
+        and is not a change."""
+        own, table = self.for_row(row).recipe(), self.recipe()
+        return {key: value for key, value in own.items() if value != table[key]}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,10 @@ class ComparisonResult:
     p-value vs the first config) and each config's mean hidden-qrels false-negative rate
     (None: zero-shot, or no hidden positives). ``negatives``: per config, the kept negatives
     (``kept``, ``median_rank``, ``mean_score`` under the mining model; means over seeds).
-    ``counts``: steps mined/trained/evaluated/reused by the call that built it."""
+    ``counts``: steps mined/trained/evaluated/reused by the call that built it. ``steps``:
+    per config, its optimizer steps (mean over seeds); ``recipe``: the ``[train]`` table's
+    loss, rows and epochs; ``training``: per config, what it trains with unlike ``recipe``
+    (empty: the same), so a row that trains otherwise is never read as a mining effect."""
 
     name: str
     out: Path
@@ -33,6 +36,9 @@ class ComparisonResult:
     counts: dict[str, int] = field(default_factory=dict)
     seeds: list[int] = field(default_factory=list)
     negatives: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)
+    steps: dict[str, dict[str, float]] = field(default_factory=dict)
+    recipe: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def rows(self) -> list[dict[str, Any]]:
         """One flat row per dataset and mining config."""
@@ -49,6 +55,8 @@ class ComparisonResult:
                         "negatives": stats.get("kept"),
                         "median_rank": stats.get("median_rank"),
                         "mean_score": stats.get("mean_score"),
+                        "steps": self.steps.get(dataset, {}).get(row.name),
+                        "training": self.training.get(row.name, {}),
                         "mean": row.mean[self.metric],
                         "std": row.std[self.metric],
                         "p_value": row.p_value[self.metric],
@@ -61,6 +69,7 @@ class ComparisonResult:
             "name": self.name,
             "metric": self.metric,
             "seeds": self.seeds,
+            "recipe": self.recipe,
             "rows": self.rows(),
             "counts": self.counts,
             "tables": {d: t.to_dict() for d, t in self.tables.items()},
@@ -72,20 +81,33 @@ class ComparisonResult:
             lines += [
                 f"## {dataset}",
                 "",
-                f"| mining | FN rate | negatives | median rank | {self.metric} (mean ± std) "
-                f"| seeds | p vs {table.baseline} |",
-                "|---|---:|---:|---:|---:|---:|---:|",
+                f"| mining | FN rate | negatives | median rank | steps | {self.metric} "
+                f"(mean ± std) | seeds | p vs {table.baseline} |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|",
             ]
-            for row in (r for r in self.rows() if r["dataset"] == dataset):
+            rows = [r for r in self.rows() if r["dataset"] == dataset]
+            for row in rows:
                 fn = _cell(row["fn_rate"], "{:.1%}")
                 p = _cell(row["p_value"], "{:.3g}")
                 kept, rank = _cell(row["negatives"], "{:,.0f}"), _cell(row["median_rank"], "{:g}")
+                steps = _cell(row["steps"], "{:,.0f}")
                 lines.append(
-                    f"| {row['mining']} | {fn} | {kept} | {rank} | {row['mean']:.4f} ± "
-                    f"{row['std']:.4f} | {row['seeds']} | {p} |"
+                    f"| {row['mining']} | {fn} | {kept} | {rank} | {steps} | {row['mean']:.4f} "
+                    f"± {row['std']:.4f} | {row['seeds']} | {p} |"
                 )
             lines += ["", table.footnote(), "", NEGATIVES_NOTE, ""]
+            note = self.training_note(dataset)
+            lines += [note, ""] if note else []
         return "\n".join(lines)
+
+    def training_note(self, dataset: str) -> str:
+        """The configs of ``dataset``'s table that train unlike ``[train]`` ('' when none):
+        their differences in steps or recipe are not the mining's doing."""
+        rows = [r for r in self.rows() if r["dataset"] == dataset and r["training"]]
+        if not rows:
+            return ""
+        changed = "; ".join(f"{row['mining']} ({recipe_text(row['training'])})" for row in rows)
+        return f"Trained unlike [train] ({recipe_text(self.recipe)}): {changed}."
 
     def save(self, out: str | Path | None = None) -> Path:
         """Write ``results.json`` and ``results.md`` into ``out`` (default: the comparison's)."""
@@ -93,6 +115,17 @@ class ComparisonResult:
         atomic_write_text(folder / "results.json", json.dumps(self.to_dict(), indent=2) + "\n")
         atomic_write_text(folder / "results.md", self.to_markdown())
         return folder
+
+
+def recipe_text(settings: dict[str, Any]) -> str:
+    """``loss mnrl, rows triplet, epochs 1``; rows None is the loss's own format."""
+    return ", ".join(f"{key} {_setting(key, value)}" for key, value in settings.items())
+
+
+def _setting(key: str, value: Any) -> str:
+    if value is None:
+        return "of the loss's own format" if key == "rows" else "default"
+    return format(value, "g") if isinstance(value, int | float) else str(value)
 
 
 def _cell(value: float | None, fmt: str) -> str:

@@ -88,7 +88,7 @@ def run_comparison(
     config = _config(config)
     config.out.mkdir(parents=True, exist_ok=True)
     counts: Counter[str] = Counter()
-    tables, fn_rates, negatives = {}, {}, {}
+    tables, fn_rates, negatives, steps_of = {}, {}, {}, {}
     steps = _finished(config, plan(config), counts) if report_only else plan(config)
     for dataset in config.datasets:
         todo = [s for s in steps if s.dataset == dataset]
@@ -99,6 +99,7 @@ def run_comparison(
         results: dict[str, list[Any]] = {}
         fns: dict[str, list[float]] = {}
         cells: dict[str, list[dict]] = {}
+        trained: dict[str, list[int]] = {}
         for step in todo:
             evaluation, fn = _run_step(config, step, mine_data, hidden, counts, show_progress)
             results.setdefault(step.mining.name, []).append(evaluation)
@@ -109,11 +110,15 @@ def run_comparison(
             )
             if stats is not None:
                 cells.setdefault(step.mining.name, []).append(stats)
+            record = None if step.mining.zero_shot else _read_json(step.folder / "train.json")
+            if record is not None and "steps" in record:
+                trained.setdefault(step.mining.name, []).append(record["steps"])
         tables[dataset.name] = compare(results, config.metric)
         fn_rates[dataset.name] = {
             m: (sum(fns[m]) / len(fns[m]) if m in fns else None) for m in results
         }
         negatives[dataset.name] = {m: mean_stats(cells[m]) for m in results if m in cells}
+        steps_of[dataset.name] = {m: sum(v) / len(v) for m, v in trained.items()}
     result = ComparisonResult(
         config.name,
         config.out,
@@ -123,6 +128,9 @@ def run_comparison(
         dict(counts),
         seeds=list(config.seeds),
         negatives=negatives,
+        steps=steps_of,
+        recipe=config.train.recipe(),
+        training={row.name: config.train.row_changes(row) for row in config.mining},
     )
     result.save()
     write_plot(result, config.out / "ndcg_vs_fn.png")
