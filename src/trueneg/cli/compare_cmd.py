@@ -98,8 +98,9 @@ def compare_command(
         for row in (r for r in result.rows() if r["dataset"] == dataset):
             console.print(f"  {row['mining']}: {_negatives_line(row)}{_steps_line(row)}")
         console.print(table)
-        if any(row["training"] for row in result.rows() if row["dataset"] == dataset):
-            console.print(result.training_note(dataset))
+        note = result.training_note(dataset)
+        if note:
+            console.print(note)
     console.print(f"Results in {result.out / 'results.md'} and {result.out / 'ndcg_vs_fn.png'}")
 
 
