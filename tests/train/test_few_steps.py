@@ -14,7 +14,7 @@ from trueneg.settings import TrainSettings
 from trueneg.train import LOSSES, train
 from trueneg.train.checks import FEW_STEPS, few_steps_note
 
-N_TUPLE = ["anchor", "positive", *(f"negative_{j}" for j in range(1, 5))]
+N_TUPLE = 4  # negatives a row: the n-tuple export's negatives_per_row
 MNRL, KL = LOSSES.resolve("mnrl"), LOSSES.resolve("mnrl+kl")
 
 
@@ -30,23 +30,22 @@ def test_scifact_sized_n_tuples_get_the_steps_and_both_fixes():
 
 
 def test_score_lists_are_not_pointed_at_triplets():
-    note = few_steps_note(809, [*N_TUPLE, "scores"], settings(), KL)
+    note = few_steps_note(809, N_TUPLE, settings(), KL)  # score lists
     assert note is not None and "--epochs 4" in note and "--rows triplet" not in note
 
 
 @pytest.mark.parametrize(
-    ("rows", "columns", "values"),
+    ("rows", "negatives", "values"),
     [
         (809, N_TUPLE, {"epochs": 4}),  # the triplets' steps already
         (809, N_TUPLE, {"max_steps": 10}),  # chose its steps
-        (809, ["anchor", "positive", "negative"], {}),  # triplets: one negative a row
-        (809, ["anchor", "positive", "negative_1"], {}),  # one negative a row
+        (809, 1, {}),  # triplets: one negative a row
         (64 * FEW_STEPS, N_TUPLE, {}),  # enough steps in one epoch
         (0, N_TUPLE, {}),
     ],
 )
-def test_silent_where_the_steps_are_chosen_or_enough(rows, columns, values):
-    assert few_steps_note(rows, columns, settings(**values), MNRL) is None
+def test_silent_where_the_steps_are_chosen_or_enough(rows, negatives, values):
+    assert few_steps_note(rows, negatives, settings(**values), MNRL) is None
 
 
 def test_a_fractional_epoch_counts_its_steps():

@@ -29,6 +29,7 @@ from trueneg.settings import (
     check_relabel,
     check_types,
     default_of,
+    none_means_empty,
     renamed,
 )
 from trueneg.train.checks import ROW_FORMATS, row_format, rows_fit
@@ -408,10 +409,8 @@ def _check_strategies(row: MiningSpec, table_judge: str | None) -> None:
     if row.zero_shot:
         return
     where = f"[[mining]] {row.name!r}"
-    names = [row.filters] if isinstance(row.filters, str) else list(row.filters or [])
-    given = [] if names in ([], [AUTO], ["none"]) else names
     try:
-        strategies = [*resolve_filters(given)]
+        strategies = resolve_filters(none_means_empty(row.filters))
         if row.sampler != AUTO:
             strategies.append(resolve_sampler(row.sampler))
     except ConfigError as exc:

@@ -15,6 +15,7 @@ from trueneg.settings.mine import (
     check_false_negative_cost,
     check_relabel,
     load_toml,
+    none_means_empty,
 )
 from trueneg.settings.schema import (
     ALIASES,
@@ -50,5 +51,6 @@ __all__ = [
     "default_text",
     "describe_type",
     "load_toml",
+    "none_means_empty",
     "renamed",
 ]

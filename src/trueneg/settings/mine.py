@@ -215,7 +215,7 @@ class MineConfig:
             raise ConfigError(
                 "Unknown shortfall policy", received=self.shortfall, expected=SHORTFALL_POLICIES
             )
-        self.filters = _none_means_empty(self.filters)
+        self.filters = none_means_empty(self.filters)
         if self.judge:
             check_judge_spec(self.judge, self.judge_cascade)
         check_relabel(self.relabel)
@@ -287,7 +287,7 @@ def resolved_cache_dir(cache_dir: str | None) -> str:
     return str(Path(cache_dir).expanduser().absolute())
 
 
-def _none_means_empty(filters: list[str] | None) -> list[str] | None:
+def none_means_empty(filters: list[str] | None) -> list[str] | None:
     """``["none"]`` (or ``"none"`` in a TOML file) means no filter at all."""
     if filters is None:
         return None

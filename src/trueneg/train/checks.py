@@ -4,8 +4,6 @@ for the device and the precision."""
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
 from pathlib import Path
 
 from trueneg.errors import ConfigError
@@ -18,7 +16,6 @@ from trueneg.train.samplers import BatchSampler
 ROW_FORMATS = ("n-tuple", "triplet")
 PRECISIONS = ("auto", "bf16", "fp32")
 FEW_STEPS = 100  # fewer optimizer steps than this on rows of several negatives: say so
-_NEGATIVE_COLUMN = re.compile(r"negative_\d+")  # an n-tuple's (or a score list's) negatives
 
 
 def rows_fit(loss: TrainLoss, rows: str | None) -> bool:
@@ -154,19 +151,17 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def few_steps_note(
-    rows: int, columns: Sequence[str], s: TrainSettings, loss: TrainLoss
-) -> str | None:
+def few_steps_note(rows: int, negatives: int, s: TrainSettings, loss: TrainLoss) -> str | None:
     """What to do when rows of several negatives each give a run few optimizer steps, or None.
 
     One row a query with k negatives is 1/k of the triplets over the same negatives, so an
     epoch is 1/k of their steps. On SciFact (809 queries, 4 negatives, batch 64) one epoch of
     n-tuples was 13 steps and 0.6750 nDCG@10, four epochs 52 steps and 0.7156 (one seed,
     docs/training.md). The rule states that evidence and leaves the choice to the user: it
-    warns, it does not change the epochs. Silent when the run chose its steps (``max_steps``),
+    warns, it does not change the epochs. ``negatives``: each row's (the n-tuple export's
+    ``negatives_per_row``; 1 for triplets). Silent when the run chose its steps (``max_steps``),
     holds one negative a row, or has at least k epochs (the triplets' steps).
     """
-    negatives = sum(bool(_NEGATIVE_COLUMN.fullmatch(name)) for name in columns)
     if s.max_steps != -1 or negatives < 2 or rows < 1 or s.epochs >= negatives:
         return None  # chose its steps, one negative a row, or the triplets' steps already
     steps = math.ceil(math.ceil(rows / s.batch_size) * s.epochs)

@@ -152,7 +152,8 @@ def train(
         dataset, notes = training_set(
             run, loss_obj, context.score_column, fmt, s.all_queries, context.weighted
         )
-    few_steps = few_steps_note(len(dataset), dataset.column_names, s, loss_obj)
+    per_row = notes.get("negatives_per_row", 1)
+    few_steps = few_steps_note(len(dataset), per_row, s, loss_obj)
     if few_steps:
         logger.warning(few_steps)
     context = loss_obj.fitted(context, dataset)
