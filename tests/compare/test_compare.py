@@ -113,7 +113,8 @@ def test_writes_layout_results_and_plot(finished: Path):
         assert rows[mining]["training"] == {}  # trained as [train] says
     assert rows["zero-shot"]["steps"] is None
     assert "| steps |" in markdown and "Trained unlike [train]" not in markdown
-    assert results["recipe"] == {"loss": "mnrl", "rows": None, "epochs": 1}
+    # epochs left to each cell's data (trueneg.train.checks.epochs_for)
+    assert results["recipe"] == {"loss": "mnrl", "rows": None, "epochs": None}
 
 
 def test_each_cell_records_its_negatives(finished: Path):
@@ -554,6 +555,8 @@ rows = "n-tuple"
     # the control trains on the same queries in the same steps, without the judge's scores
     assert lists["rows"] == distill["rows"] == lists["export_notes"]["queries_written"]
     assert lists["steps"] == distill["steps"]
+    # [train] leaves the epochs to the data, the same for the distillation row and its control
+    assert naive["epochs"] == 1 and lists["epochs"] == distill["epochs"]
     assert (
         lists["export_notes"]["negatives_per_row"] == distill["export_notes"]["negatives_per_row"]
     )
@@ -565,8 +568,8 @@ rows = "n-tuple"
     assert rows["lists"]["steps"] == lists["steps"]
     markdown = (tmp_path / "out" / "results.md").read_text()
     assert (
-        "Trained unlike [train] (loss mnrl, rows triplet, epochs 1): distill (loss mnrl+kl, "
-        "rows of the loss's own format); lists (rows n-tuple)."
+        "Trained unlike [train] (loss mnrl, rows triplet, epochs from the data): distill "
+        "(loss mnrl+kl, rows of the loss's own format); lists (rows n-tuple)."
     ) in markdown
     cli = runner.invoke(app, ["compare", str(config), "--report-only", "-q"])
     assert cli.exit_code == 0, cli.output

@@ -86,11 +86,23 @@ def train_command(
             help="n-tuple (one row per query with all its negatives; the default) or "
             "triplet (one row per negative, as sentence-transformers' "
             "mine_hard_negatives writes by default). Contrastive losses only. With k "
-            "negatives a query, an epoch of n-tuples is about 1/k of the triplets' steps: "
-            "on small data raise --epochs or use triplet (docs/training.md)."
+            "negatives a query, an epoch of n-tuples is about 1/k of the triplets' steps "
+            "(see --epochs; docs/training.md)."
         ),
     ] = TRAIN.rows,
-    epochs: Annotated[float, typer.Option(help="Training epochs.")] = TRAIN.epochs,
+    epochs: Annotated[
+        float | None,
+        typer.Option(
+            help="Training epochs. "
+            + default_help(
+                TrainSettings,
+                "epochs",
+                then="; as many as reach 100 steps, k being the steps of the same negatives "
+                "as triplets (docs/training.md)",
+            ),
+            show_default=False,
+        ),
+    ] = TRAIN.epochs,
     batch_size: Annotated[
         int, typer.Option(help="Training batch size (no text repeats within a batch).")
     ] = TRAIN.batch_size,
@@ -228,8 +240,8 @@ def train_command(
     if result.prompts:
         note += "; prompts " + ", ".join(f"{k} {v!r}" for k, v in result.prompts.items())
     console.print(
-        f"Trained a {result.model_type} with {result.loss} for {result.steps} steps on "
-        f"{result.rows} rows "
+        f"Trained a {result.model_type} with {result.loss} for {result.steps} steps "
+        f"({result.epochs:g} epoch{'' if result.epochs == 1 else 's'}) on {result.rows} rows "
         f"({result.device}, {result.precision}, {result.seconds:.1f} s{last}{note})."
     )
     console.print(f"Saved to {result.model_dir}")

@@ -151,7 +151,7 @@ class TrainSpec:
     """
 
     loss: str = _train("loss")
-    epochs: float = _train("epochs")
+    epochs: float | None = _train("epochs")
     batch_size: int = _train("batch_size")
     lr: float = _train("lr")
     max_steps: int = _train("max_steps")

@@ -118,13 +118,14 @@ class ComparisonResult:
 
 
 def recipe_text(settings: dict[str, Any]) -> str:
-    """``loss mnrl, rows triplet, epochs 1``; rows None is the loss's own format."""
+    """``loss mnrl, rows triplet, epochs 1``; rows None is the loss's own format, epochs None
+    are chosen from the data."""
     return ", ".join(f"{key} {_setting(key, value)}" for key, value in settings.items())
 
 
 def _setting(key: str, value: Any) -> str:
     if value is None:
-        return "of the loss's own format" if key == "rows" else "default"
+        return {"rows": "of the loss's own format", "epochs": "from the data"}.get(key, "default")
     return format(value, "g") if isinstance(value, int | float) else str(value)
 
 

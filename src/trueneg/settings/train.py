@@ -16,6 +16,8 @@ MODEL_TYPES = (BI_ENCODER, CROSS_ENCODER)
 # The defaults that depend on the model type: the first is the bi-encoder's.
 DEFAULT_LOSS = {BI_ENCODER: "mnrl", CROSS_ENCODER: "bce"}
 DEFAULT_BATCH_SAMPLER = {BI_ENCODER: "no-duplicates", CROSS_ENCODER: "random"}
+# None: the epochs come from the data (trueneg.train.checks.epochs_for).
+AUTO_EPOCHS = "1, or up to k for rows of k negatives giving under 100 steps an epoch"
 
 
 def _by_type(defaults: dict[str, str]) -> str:
@@ -34,8 +36,11 @@ class TrainSettings:
     means the model type's default (:data:`DEFAULT_LOSS`, :data:`DEFAULT_BATCH_SAMPLER`).
     ``model`` and ``guide`` (``gist``'s guide model) default to the run's mining model;
     ``rows`` (None: the loss's own, ``n-tuple`` for the contrastive losses) may be
-    ``triplet``. ``query_prompt`` / ``document_prompt`` (None: the run's, else the model's
-    own) are prepended to a bi-encoder's texts unless ``prompts`` is False.
+    ``triplet``. ``epochs`` None is 1, except on rows of k >= 2 negatives that give fewer than
+    100 optimizer steps an epoch: then as many epochs as reach 100 steps, at most k (the
+    triplets' steps; :func:`trueneg.train.checks.epochs_for`). ``query_prompt`` /
+    ``document_prompt`` (None: the run's, else the model's own) are prepended to a
+    bi-encoder's texts unless ``prompts`` is False.
     ``gradient_checkpointing`` keeps only each transformer layer's input during the forward
     pass and recomputes the rest in the backward pass: the same gradients (dropout replays its
     masks) for less memory and more time.
@@ -44,7 +49,7 @@ class TrainSettings:
     model: str | None = field(default=None, metadata={DEFAULT_TEXT: RUN_MODEL})
     model_type: str = BI_ENCODER
     loss: str | Any | None = field(default=None, metadata={DEFAULT_TEXT: _by_type(DEFAULT_LOSS)})
-    epochs: float = 1
+    epochs: float | None = field(default=None, metadata={DEFAULT_TEXT: AUTO_EPOCHS})
     batch_size: int = 64
     lr: float = 2e-5
     seed: int = 0

@@ -73,7 +73,7 @@ def check_settings(out: str | Path, s: TrainSettings) -> None:
     """Every numeric setting in range, a known device and precision, an empty ``out``; an
     error names the option (``--batch-size (batch_size)``) and the range it takes."""
     checks = [
-        ("epochs", s.epochs > 0, "a number > 0"),
+        ("epochs", s.epochs is None or s.epochs > 0, "a number > 0"),
         ("batch_size", s.batch_size >= 1, "an integer >= 1"),
         ("lr", s.lr > 0, "a number > 0"),
         ("mini_batch_size", s.mini_batch_size >= 1, "an integer >= 1"),
@@ -151,27 +151,55 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def few_steps_note(rows: int, negatives: int, s: TrainSettings, loss: TrainLoss) -> str | None:
-    """What to do when rows of several negatives each give a run few optimizer steps, or None.
+def epochs_for(rows: int, negatives: int, s: TrainSettings) -> tuple[float, str | None]:
+    """The epochs a run trains, and why when the data chose them (None when it did not).
 
-    One row a query with k negatives is 1/k of the triplets over the same negatives, so an
-    epoch is 1/k of their steps. On SciFact (809 queries, 4 negatives, batch 64) one epoch of
-    n-tuples was 13 steps and 0.6750 nDCG@10, four epochs 52 steps and 0.7156 (one seed,
-    docs/training.md). The rule states that evidence and leaves the choice to the user: it
-    warns, it does not change the epochs. ``negatives``: each row's (the n-tuple export's
-    ``negatives_per_row``; 1 for triplets). Silent when the run chose its steps (``max_steps``),
-    holds one negative a row, or has at least k epochs (the triplets' steps).
+    ``s.epochs`` when it is set. Otherwise 1, except where rows of k >= 2 negatives each
+    (``negatives``: the n-tuple export's ``negatives_per_row``) give fewer than
+    :data:`FEW_STEPS` optimizer steps an epoch: then as many epochs as reach :data:`FEW_STEPS`
+    steps, and at most k. One row a query with k negatives is 1/k of the triplets over the
+    same negatives, so k epochs are the triplets' steps. On SciFact (809 queries, 4 negatives,
+    batch 64) one epoch was 13 steps and 0.6750 nDCG@10, four epochs 52 steps and 0.7156 (one
+    seed, docs/training.md). Steps set by ``max_steps`` leave the epochs at 1.
     """
-    if s.max_steps != -1 or negatives < 2 or rows < 1 or s.epochs >= negatives:
+    if s.epochs is not None:
+        return s.epochs, None
+    if s.max_steps != -1 or negatives < 2 or rows < 1:
+        return 1, None
+    per_epoch = math.ceil(rows / s.batch_size)
+    if per_epoch >= FEW_STEPS:
+        return 1, None
+    epochs = min(negatives, math.ceil(FEW_STEPS / per_epoch))
+    return epochs, (
+        f"training {epochs} epochs, about {epochs * per_epoch} optimizer steps: {rows} rows of "
+        f"{negatives} negatives each at batch {s.batch_size} give {per_epoch} steps an epoch "
+        f"(under {FEW_STEPS}), and {negatives} epochs are the steps of the same negatives as "
+        "triplets. On SciFact 13 steps of such rows gave 0.675 nDCG@10, 52 steps (4 epochs) "
+        "0.716 (docs/training.md). Pass --epochs to choose"
+    )
+
+
+def few_steps_note(rows: int, negatives: int, s: TrainSettings, loss: TrainLoss) -> str | None:
+    """What to do when rows of several negatives each give a run few optimizer steps at the
+    epochs it chose (``s.epochs``, set), or None.
+
+    The evidence is :func:`epochs_for`'s: when the epochs are left unset, the data chooses
+    them, and this note is for a run that set fewer. ``negatives``: each row's (1 for
+    triplets). Silent when the run chose its steps (``max_steps``), holds one negative a row,
+    or has at least k epochs (the triplets' steps).
+    """
+    epochs = 1 if s.epochs is None else s.epochs
+    if s.max_steps != -1 or negatives < 2 or rows < 1 or epochs >= negatives:
         return None  # chose its steps, one negative a row, or the triplets' steps already
-    steps = math.ceil(math.ceil(rows / s.batch_size) * s.epochs)
+    steps = math.ceil(math.ceil(rows / s.batch_size) * epochs)
     if steps >= FEW_STEPS:
         return None
     triplets = " or --rows triplet" if rows_fit(loss, "triplet") else ""
     return (
-        f"{rows} rows of {negatives} negatives each, batch {s.batch_size}, {s.epochs:g} "
+        f"{rows} rows of {negatives} negatives each, batch {s.batch_size}, {epochs:g} "
         f"epoch(s): about {steps} optimizer steps (under {FEW_STEPS}). The same negatives as "
         f"triplet rows take about {negatives} times the steps. On SciFact 13 steps of such rows "
         "gave 0.675 nDCG@10 and 52 steps (4 epochs) 0.716 (docs/training.md). For more steps "
-        f"pass --epochs {negatives} (or more){triplets}"
+        f"pass --epochs {negatives} (or more){triplets}, or leave --epochs out to let the "
+        "data choose"
     )

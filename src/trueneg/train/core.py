@@ -28,6 +28,7 @@ from trueneg.train.checks import (
     check_model_type,
     check_precision,
     check_settings,
+    epochs_for,
     few_steps_note,
     precision_on,
     resolve_device,
@@ -68,6 +69,7 @@ class TrainResult:
     model_type: str = BI_ENCODER
     prompts: dict[str, str] = field(default_factory=dict)
     gradient_checkpointing: bool = False
+    epochs: float = 1
 
     @property
     def queries_short_of_k(self) -> int:
@@ -94,6 +96,7 @@ class TrainResult:
             "model_type": self.model_type,
             "prompts": self.prompts,
             "gradient_checkpointing": self.gradient_checkpointing,
+            "epochs": self.epochs,
         }
 
 
@@ -153,9 +156,13 @@ def train(
             run, loss_obj, context.score_column, fmt, s.all_queries, context.weighted
         )
     per_row = notes.get("negatives_per_row", 1)
+    epochs, why = epochs_for(len(dataset), per_row, s)
+    if why:
+        logger.info(why)
     few_steps = few_steps_note(len(dataset), per_row, s, loss_obj)
     if few_steps:
         logger.warning(few_steps)
+    s = s.replace(epochs=epochs)
     context = loss_obj.fitted(context, dataset)
     sampler = sampler.resolved(dataset, batch_size=s.batch_size)
     prompts = _prompts(s, run, model_path)
@@ -226,6 +233,7 @@ def train(
         model_type=s.model_type,
         prompts=as_dict(prompts),
         gradient_checkpointing=s.gradient_checkpointing,
+        epochs=epochs,
     )
 
 
