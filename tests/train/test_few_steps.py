@@ -8,9 +8,11 @@ import logging
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 import trueneg
 from fixtures import write_beir
+from trueneg.cli.main import app
 from trueneg.settings import TrainSettings
 from trueneg.train import LOSSES, train
 from trueneg.train.checks import FEW_STEPS, epochs_for, few_steps_note
@@ -111,3 +113,8 @@ def test_a_real_tiny_run_takes_k_epochs_unset_and_warns_at_one(
     assert one.epochs == 1 and one.steps == per_epoch and len(notes) == 1
     assert f"{one.rows} rows of 2 negatives each, batch 4, 1 epoch(s)" in notes[0]
     assert "--epochs 2 (or more) or --rows triplet" in notes[0]
+    # the CLI names the epochs it trained (last: the CLI sets up its own log handlers)
+    args = ["train", str(run.path), "--out", str(tmp_path / "cli"), "--batch-size", "4"]
+    cli = CliRunner().invoke(app, [*args, "--device", "cpu"])
+    assert cli.exit_code == 0, cli.output
+    assert f"for {2 * per_epoch} steps (2 epochs) on {unset_run.rows} rows" in cli.stdout

@@ -342,7 +342,7 @@ def test_cli_stdout_holds_only_the_result_without_quiet(run_dir: Path, tmp_path:
         result.stdout.strip().splitlines()[0],
         f"Saved to {out}",
     ]
-    assert result.stdout.startswith("Trained a bi-encoder with mnrl for 2 steps")
+    assert result.stdout.startswith("Trained a bi-encoder with mnrl for 2 steps on ")
     assert "'loss'" not in result.output and "train_runtime" not in result.output
     assert "Computing widget examples" not in result.output
     assert "Loading weights" not in result.output

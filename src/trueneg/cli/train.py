@@ -240,8 +240,15 @@ def train_command(
     if result.prompts:
         note += "; prompts " + ", ".join(f"{k} {v!r}" for k, v in result.prompts.items())
     console.print(
-        f"Trained a {result.model_type} with {result.loss} for {result.steps} steps "
-        f"({result.epochs:g} epoch{'' if result.epochs == 1 else 's'}) on {result.rows} rows "
+        f"Trained a {result.model_type} with {result.loss} for {result.steps} steps"
+        f"{_epochs(result.epochs, max_steps)} on {result.rows} rows "
         f"({result.device}, {result.precision}, {result.seconds:.1f} s{last}{note})."
     )
     console.print(f"Saved to {result.model_dir}")
+
+
+def _epochs(epochs: float, max_steps: int) -> str:
+    """`` (4 epochs)``, or nothing where --max-steps set the steps."""
+    if max_steps != -1:
+        return ""
+    return f" ({epochs:g} epoch{'' if epochs == 1 else 's'})"
