@@ -159,8 +159,8 @@ def epochs_for(rows: int, negatives: int, s: TrainSettings) -> tuple[float, str 
     :data:`FEW_STEPS` optimizer steps an epoch: then as many epochs as reach :data:`FEW_STEPS`
     steps, and at most k. One row a query with k negatives is 1/k of the triplets over the
     same negatives, so k epochs are the triplets' steps. On SciFact (809 queries, 4 negatives,
-    batch 64) one epoch was 13 steps and 0.6750 nDCG@10, four epochs 52 steps and 0.7156 (one
-    seed, docs/training.md). Steps set by ``max_steps`` leave the epochs at 1.
+    batch 64) one epoch was 13 steps and 0.6750 nDCG@10, four epochs 52 steps and 0.7156 and
+    0.7141 (seeds 0 and 1, docs/training.md). Steps set by ``max_steps`` leave the epochs at 1.
     """
     if s.epochs is not None:
         return s.epochs, None
@@ -175,7 +175,7 @@ def epochs_for(rows: int, negatives: int, s: TrainSettings) -> tuple[float, str 
         f"{negatives} negatives each at batch {s.batch_size} give {per_epoch} steps an epoch "
         f"(under {FEW_STEPS}), and {negatives} epochs are the steps of the same negatives as "
         "triplets. On SciFact 13 steps of such rows gave 0.675 nDCG@10, 52 steps (4 epochs) "
-        "0.716 (docs/training.md). Pass --epochs to choose"
+        "0.714-0.716 on two seeds (docs/training.md). Pass --epochs to choose"
     )
 
 
@@ -199,7 +199,7 @@ def few_steps_note(rows: int, negatives: int, s: TrainSettings, loss: TrainLoss)
         f"{rows} rows of {negatives} negatives each, batch {s.batch_size}, {epochs:g} "
         f"epoch(s): about {steps} optimizer steps (under {FEW_STEPS}). The same negatives as "
         f"triplet rows take about {negatives} times the steps. On SciFact 13 steps of such rows "
-        "gave 0.675 nDCG@10 and 52 steps (4 epochs) 0.716 (docs/training.md). For more steps "
-        f"pass --epochs {negatives} (or more){triplets}, or leave --epochs out to let the "
-        "data choose"
+        "gave 0.675 nDCG@10 and 52 steps (4 epochs) 0.714-0.716 (docs/training.md). For more "
+        f"steps pass --epochs {negatives} (or more){triplets}, or leave --epochs out to let "
+        "the data choose"
     )
