@@ -67,6 +67,7 @@ def test_unset_epochs_on_scifact_sized_n_tuples_are_k():
     assert "training 4 epochs, about 52 optimizer steps: 809 rows of 4 negatives each" in why
     assert "give 13 steps an epoch" in why
     assert few_steps_note(809, N_TUPLE, unset(epochs=epochs), MNRL) is None
+    assert few_steps_note(809, N_TUPLE, unset(), MNRL) is None  # left to the data: no warning
 
 
 def test_unset_epochs_stop_where_the_steps_reach_the_threshold():
@@ -103,6 +104,8 @@ def test_a_real_tiny_run_takes_k_epochs_unset_and_warns_at_one(
         unset_run = train(run.path, tmp_path / "unset", batch_size=4, device="cpu")
     chose = [r.getMessage() for r in caplog.records if r.getMessage().startswith("training 2")]
     assert unset_run.epochs == 2 and len(chose) == 1
+    warned = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [r for r in warned if "optimizer steps" in r.getMessage()]
     per_epoch = -(-unset_run.rows // 4)
     assert unset_run.steps == 2 * per_epoch
     assert f"{unset_run.rows} rows of 2 negatives each at batch 4" in chose[0]

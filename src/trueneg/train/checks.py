@@ -183,13 +183,13 @@ def few_steps_note(rows: int, negatives: int, s: TrainSettings, loss: TrainLoss)
     """What to do when rows of several negatives each give a run few optimizer steps at the
     epochs it chose (``s.epochs``, set), or None.
 
-    The evidence is :func:`epochs_for`'s: when the epochs are left unset, the data chooses
-    them, and this note is for a run that set fewer. ``negatives``: each row's (1 for
-    triplets). Silent when the run chose its steps (``max_steps``), holds one negative a row,
-    or has at least k epochs (the triplets' steps).
+    The evidence is :func:`epochs_for`'s: when the epochs are left unset (None), the data
+    chooses them and this stays silent; the note is for a run that set fewer. ``negatives``:
+    each row's (1 for triplets). Silent too when the run chose its steps (``max_steps``), holds
+    one negative a row, or has at least k epochs (the triplets' steps).
     """
-    epochs = 1 if s.epochs is None else s.epochs
-    if s.max_steps != -1 or negatives < 2 or rows < 1 or epochs >= negatives:
+    epochs = s.epochs
+    if epochs is None or s.max_steps != -1 or negatives < 2 or rows < 1 or epochs >= negatives:
         return None  # chose its steps, one negative a row, or the triplets' steps already
     steps = math.ceil(math.ceil(rows / s.batch_size) * epochs)
     if steps >= FEW_STEPS:
