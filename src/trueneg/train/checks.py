@@ -151,6 +151,21 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+# What the epochs rule and the few-steps note rest on (docs/training.md).
+STEPS_EVIDENCE = (
+    "On SciFact 13 steps of such rows gave 0.675 nDCG@10, 52 steps (4 epochs) 0.714-0.716 on "
+    "two seeds (docs/training.md)"
+)
+
+
+def _steps_an_epoch(rows: int, negatives: int, s: TrainSettings) -> int | None:
+    """Optimizer steps an epoch of ``rows`` of ``negatives`` each, or None where the steps rule
+    does not apply: ``max_steps`` chose the steps, one negative a row, or no rows."""
+    if s.max_steps != -1 or negatives < 2 or rows < 1:
+        return None
+    return math.ceil(rows / s.batch_size)
+
+
 def epochs_for(rows: int, negatives: int, s: TrainSettings) -> tuple[float, str | None]:
     """The epochs a run trains, and why when the data chose them (None when it did not).
 
@@ -164,18 +179,15 @@ def epochs_for(rows: int, negatives: int, s: TrainSettings) -> tuple[float, str 
     """
     if s.epochs is not None:
         return s.epochs, None
-    if s.max_steps != -1 or negatives < 2 or rows < 1:
-        return 1, None
-    per_epoch = math.ceil(rows / s.batch_size)
-    if per_epoch >= FEW_STEPS:
+    per_epoch = _steps_an_epoch(rows, negatives, s)
+    if per_epoch is None or per_epoch >= FEW_STEPS:
         return 1, None
     epochs = min(negatives, math.ceil(FEW_STEPS / per_epoch))
     return epochs, (
         f"training {epochs} epochs, about {epochs * per_epoch} optimizer steps: {rows} rows of "
         f"{negatives} negatives each at batch {s.batch_size} give {per_epoch} steps an epoch "
         f"(under {FEW_STEPS}), and {negatives} epochs are the steps of the same negatives as "
-        "triplets. On SciFact 13 steps of such rows gave 0.675 nDCG@10, 52 steps (4 epochs) "
-        "0.714-0.716 on two seeds (docs/training.md). Pass --epochs to choose"
+        f"triplets. {STEPS_EVIDENCE}. Pass --epochs to choose"
     )
 
 
@@ -188,18 +200,17 @@ def few_steps_note(rows: int, negatives: int, s: TrainSettings, loss: TrainLoss)
     each row's (1 for triplets). Silent too when the run chose its steps (``max_steps``), holds
     one negative a row, or has at least k epochs (the triplets' steps).
     """
-    epochs = s.epochs
-    if epochs is None or s.max_steps != -1 or negatives < 2 or rows < 1 or epochs >= negatives:
-        return None  # chose its steps, one negative a row, or the triplets' steps already
-    steps = math.ceil(math.ceil(rows / s.batch_size) * epochs)
+    epochs, per_epoch = s.epochs, _steps_an_epoch(rows, negatives, s)
+    if epochs is None or per_epoch is None or epochs >= negatives:
+        return None  # left to the data, rule does not apply, or the triplets' steps already
+    steps = math.ceil(per_epoch * epochs)
     if steps >= FEW_STEPS:
         return None
     triplets = " or --rows triplet" if rows_fit(loss, "triplet") else ""
     return (
         f"{rows} rows of {negatives} negatives each, batch {s.batch_size}, {epochs:g} "
         f"epoch(s): about {steps} optimizer steps (under {FEW_STEPS}). The same negatives as "
-        f"triplet rows take about {negatives} times the steps. On SciFact 13 steps of such rows "
-        "gave 0.675 nDCG@10 and 52 steps (4 epochs) 0.714-0.716 (docs/training.md). For more "
+        f"triplet rows take about {negatives} times the steps. {STEPS_EVIDENCE}. For more "
         f"steps pass --epochs {negatives} (or more){triplets}, or leave --epochs out to let "
         "the data choose"
     )
