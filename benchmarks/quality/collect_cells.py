@@ -11,6 +11,17 @@ after the run folders are gone::
 
 Run it after ``trueneg compare CONFIG --mining ROW`` without ``--seed`` (the table of every
 seed) so ``results.json`` holds the row's seeds.
+
+When a row's earlier seeds were collected and their run folders are gone (a fresh checkout), a new
+seed joins them this way: put the collected cells back, make the table, collect every seed::
+
+    python -m benchmarks.quality.collect_cells runs/compare/judge-verdict-scifact-cpu scifact \
+        naive-top4-lists-4ep --restore compare_judge_verdict_scifact_cpu_naive-top4-lists-4ep.json
+    trueneg compare CONFIG --report-only
+    python -m benchmarks.quality.collect_cells ... --seed 0 --seed 1 --out ...
+
+A restored cell holds its four JSON files and a ``run/manifest.json`` with ``auto``'s choice and
+``restored_from``; ``trueneg compare`` counts it finished (``eval.json``) and never retrains it.
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import write_result
+from benchmarks.common import RESULTS, write_result
 
 CELL_FILES = ("fn", "negatives", "train", "eval")
 
@@ -41,14 +52,51 @@ def collect(root: Path, dataset: str, mining: str, seeds: list[int]) -> dict[str
     }
 
 
+def restore(source: Path, root: Path, dataset: str, mining: str) -> list[Path]:
+    """Write the cells collected in ``source`` back under ``root``; returns the seed folders.
+
+    A seed whose folder already has an ``eval.json`` is left as it is (the run on disk wins).
+    """
+    collected = json.loads(source.read_text())
+    written = []
+    for seed, files in collected["cells"].items():
+        folder = root / dataset / mining / seed
+        if (folder / "eval.json").is_file():
+            continue
+        (folder / "run").mkdir(parents=True, exist_ok=True)
+        for name in CELL_FILES:
+            (folder / f"{name}.json").write_text(json.dumps(files[name], indent=2))
+        manifest = {"auto": files.get("auto"), "restored_from": str(source)}
+        (folder / "run" / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        written.append(folder)
+    return written
+
+
+def _results_file(name: str) -> Path:
+    path = Path(name)
+    return path if path.is_file() else RESULTS / name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path, help="the compare config's out folder")
     parser.add_argument("dataset")
     parser.add_argument("mining", help="the [[mining]] row's name")
-    parser.add_argument("--seed", type=int, action="append", required=True)
-    parser.add_argument("--out", required=True, help="file name under benchmarks/results/")
+    parser.add_argument("--seed", type=int, action="append")
+    parser.add_argument("--out", help="file name under benchmarks/results/")
+    parser.add_argument(
+        "--restore",
+        metavar="FILE",
+        help="put the cells collected in FILE (a name under benchmarks/results/ or a path) back "
+        "under ROOT instead of collecting",
+    )
     args = parser.parse_args()
+    if args.restore:
+        folders = restore(_results_file(args.restore), args.root, args.dataset, args.mining)
+        print(f"restored {len(folders)} cell(s): " + ", ".join(str(f) for f in folders))
+        return
+    if not args.seed or not args.out:
+        parser.error("collecting needs --seed (one or more) and --out; or pass --restore FILE")
     write_result(args.out, collect(args.root, args.dataset, args.mining, args.seed))
 
 

@@ -574,3 +574,32 @@ rows = "n-tuple"
     cli = runner.invoke(app, ["compare", str(config), "--report-only", "-q"])
     assert cli.exit_code == 0, cli.output
     assert "Trained unlike [train]" in cli.output and "(rows n-tuple)" in cli.output
+
+
+def test_collected_cells_restore_into_a_layout_that_report_only_tables(
+    finished: Path, tmp_path: Path
+):
+    """benchmarks.quality.collect_cells copies a row's cells into one results file; --restore
+    writes them back (a fresh checkout with no run folders), and the table made from them has
+    the same scores, so a new seed can join seeds whose folders are gone."""
+    from benchmarks.quality.collect_cells import collect, restore
+
+    out = finished.parent / "out"
+    dest = tmp_path / "restored"
+    for row in ("naive", "random"):
+        source = tmp_path / f"{row}.json"
+        source.write_text(json.dumps(collect(out, "tiny", row, [0])))
+        assert restore(source, dest, "tiny", row) == [dest / "tiny" / row / "seed-0"]
+        assert restore(source, dest, "tiny", row) == []  # a cell on disk is never overwritten
+        manifest_path = dest / "tiny" / row / "seed-0" / "run" / "manifest.json"
+        manifest = json.loads(manifest_path.read_text())
+        assert manifest["restored_from"] == str(source)
+
+    result = run_comparison(restrict(load_config(finished), out=dest), report_only=True)
+    assert result.counts == {"reused": 2, "missing": 1}  # zero-shot was not collected
+
+    def means(folder: Path) -> dict[str, float]:
+        rows = json.loads((folder / "results.json").read_text())["rows"]
+        return {row["mining"]: row["mean"] for row in rows}
+
+    assert means(dest) == {row: means(out)[row] for row in ("naive", "random")}
