@@ -56,8 +56,15 @@ def restore(source: Path, root: Path, dataset: str, mining: str) -> list[Path]:
     """Write the cells collected in ``source`` back under ``root``; returns the seed folders.
 
     A seed whose folder already has an ``eval.json`` is left as it is (the run on disk wins).
+    Raises ``ValueError`` when ``source`` holds another row's cells.
     """
     collected = json.loads(source.read_text())
+    command = collected.get("command", "")
+    if "--mining " not in command or "cells" not in collected:
+        raise ValueError(f"{source} was not written by collect_cells (no row's cells in it)")
+    row = command.split("--mining ", 1)[1].split(" ", 1)[0]
+    if row != mining:
+        raise ValueError(f"{source} holds the cells of row {row!r}, not {mining!r}")
     written = []
     for seed, files in collected["cells"].items():
         folder = root / dataset / mining / seed
@@ -92,7 +99,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.restore:
-        folders = restore(_results_file(args.restore), args.root, args.dataset, args.mining)
+        source = _results_file(args.restore)
+        if not source.is_file():
+            parser.error(f"--restore {args.restore}: no such file here or under {RESULTS}")
+        try:
+            folders = restore(source, args.root, args.dataset, args.mining)
+        except ValueError as error:
+            parser.error(f"--restore: {error}; pass the file collected for {args.mining}")
         print(f"restored {len(folders)} cell(s): " + ", ".join(str(f) for f in folders))
         return
     if not args.seed or not args.out:

@@ -594,6 +594,8 @@ def test_collected_cells_restore_into_a_layout_that_report_only_tables(
         manifest_path = dest / "tiny" / row / "seed-0" / "run" / "manifest.json"
         manifest = json.loads(manifest_path.read_text())
         assert manifest["restored_from"] == str(source)
+    with pytest.raises(ValueError, match="row 'random', not 'naive'"):
+        restore(tmp_path / "random.json", tmp_path / "other", "tiny", "naive")
 
     result = run_comparison(restrict(load_config(finished), out=dest), report_only=True)
     assert result.counts == {"reused": 2, "missing": 1}  # zero-shot was not collected
