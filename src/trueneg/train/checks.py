@@ -174,8 +174,8 @@ def epochs_for(rows: int, negatives: int, s: TrainSettings) -> tuple[float, str 
     :data:`FEW_STEPS` optimizer steps an epoch: then as many epochs as reach :data:`FEW_STEPS`
     steps, and at most k. One row a query with k negatives is 1/k of the triplets over the
     same negatives, so k epochs are the triplets' steps. On SciFact (809 queries, 4 negatives,
-    batch 64) one epoch was 13 steps and 0.6750 nDCG@10, four epochs 52 steps and 0.7156 and
-    0.7141 (seeds 0 and 1, docs/training.md). Steps set by ``max_steps`` leave the epochs at 1.
+    batch 64) one epoch is 13 steps; the measured evidence is :data:`STEPS_EVIDENCE`, which the
+    reason quotes. Steps set by ``max_steps`` leave the epochs at 1.
     """
     if s.epochs is not None:
         return s.epochs, None
