@@ -154,8 +154,8 @@ def resolve_device(device: str) -> str:
 # What the epochs rule and the few-steps note rest on (docs/training.md).
 STEPS_EVIDENCE = (
     "On SciFact 13 steps of such rows gave 0.675 nDCG@10, 52 steps (4 epochs) 0.712-0.727 in "
-    "six runs (three seeds, two sets of negatives); on NFCorpus 15 steps 0.326 against 60 steps "
-    "0.334 (docs/training.md)"
+    "six runs (three seeds, two sets of negatives); on NFCorpus 15 steps 0.327 against 60 steps "
+    "0.334 over two seeds (docs/training.md)"
 )
 
 
