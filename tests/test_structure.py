@@ -19,7 +19,17 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "trueneg"
 
 # Bottom to top. A module may import modules of its own layer and of the layers below.
 LAYERS = [
-    {"version", "errors", "hashing", "storage", "progress", "registry", "devices", "mapping"},
+    {
+        "version",
+        "errors",
+        "hashing",
+        "storage",
+        "progress",
+        "registry",
+        "devices",
+        "cgroup",
+        "mapping",
+    },
     {"data", "encode", "retrieve", "rescore", "select", "settings", "summary", "distributed"},
     {"export", "run"},
     {"pipeline"},

@@ -97,6 +97,7 @@ EOF
 step_tests() {
     "$PY" -m pytest -q -p no:cacheprovider -rs tests/encode/test_fast_cuda.py \
         tests/retrieve/test_exact.py tests/encode/test_models.py tests/core/test_pipeline.py \
+        tests/train/test_memory.py \
         2>&1 | tee "$OUT/tests_cuda.log"
 }
 

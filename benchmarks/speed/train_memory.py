@@ -13,9 +13,15 @@ on) and its losses. Run:
 
     python -m benchmarks.speed.train_memory        # → results/train_memory_cpu.json
 
-A setting is ``LOSS:BATCH:on`` (checkpointing) or ``LOSS:BATCH:off``; ``--settings`` picks
-them. The defaults leave out ``mnrl+kl:64:off``: it needs more than this machine's 24 GB (the
-kernel's OOM killer stopped it at 24.4 GB).
+A setting is ``LOSS:BATCH:on`` (checkpointing), ``LOSS:BATCH:off`` or ``LOSS:BATCH:auto``
+(left to ``trueneg train``: on when a step's activations would not fit, :mod:`trueneg.train.memory`;
+the row records what it chose); ``--settings`` picks them. ``mnrl-lists`` is ``mnrl`` on
+``trueneg train``'s default rows, one list a query (6 texts a row). The defaults leave out
+``mnrl+kl:64:off``: it needs more than this machine's 24 GB (the kernel's OOM killer stopped it
+at 24.4 GB). What ``auto`` chooses:
+
+    python -m benchmarks.speed.train_memory --out train_memory_auto_cpu.json \
+        --settings mnrl-lists:64:auto mnrl:64:auto mnrl+kl:16:auto
 """
 
 from __future__ import annotations
@@ -43,16 +49,18 @@ DEFAULT_SETTINGS = (
 )
 
 
-def parse_setting(text: str) -> tuple[str, int, bool]:
-    """``LOSS:BATCH:on|off`` as (loss, batch size, checkpointing)."""
+CHECKPOINTING = {"on": True, "off": False, "auto": None}
+TEXTS_A_ROW = {"mnrl": 3, "mnrl-lists": 6}  # other losses: score lists, 6 texts a row
+
+
+def parse_setting(text: str) -> tuple[str, int, bool | None]:
+    """``LOSS:BATCH:on|off|auto`` as (loss, batch size, checkpointing; None for auto)."""
     try:
         loss, batch, ckpt = text.split(":")
-        if ckpt not in ("on", "off"):
-            raise ValueError
-        return loss, int(batch), ckpt == "on"
-    except ValueError:
+        return loss, int(batch), CHECKPOINTING[ckpt]
+    except (ValueError, KeyError):
         raise SystemExit(
-            f"--settings: {text!r} is not LOSS:BATCH:on|off (e.g. mnrl+kl:64:on)"
+            f"--settings: {text!r} is not LOSS:BATCH:on|off|auto (e.g. mnrl+kl:64:on)"
         ) from None
 
 
@@ -73,16 +81,26 @@ def mine(data: Path, out: Path):
     )
 
 
-def child(run: str, out: str, loss: str, batch_size: int, checkpointing: bool, steps: int) -> None:
+def child(
+    run: str, out: str, loss: str, batch_size: int, checkpointing: bool | None, steps: int
+) -> None:
     """The measured process: one fit; prints one JSON line."""
+    import logging
+
     from trueneg.train import train
 
+    reasons: list[str] = []  # why auto chose what it chose (trueneg.train.memory's log line)
+    handler = logging.Handler()
+    handler.emit = lambda record: reasons.append(record.getMessage())  # type: ignore[method-assign]
+    decider = logging.getLogger("trueneg.train.memory")
+    decider.addHandler(handler)
+    decider.setLevel(logging.INFO)
     step_seconds: list[float] = []
     result = train(
         run,
         out,
-        loss=loss,
-        rows="triplet" if loss == "mnrl" else None,
+        loss="mnrl" if loss == "mnrl-lists" else loss,
+        rows={"mnrl": "triplet", "mnrl-lists": "n-tuple"}.get(loss),
         batch_size=batch_size,
         max_steps=steps,
         device="cpu",
@@ -100,6 +118,8 @@ def child(run: str, out: str, loss: str, batch_size: int, checkpointing: bool, s
                 "seconds": round(result.seconds, 2),
                 "step_seconds": [round(x, 2) for x in step_seconds],
                 "loss_history": [round(x, 4) for x in result.loss_history],
+                "gradient_checkpointing": result.gradient_checkpointing,
+                **({"why": reasons[-1]} if reasons else {}),
             }
         )
     )
@@ -123,8 +143,9 @@ def measure(run: Path, folder: Path, setting: str, steps: int) -> dict:
         "setting": setting,
         "loss": loss,
         "batch_size": batch_size,
+        "asked": {True: "on", False: "off", None: "auto"}[checkpointing],
         "gradient_checkpointing": checkpointing,
-        "texts_per_step": batch_size * (3 if loss == "mnrl" else 6),
+        "texts_per_step": batch_size * TEXTS_A_ROW.get(loss, 6),
         "peak_rss_gb": round(usage.ru_maxrss / 2**20, 2),  # ru_maxrss is in KiB on Linux
         "exit_code": code,
     }

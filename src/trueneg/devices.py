@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from typing import TypeVar
 
+from trueneg import cgroup
 from trueneg.errors import ConfigError
 
 T = TypeVar("T")
@@ -59,7 +60,16 @@ def usable_cores() -> int:
 
 def available_memory() -> int | None:
     """Bytes of memory the system can give without swapping (Linux's ``MemAvailable``, else
-    the free pages); None where the platform does not say."""
+    the free pages), at most what this process's cgroup limit still allows (a container's or
+    a batch job's, :func:`trueneg.cgroup.headroom`); None where neither says."""
+    system = _system_memory()
+    limit = cgroup.headroom()
+    if system is None or limit is None:
+        return limit if system is None else system
+    return min(system, limit)
+
+
+def _system_memory() -> int | None:
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
             for line in meminfo:

@@ -99,7 +99,9 @@ def test_a_comparison_config_sets_it_for_every_cell():
     config = parse_config(raw, base=Path("/tmp"))
     assert config.train.settings(seed=0).gradient_checkpointing is True
     assert config.train.for_loss("mnrl").settings(seed=0).gradient_checkpointing is True
-    off = parse_config({**raw, "train": {}}, base=Path("/tmp"))
+    auto = parse_config({**raw, "train": {}}, base=Path("/tmp"))
+    assert auto.train.settings(seed=0).gradient_checkpointing is None  # trueneg train decides
+    off = parse_config({**raw, "train": {"gradient_checkpointing": False}}, base=Path("/tmp"))
     assert off.train.settings(seed=0).gradient_checkpointing is False
 
 
@@ -115,7 +117,7 @@ def test_a_comparison_row_sets_it_for_its_own_cells_only():
     }
     config = parse_config(raw, base=Path("/tmp"))
     naive, distill = (config.train.for_row(row) for row in config.mining)
-    assert naive == config.train and naive.settings(seed=0).gradient_checkpointing is False
+    assert naive == config.train and naive.settings(seed=0).gradient_checkpointing is None
     assert distill.gradient_checkpointing is True and distill.loss == "mnrl+kl"
     assert distill.rows is None  # the loss's own score lists, as for_loss gives
     on = parse_config({**raw, "train": {"gradient_checkpointing": True}}, base=Path("/tmp"))

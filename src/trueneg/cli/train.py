@@ -130,13 +130,20 @@ def train_command(
         ),
     ] = TRAIN.precision,
     gradient_checkpointing: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--gradient-checkpointing",
+            "--gradient-checkpointing/--no-gradient-checkpointing",
             help="Keep only each transformer layer's input in the forward pass and recompute "
             "the rest for the backward pass: the same training (the same gradients, dropout "
-            "included) in 2-4x less memory; each layer runs twice, usually slower. For batches "
-            "that do not fit, e.g. --loss mnrl+kl at --batch-size 64 on a CPU machine with 24 GB.",
+            "included) in 2-4x less memory; each layer runs twice, usually slower. "
+            + default_help(
+                TrainSettings,
+                "gradient_checkpointing",
+                then=" (its estimate from the model's sizes, the batch and the texts' token "
+                "counts over 75% of the free GPU memory, or of the system's within its cgroup "
+                "limit); the log says which and why",
+            ),
+            show_default=False,
         ),
     ] = TRAIN.gradient_checkpointing,
     checkpoint_minutes: Annotated[
@@ -237,6 +244,8 @@ def train_command(
         )
     if result.resumed_from_step is not None:
         note += f"; resumed from the checkpoint of step {result.resumed_from_step}"
+    if result.gradient_checkpointing:
+        note += "; gradient checkpointing on"
     if result.prompts:
         note += "; prompts " + ", ".join(f"{k} {v!r}" for k, v in result.prompts.items())
     console.print(

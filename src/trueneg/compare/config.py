@@ -160,7 +160,7 @@ class TrainSpec:
     batch_sampler: str = _train("batch_sampler")
     checkpoint_minutes: float = _train("checkpoint_minutes")
     precision: str = _train("precision")
-    gradient_checkpointing: bool = _train("gradient_checkpointing")
+    gradient_checkpointing: bool | None = _train("gradient_checkpointing")
 
     def settings(self, **owned: Any) -> TrainSettings:
         """The full :class:`~trueneg.settings.TrainSettings`, with the ``owned`` ones set."""

@@ -18,6 +18,8 @@ DEFAULT_LOSS = {BI_ENCODER: "mnrl", CROSS_ENCODER: "bce"}
 DEFAULT_BATCH_SAMPLER = {BI_ENCODER: "no-duplicates", CROSS_ENCODER: "random"}
 # None: the epochs come from the data (trueneg.train.checks.epochs_for).
 AUTO_EPOCHS = "1, or up to k for rows of k negatives giving under 100 steps an epoch"
+# None: on when a step's activations would not fit (trueneg.train.memory).
+AUTO_CKPT = "on when a step's activations would not fit in the memory available"
 
 
 def _by_type(defaults: dict[str, str]) -> str:
@@ -43,7 +45,8 @@ class TrainSettings:
     bi-encoder's texts unless ``prompts`` is False.
     ``gradient_checkpointing`` keeps only each transformer layer's input during the forward
     pass and recomputes the rest in the backward pass: the same gradients (dropout replays its
-    masks) for less memory and more time.
+    masks) for less memory and more time. None (the default) turns it on when a step's
+    activations would not fit in the memory available (:mod:`trueneg.train.memory`).
     """
 
     model: str | None = field(default=None, metadata={DEFAULT_TEXT: RUN_MODEL})
@@ -59,7 +62,7 @@ class TrainSettings:
     warmup_ratio: float = 0.1
     device: str = "auto"
     precision: str = "auto"
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: bool | None = field(default=None, metadata={DEFAULT_TEXT: AUTO_CKPT})
     batch_sampler: str | Any | None = field(
         default=None, metadata={DEFAULT_TEXT: _by_type(DEFAULT_BATCH_SAMPLER)}
     )

@@ -6,7 +6,13 @@ from typing import Any
 
 from trueneg.progress import transformers_bars
 from trueneg.train.card import prepare_card_data
-from trueneg.train.trainer import FitPlan, FitResult, run_trainer, training_arguments
+from trueneg.train.trainer import (
+    FitPlan,
+    FitResult,
+    checkpointing_for,
+    run_trainer,
+    training_arguments,
+)
 
 
 def fit_bi_encoder(plan: FitPlan) -> FitResult:
@@ -29,7 +35,10 @@ def fit_bi_encoder(plan: FitPlan) -> FitResult:
         batches = plan.sampler.trainer_arg(
             model, plan.dataset, batch_size=s.batch_size, seed=s.seed
         )
-        args = SentenceTransformerTrainingArguments(**training_arguments(plan, batches))
+        checkpointing = checkpointing_for(plan, model, pairs=False)
+        args = SentenceTransformerTrainingArguments(
+            **training_arguments(plan, batches, checkpointing=checkpointing)
+        )
         model.model_card_data.widget = [{}]  # truthy: the trainer computes no widget examples
         trainer = SentenceTransformerTrainer(
             model=model,
@@ -38,7 +47,7 @@ def fit_bi_encoder(plan: FitPlan) -> FitResult:
             loss=plan.loss.build(model, plan.context),
         )
         model.model_card_data.widget = []
-        result = run_trainer(trainer, plan)
+        result = run_trainer(trainer, plan, checkpointing=checkpointing)
         _keep_prompts(model, dict(plan.prompts), query_column="anchor")
         model.save(str(plan.out))
     return result

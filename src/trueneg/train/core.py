@@ -213,7 +213,7 @@ def train(
         **recorded,
         "rows": len(dataset),
         "all_queries": s.all_queries,
-        "gradient_checkpointing": s.gradient_checkpointing,
+        "gradient_checkpointing": fitted.gradient_checkpointing,
         "export_notes": notes,
         "steps": fitted.steps,
         "trueneg_version": __version__,
@@ -232,7 +232,7 @@ def train(
         precision=precision,
         model_type=s.model_type,
         prompts=as_dict(prompts),
-        gradient_checkpointing=s.gradient_checkpointing,
+        gradient_checkpointing=fitted.gradient_checkpointing,
         epochs=epochs,
     )
 

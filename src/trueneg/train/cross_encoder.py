@@ -14,7 +14,13 @@ from typing import Any
 
 from trueneg.progress import transformers_bars
 from trueneg.train.card import prepare_card_data
-from trueneg.train.trainer import FitPlan, FitResult, run_trainer, training_arguments
+from trueneg.train.trainer import (
+    FitPlan,
+    FitResult,
+    checkpointing_for,
+    run_trainer,
+    training_arguments,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +40,17 @@ def fit_cross_encoder(plan: FitPlan) -> FitResult:
         batches = plan.sampler.trainer_arg(
             model, plan.dataset, batch_size=s.batch_size, seed=s.seed
         )
-        args = CrossEncoderTrainingArguments(**training_arguments(plan, batches))
+        checkpointing = checkpointing_for(plan, model, pairs=True)
+        args = CrossEncoderTrainingArguments(
+            **training_arguments(plan, batches, checkpointing=checkpointing)
+        )
         trainer = CrossEncoderTrainer(
             model=model,
             args=args,
             train_dataset=plan.dataset,
             loss=plan.loss.build(model, plan.context),
         )
-        result = run_trainer(trainer, plan)
+        result = run_trainer(trainer, plan, checkpointing=checkpointing)
         model.save(str(plan.out))
     return result
 

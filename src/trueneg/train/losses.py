@@ -42,6 +42,8 @@ class TrainLoss:
     reads_weights: ClassVar[bool] = False  # uses the run's negative weights when it has them
     # teaches only on the negatives the teacher scored (the others stay contrastive negatives)
     skips_unscored: ClassVar[bool] = False
+    # runs the model on ``mini_batch_size`` sequences at a time (GradCache, or mini-batches)
+    cached: ClassVar[bool] = False
 
     def build(self, model: SentenceTransformer, context: LossContext) -> nn.Module:
         raise NotImplementedError
@@ -86,6 +88,8 @@ class MNRL(TrainLoss):
 @dataclass(frozen=True)
 class CachedMNRL(TrainLoss):
     """CachedMultipleNegativesRankingLoss (GradCache): large batches on small memory."""
+
+    cached = True
 
     def build(self, model: SentenceTransformer, context: LossContext) -> nn.Module:
         from sentence_transformers.sentence_transformer.losses import (
@@ -197,6 +201,7 @@ class _ListwiseLoss(TrainLoss):
 
     model_type = CROSS_ENCODER
     fmt = "labeled-list"
+    cached = True
     module: ClassVar[str]
 
     def build(self, model: Any, context: LossContext) -> nn.Module:

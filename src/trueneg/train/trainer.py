@@ -17,7 +17,7 @@ from typing import Any
 
 from trueneg.progress import progress_bar
 from trueneg.settings import TrainSettings
-from trueneg.train import checkpoints
+from trueneg.train import checkpoints, memory
 from trueneg.train.losses import LossContext, TrainLoss
 from trueneg.train.samplers import BatchSampler
 
@@ -48,9 +48,36 @@ class FitResult:
     steps: int
     loss_history: list[float]
     device: str
+    gradient_checkpointing: bool = False
 
 
-def training_arguments(plan: FitPlan, batch_sampler: Any) -> dict[str, Any]:
+def checkpointing_for(plan: FitPlan, model: Any, *, pairs: bool) -> bool:
+    """Whether ``model`` trains with gradient checkpointing: the user's choice, else on when a
+    step's activations would not fit in the memory available (:mod:`trueneg.train.memory`).
+    ``pairs``: a cross-encoder, whose sequences are (query, document) pairs."""
+    s = plan.settings
+    if s.gradient_checkpointing is not None:
+        return s.gradient_checkpointing
+    inner = getattr(model, "model", None) if pairs else getattr(model[0], "auto_model", None)
+    cap = getattr(model, "max_length" if pairs else "max_seq_length", None) or 512
+    choice = memory.decide(
+        None,
+        getattr(inner, "config", None),
+        model.tokenizer,
+        plan.dataset,
+        rows=s.batch_size,
+        chunk=s.mini_batch_size if plan.loss.cached else None,
+        cap=int(cap),
+        pairs=pairs,
+        device=plan.context.device or "cpu",
+        bytes_per_value=2 if plan.precision == "bf16" else 4,
+    )
+    return choice.on
+
+
+def training_arguments(
+    plan: FitPlan, batch_sampler: Any, *, checkpointing: bool = False
+) -> dict[str, Any]:
     """The keyword arguments of either trainer's ``TrainingArguments``."""
     s = plan.settings
     on_gpu = (plan.context.device or "").startswith("cuda")
@@ -72,7 +99,7 @@ def training_arguments(plan: FitPlan, batch_sampler: Any) -> dict[str, Any]:
         "report_to": "none",
         "disable_tqdm": True,  # one bar: TrainProgress's
         **({"prompts": dict(plan.prompts)} if plan.prompts else {}),
-        **(checkpointing_argument() if s.gradient_checkpointing else {}),
+        **(checkpointing_argument() if checkpointing else {}),
     }
 
 
@@ -91,7 +118,7 @@ def checkpointing_argument() -> dict[str, bool]:
     return {name: True}
 
 
-def run_trainer(trainer: Any, plan: FitPlan) -> FitResult:
+def run_trainer(trainer: Any, plan: FitPlan, *, checkpointing: bool = False) -> FitResult:
     """Train with one progress bar, the timed checkpoints and the caller's callbacks; resume
     from ``plan.resume``. Keeps the newest checkpoint (and says so) when training stops."""
     from transformers import PrinterCallback, ProgressCallback
@@ -112,7 +139,8 @@ def run_trainer(trainer: Any, plan: FitPlan) -> FitResult:
         _log_kept(plan.folder)
         raise
     history = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
-    return FitResult(int(trainer.state.global_step), history, plan.context.device or "cpu")
+    device = plan.context.device or "cpu"
+    return FitResult(int(trainer.state.global_step), history, device, checkpointing)
 
 
 def train_progress(show: bool) -> Any:
