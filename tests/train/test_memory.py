@@ -97,16 +97,21 @@ def test_left_out_it_is_off_where_the_step_fits_and_recorded(run_dir: Path, tmp_
     assert '"gradient_checkpointing": false' in card
 
 
+@pytest.mark.parametrize("model_type", ["bi-encoder", "cross-encoder"])
 def test_left_out_it_is_on_where_the_step_would_not_fit(
-    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog, model_type: str
 ):
     # a machine with 5 MB to spare (only the memory reading is replaced): the real tokenizer
     # and the model's sizes count the step's activations, which do not fit there
     monkeypatch.setattr(memory, "available_memory", lambda: 5 * 10**6)
     with caplog.at_level("INFO", logger="trueneg.train.memory"):
-        result = train(run_dir, tmp_path / "m", max_steps=1, batch_size=4, device="cpu")
+        result = train(
+            run_dir, tmp_path / "m", model_type=model_type, max_steps=1, batch_size=4, device="cpu"
+        )
     assert result.gradient_checkpointing is True
     assert "does not fit" in caplog.text and "75% of the 5 MB available" in caplog.text
+    card = (tmp_path / "m" / "README.md").read_text(encoding="utf-8")
+    assert '"gradient_checkpointing": true' in card
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (gpu_run.sh tests)")
