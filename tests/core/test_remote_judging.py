@@ -81,3 +81,51 @@ def test_mine_with_a_chat_judge_in_a_cascade(
     assert chat_server.key not in _run_files(run)
     manifest = json.loads((run.path / "manifest.json").read_text())
     assert manifest["config"]["judge"].endswith(f"key_env={CHAT_ENV}&max_doc_chars=600")
+
+
+def test_a_wrong_model_name_fails_before_any_work(tiny, chat_server, tmp_path, monkeypatch):
+    # the real server refuses an unknown model (router mode): the first pair, sent before the
+    # load and encode stages, stops the mine with the server's answer
+    monkeypatch.setenv(CHAT_ENV, chat_server.key)
+    spec = f"chat:{chat_server.url}?model=no-such-model&key_env={CHAT_ENV}&retries=0"
+    with pytest.raises(trueneg.ModelError, match="failed its first pair") as caught:
+        trueneg.mine(tiny, tmp_path / "wrong", judge=spec, judge_depth=5, num_negatives=3)
+    assert "nothing was encoded or written yet" in str(caught.value)
+    assert "HTTP 4" in str(caught.value)
+    assert not list((tmp_path / "wrong").rglob("*.parquet"))  # no stage ran
+
+
+def test_a_wrong_key_fails_before_any_work_and_is_not_shown(
+    tiny, rerank_server, tmp_path, monkeypatch
+):
+    monkeypatch.setenv(RERANK_ENV, "not-the-key")
+    spec = f"rerank-api:{rerank_server.url}?model={rerank_server.model}&key_env={RERANK_ENV}"
+    with pytest.raises(trueneg.ModelError, match="failed its first pair") as caught:
+        trueneg.mine(tiny, tmp_path / "key", judge=spec + "&retries=0", num_negatives=3)
+    assert "not-the-key" not in str(caught.value)
+    assert not list((tmp_path / "key").rglob("*.parquet"))
+
+
+def test_a_server_not_up_yet_is_a_warning_and_the_cache_skips_the_check(
+    tiny, rerank_server, tmp_path, monkeypatch, caplog
+):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    down = f"rerank-api:http://127.0.0.1:{port}?model=x&retries=0"
+    warned = caplog.at_level("WARNING", logger="trueneg.pipeline.judge_check")
+    with warned, pytest.raises(trueneg.ModelError, match="did not answer"):
+        trueneg.mine(tiny, tmp_path / "down", judge=down, judge_depth=5, num_negatives=3)
+    # warned first, then the mine ran until the rescore stage needed the judge
+    assert "does not answer yet" in caplog.text
+    assert (tmp_path / "down" / "candidates.parquet").is_file()
+    # with verdicts in the judge cache, the check sends nothing (the run may need no request)
+    monkeypatch.setenv(RERANK_ENV, RERANK_KEY)
+    spec = f"rerank-api:{rerank_server.url}?model={rerank_server.model}&key_env={RERANK_ENV}"
+    first = trueneg.mine(tiny, tmp_path / "up", judge=spec, judge_depth=5, num_negatives=3)
+    caplog.clear()
+    with caplog.at_level("DEBUG", logger="trueneg.pipeline.judge_check"):
+        trueneg.mine(tiny, first.path, judge=spec, judge_depth=4, num_negatives=3)
+    assert "judge check skipped" in caplog.text

@@ -11,6 +11,7 @@ from trueneg.distributed import DeviceWorkers, parse_devices
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.encode import encode_stage
 from trueneg.pipeline.finish import finish
+from trueneg.pipeline.judge_check import check_judge_answers
 from trueneg.pipeline.load import load_stage
 from trueneg.pipeline.plan import check_inputs, make_plan
 from trueneg.pipeline.rescore import rescore_stage
@@ -55,6 +56,7 @@ def run_pipeline(
 def run_stages(ctx: MineContext) -> Summary:
     """Every stage in order (the run directory is locked for writing by the caller)."""
     ctx.run_dir.file(MANIFEST).unlink(missing_ok=True)
+    check_judge_answers(ctx)
     prepared = load_stage(ctx)
     vectors = encode_stage(ctx, prepared) if ctx.plan.needs_vectors else None
     retrieve_fp = retrieve_stage(ctx, prepared, vectors)

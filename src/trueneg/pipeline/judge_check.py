@@ -1,0 +1,75 @@
+"""Before a mine does any work, each remote judge of ``--judge`` scores one pair, so a wrong
+model name, URL path or API key fails in seconds instead of after the encoding.
+
+A server that does not answer at all (not started yet, or still loading its model) is only
+warned about: the run goes on, and the judge is needed at the rescore stage, after encoding and
+retrieval. The check is skipped where the judge cache already holds verdicts: that judge has
+answered before, and the run may need no request at all.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+
+from trueneg.errors import ModelError
+from trueneg.pipeline.context import MineContext
+from trueneg.pipeline.rescore import judge_cache
+from trueneg.rescore.loader import load_remote
+from trueneg.rescore.spec import is_cascade, is_remote, parse_remote, split_cascade
+
+logger = logging.getLogger(__name__)
+
+# one short pair, the same for every judge: its verdict is neither cached nor used
+PAIR = (
+    "what does vitamin D do",
+    "Vitamin D helps the body absorb calcium and keeps bones strong.",
+)
+
+
+def remote_parts(spec: str) -> list[str]:
+    """The remote judges of a judge spec (every stage of a cascade), in order."""
+    parts = split_cascade(spec) if is_cascade(spec) else [spec]
+    return [p for p in parts if is_remote(p)]
+
+
+def check_judge_answers(ctx: MineContext) -> None:
+    """Score :data:`PAIR` with each remote judge of ``ctx.cfg.judge`` whose cache is empty.
+    An HTTP error (a wrong model, path or key) stops the mine here; no answer at all is a
+    warning, and the mine goes on."""
+    spec = ctx.cfg.judge
+    parts = remote_parts(spec) if spec else []
+    if not parts:
+        return
+    cache = judge_cache(ctx.run_dir, ctx.cfg)
+    if any(cache.rglob("part-*.parquet")):
+        logger.debug("judge check skipped: %s already holds verdicts", cache)
+        return
+    for part in parts:
+        _check(part)
+
+
+def _check(part: str) -> None:
+    remote = parse_remote(part)
+    judge = load_remote(remote)
+    logger.info("judge: one pair to %s before any work", remote.url)
+    try:
+        judge.score([PAIR[0]], [PAIR[1]])
+    except ModelError as exc:
+        if isinstance(exc.__cause__, requests.RequestException):
+            logger.warning(
+                "The judge server at %s does not answer yet (%s). The mine goes on; it needs "
+                "the judge at the rescore stage, after encoding and retrieval: start it by then, "
+                "or stop now (Ctrl-C) and check the URL",
+                remote.url,
+                type(exc.__cause__).__name__,
+            )
+            return
+        raise ModelError(
+            f"The {remote.kind} judge at {remote.url} failed its first pair, checked before "
+            f"any work: {exc.what}",
+            received=exc.received,
+            expected=exc.expected,
+            fix=(exc.fix or "Check the judge spec") + "; nothing was encoded or written yet",
+        ) from exc
