@@ -90,7 +90,7 @@ def test_a_wrong_model_name_fails_before_any_work(tiny, chat_server, tmp_path, m
     spec = f"chat:{chat_server.url}?model=no-such-model&key_env={CHAT_ENV}&retries=0"
     with pytest.raises(trueneg.ModelError, match="failed its first pair") as caught:
         trueneg.mine(tiny, tmp_path / "wrong", judge=spec, judge_depth=5, num_negatives=3)
-    assert "nothing was encoded or written yet" in str(caught.value)
+    assert "nothing was computed or written yet" in str(caught.value)
     assert "HTTP 4" in str(caught.value)
     assert not list((tmp_path / "wrong").rglob("*.parquet"))  # no stage ran
 
@@ -129,3 +129,13 @@ def test_a_server_not_up_yet_is_a_warning_and_the_cache_skips_the_check(
     with caplog.at_level("DEBUG", logger="trueneg.pipeline.judge_check"):
         trueneg.mine(tiny, first.path, judge=spec, judge_depth=4, num_negatives=3)
     assert "judge check skipped" in caplog.text
+
+
+def test_an_audit_checks_its_remote_judge_before_mining_the_hidden_split(
+    tiny, chat_server, tmp_path, monkeypatch
+):
+    run = trueneg.mine(tiny, tmp_path / "plain", num_negatives=3)
+    monkeypatch.setenv(CHAT_ENV, chat_server.key)
+    spec = f"chat:{chat_server.url}?model=no-such-model&key_env={CHAT_ENV}&retries=0"
+    with pytest.raises(trueneg.ModelError, match="failed its first pair"):
+        trueneg.audit(run, judge=spec, judge_sample=20)

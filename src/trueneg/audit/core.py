@@ -29,6 +29,7 @@ from trueneg.audit.judge_quality import judge_cost, judge_quality
 from trueneg.audit.report import AuditReport
 from trueneg.audit.suspicious import most_suspicious
 from trueneg.errors import ConfigError
+from trueneg.pipeline import check_remote_judges, judge_cache
 from trueneg.rescore.cascade import DEFAULT_RULE
 from trueneg.rescore.spec import check_judge_spec
 from trueneg.settings import AuditSettings
@@ -76,6 +77,9 @@ def audit(
         check_judge_spec(judge, s.judge_cascade or DEFAULT_RULE)
     ctx = AuditContext(run if isinstance(run, Run) else Run(run), show_progress=show_progress)
     report = AuditReport(run=str(ctx.run.path), strategy=_strategy(ctx.config))
+    spec = judge if isinstance(judge, str) else ctx.config.get("judge") if judge is None else None
+    if spec:  # a remote judge answers one pair before the split is mined
+        check_remote_judges(spec, judge_cache(ctx.run.dir, ctx.mine_config))
     with ctx.run.reading():  # one finished run throughout: `mine` into it fails meanwhile
         split = _hidden_part(ctx, report, hide_fraction, seed, strategies)
         cascade = s.judge_cascade or ctx.config.get("judge_cascade") or DEFAULT_RULE

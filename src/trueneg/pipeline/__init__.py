@@ -20,6 +20,7 @@ from trueneg.pipeline.frames import (
     query_offsets,
     row_keys,
 )
+from trueneg.pipeline.judge_check import check_remote_judges
 from trueneg.pipeline.plan import Plan, make_plan, search_depth
 from trueneg.pipeline.prepared import Prepared, prepare
 from trueneg.pipeline.rescore import attach_judge, judge_cache
@@ -39,6 +40,7 @@ __all__ = [
     "cache_root",
     "candidate_frame",
     "candidates_table",
+    "check_remote_judges",
     "embedding_cache",
     "find_candidates",
     "id_hashes",

@@ -1,5 +1,5 @@
-"""Before a mine does any work, each remote judge of ``--judge`` scores one pair, so a wrong
-model name, URL path or API key fails in seconds instead of after the encoding.
+"""Before a mine (or an audit) does any work, each remote judge of ``--judge`` scores one pair,
+so a wrong model name, URL path or API key fails in seconds instead of after the encoding.
 
 A server that does not answer at all (not started yet, or still loading its model) is only
 warned about: the run goes on, and the judge is needed at the rescore stage, after encoding and
@@ -10,6 +10,7 @@ answered before, and the run may need no request at all.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import requests
 
@@ -35,15 +36,19 @@ def remote_parts(spec: str) -> list[str]:
 
 
 def check_judge_answers(ctx: MineContext) -> None:
-    """Score :data:`PAIR` with each remote judge of ``ctx.cfg.judge`` whose cache is empty.
-    An HTTP error (a wrong model, path or key) stops the mine here; no answer at all is a
-    warning, and the mine goes on."""
-    spec = ctx.cfg.judge
-    parts = remote_parts(spec) if spec else []
+    """:func:`check_remote_judges` for a mine's ``--judge`` and judge cache."""
+    if ctx.cfg.judge:
+        check_remote_judges(ctx.cfg.judge, judge_cache(ctx.run_dir, ctx.cfg))
+
+
+def check_remote_judges(spec: str, cache: Path) -> None:
+    """Score :data:`PAIR` with each remote judge of ``spec``, unless ``cache`` (the judge
+    cache folder) already holds verdicts. An HTTP error (a wrong model, path or key) raises
+    here; no answer at all is a warning, and the caller goes on."""
+    parts = remote_parts(spec)
     if not parts:
         return
-    cache = judge_cache(ctx.run_dir, ctx.cfg)
-    if any(cache.rglob("part-*.parquet")):
+    if any(Path(cache).rglob("part-*.parquet")):
         logger.debug("judge check skipped: %s already holds verdicts", cache)
         return
     for part in parts:
@@ -59,9 +64,9 @@ def _check(part: str) -> None:
     except ModelError as exc:
         if isinstance(exc.__cause__, requests.RequestException):
             logger.warning(
-                "The judge server at %s does not answer yet (%s). The mine goes on; it needs "
-                "the judge at the rescore stage, after encoding and retrieval: start it by then, "
-                "or stop now (Ctrl-C) and check the URL",
+                "The judge server at %s does not answer yet (%s). The work goes on and needs "
+                "the judge later (a mine: at the rescore stage, after encoding and retrieval): "
+                "start it by then, or stop now (Ctrl-C) and check the URL",
                 remote.url,
                 type(exc.__cause__).__name__,
             )
@@ -71,5 +76,5 @@ def _check(part: str) -> None:
             f"any work: {exc.what}",
             received=exc.received,
             expected=exc.expected,
-            fix=(exc.fix or "Check the judge spec") + "; nothing was encoded or written yet",
+            fix=(exc.fix or "Check the judge spec") + "; nothing was computed or written yet",
         ) from exc
