@@ -90,10 +90,13 @@ def child(
     from trueneg.train import train
 
     reasons: list[str] = []  # why auto chose what it chose (trueneg.train.memory's log line)
-    handler = logging.Handler()
-    handler.emit = lambda record: reasons.append(record.getMessage())  # type: ignore[method-assign]
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            reasons.append(record.getMessage())
+
     decider = logging.getLogger("trueneg.train.memory")
-    decider.addHandler(handler)
+    decider.addHandler(Keep())
     decider.setLevel(logging.INFO)
     step_seconds: list[float] = []
     result = train(

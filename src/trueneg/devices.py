@@ -62,11 +62,8 @@ def available_memory() -> int | None:
     """Bytes of memory the system can give without swapping (Linux's ``MemAvailable``, else
     the free pages), at most what this process's cgroup limit still allows (a container's or
     a batch job's, :func:`trueneg.cgroup.headroom`); None where neither says."""
-    system = _system_memory()
-    limit = cgroup.headroom()
-    if system is None or limit is None:
-        return limit if system is None else system
-    return min(system, limit)
+    known = [m for m in (_system_memory(), cgroup.headroom()) if m is not None]
+    return min(known) if known else None
 
 
 def _system_memory() -> int | None:

@@ -18,7 +18,7 @@ from trueneg.errors import ModelError
 from trueneg.pipeline.context import MineContext
 from trueneg.pipeline.rescore import judge_cache
 from trueneg.rescore.loader import load_remote
-from trueneg.rescore.spec import is_cascade, is_remote, parse_remote, split_cascade
+from trueneg.rescore.spec import is_remote, judge_parts, parse_remote
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +31,7 @@ PAIR = (
 
 def remote_parts(spec: str) -> list[str]:
     """The remote judges of a judge spec (every stage of a cascade), in order."""
-    parts = split_cascade(spec) if is_cascade(spec) else [spec]
-    return [p for p in parts if is_remote(p)]
+    return [p for p in judge_parts(spec) if is_remote(p)]
 
 
 def check_judge_answers(ctx: MineContext) -> None:

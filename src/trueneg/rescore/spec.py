@@ -75,6 +75,11 @@ def split_cascade(spec: str) -> list[str]:
     return parts
 
 
+def judge_parts(spec: str) -> list[str]:
+    """The judges a spec names: each stage of a cascade, else the spec itself."""
+    return split_cascade(spec) if is_cascade(spec) else [spec]
+
+
 def is_remote(spec: str) -> bool:
     return _remote_kind(spec.strip()) is not None
 
@@ -157,8 +162,7 @@ def check_judge_spec(spec: str, cascade: str) -> None:
     """Refuse a malformed remote spec, cascade or cascade rule before anything runs."""
     from trueneg.rescore.cascade import parse_rule
 
-    parts = split_cascade(spec) if is_cascade(spec) else [spec]
-    for part in parts:
+    for part in judge_parts(spec):
         if is_remote(part):
             parse_remote(part)
     parse_rule(cascade)

@@ -154,8 +154,9 @@ class Choice:
 def checkpointing_choice(
     requested: bool | None, estimate: int | None, available: int | None
 ) -> Choice:
-    """The user's ``requested`` value where given; else on when ``estimate`` (bytes of a
-    step's activations) exceeds :data:`SHARE` of ``available`` bytes."""
+    """The user's ``requested`` value where given; else :func:`checkpointing_choice` for a
+    model's ``config`` and ``tokenizer`` about to train on ``dataset``, ``rows`` rows a step
+    (``chunk``: a cached loss's mini-batch), sequences of at most ``cap`` tokens."""
     if requested is not None:
         return Choice(requested, "as asked")
     if estimate is None:
@@ -200,9 +201,9 @@ def decide(
     device: str,
     bytes_per_value: int,
 ) -> Choice:
-    """:func:`checkpointing_choice` for a model's ``config`` and ``tokenizer`` about to train
-    on ``dataset``, ``rows`` rows a step (``chunk``: a cached loss's mini-batch), sequences of
-    at most ``cap`` tokens."""
+    """The user's ``requested`` value where given; else :func:`checkpointing_choice` for a
+    model's ``config`` and ``tokenizer`` about to train on ``dataset``, ``rows`` rows a step
+    (``chunk``: a cached loss's mini-batch), sequences of at most ``cap`` tokens."""
     if requested is not None:
         return checkpointing_choice(requested, None, None)
     sizes = EncoderSizes.of(config)

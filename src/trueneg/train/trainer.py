@@ -56,12 +56,10 @@ def checkpointing_for(plan: FitPlan, model: Any, *, pairs: bool) -> bool:
     step's activations would not fit in the memory available (:mod:`trueneg.train.memory`).
     ``pairs``: a cross-encoder, whose sequences are (query, document) pairs."""
     s = plan.settings
-    if s.gradient_checkpointing is not None:
-        return s.gradient_checkpointing
     inner = getattr(model, "model", None) if pairs else getattr(model[0], "auto_model", None)
     cap = getattr(model, "max_length" if pairs else "max_seq_length", None) or 512
     choice = memory.decide(
-        None,
+        s.gradient_checkpointing,
         getattr(inner, "config", None),
         model.tokenizer,
         plan.dataset,
